@@ -1,0 +1,99 @@
+# execguard — see README.md. Plain make: explicit sources, outputs in build/.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+B          := build
+
+PKGS       := libseccomp inih
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check)
+
+WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wformat=2 -Wswitch-enum -Wno-format-nonliteral
+CFLAGS     ?= -O2 -g
+HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
+                   -DEXECGUARD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP
+LDFLAGS    ?=
+override LDFLAGS += -pie -Wl,-z,relro,-z,now
+
+# Every module but main.c goes into a static library that the tests link too.
+LIB_SRCS   := src/audit.c src/check.c src/filter.c src/log.c src/policy.c src/procmem.c \
+              src/resolve.c src/run.c src/shebang.c src/supervise.c src/table.c
+LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
+LIB        := $(B)/libexecguard.a
+BIN        := $(B)/execguard
+
+UNIT_SRCS  := tests/unit/test_main.c tests/unit/test_policy.c tests/unit/test_resolve.c \
+              tests/unit/test_shebang.c tests/unit/test_procmem.c tests/unit/test_filter.c
+UNIT_OBJS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%.o)
+UNIT_BIN   := $(B)/unit-tests
+
+HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
+HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%)
+
+.PHONY: all check check-unit check-e2e install uninstall clean format check-format
+all: $(BIN)
+
+$(B)/%.o: src/%.c | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BIN): $(B)/main.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%.o: tests/unit/%.c | $(B)/tests
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Isrc -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+# Test helpers: each performs one exec variant. The i386 one is static and built -m32.
+$(B)/helpers/%: tests/e2e/helpers/%.c | $(B)/helpers
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(B) $(B)/tests $(B)/helpers:
+	mkdir -p $@
+
+check: check-unit check-e2e
+
+check-unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+check-e2e: $(BIN) $(HELPERS)
+	tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
+	install -D -m 0644 man/execguard.8 $(DESTDIR)$(MANDIR)/man8/execguard.8
+	install -D -m 0644 man/execguard.ini.5 $(DESTDIR)$(MANDIR)/man5/execguard.ini.5
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/execguard.ini ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/execguard.ini"; \
+	else \
+		install -D -m 0644 policy/execguard.ini $(DESTDIR)$(SYSCONFDIR)/execguard.ini; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/execguard $(DESTDIR)$(MANDIR)/man8/execguard.8 \
+	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5
+
+clean:
+	rm -rf $(B)
+
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/e2e/helpers/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+-include $(wildcard $(B)/*.d $(B)/tests/*.d)

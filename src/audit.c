@@ -1,0 +1,72 @@
+#include "audit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include "util.h"
+
+int audit_open(void) {
+        openlog("execguard", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+
+        /* syslog(3) drops records silently when nothing listens: find out now. */
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return negative_errno();
+        return 0;
+}
+
+void audit_escape(const char *in, char *out, size_t size) {
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+        for (const unsigned char *s = (const unsigned char *) in; *s; s++) {
+                bool esc = *s < 0x20 || *s == 0x7f || *s == '\\' || *s == '"';
+                size_t need = esc ? 4 : 1;
+                if (o + need + 4 > size) { /* room for "..." and the terminator */
+                        if (size >= 4) {
+                                memcpy(out + o, "...", 3);
+                                o += 3;
+                        }
+                        break;
+                }
+                if (esc) {
+                        out[o++] = '\\';
+                        out[o++] = 'x';
+                        out[o++] = hex[*s >> 4];
+                        out[o++] = hex[*s & 0xf];
+                } else
+                        out[o++] = (char) *s;
+        }
+        if (size > 0)
+                out[o < size ? o : size - 1] = '\0';
+}
+
+const char *audit_decision_to_string(enum audit_decision d) {
+        switch (d) {
+        case AUDIT_DENY:
+                return "deny";
+        case AUDIT_KILL:
+                return "kill";
+        case AUDIT_WOULD_BLOCK:
+                return "audit";
+        }
+        return "?";
+}
+
+void audit_log(const struct audit_record *rec) {
+        char requested[EG_PATH_MAX], blocked[EG_PATH_MAX], rule[EG_PATH_MAX], source[EG_PATH_MAX];
+        audit_escape(rec->requested, requested, sizeof requested);
+        audit_escape(rec->blocked, blocked, sizeof blocked);
+        audit_escape(rec->rule->text, rule, sizeof rule);
+        audit_escape(rec->policy_source, source, sizeof source);
+        syslog(rec->decision == AUDIT_WOULD_BLOCK ? LOG_NOTICE : LOG_WARNING,
+               "decision=%s pid=%d uid=%u requested=\"%s\" blocked=\"%s\" rule=\"%s:%u\" match=\"%s\"",
+               audit_decision_to_string(rec->decision), (int) rec->pid, (unsigned) rec->uid, requested, blocked, source,
+               rec->rule->line, rule);
+}

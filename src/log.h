@@ -1,0 +1,27 @@
+/* Diagnostics for the user running execguard (stderr, and syslog once the supervisor is
+ * detached). Audit records are not diagnostics: they go through audit.h. */
+#pragma once
+
+#include <stdbool.h>
+
+enum log_target {
+        LOG_TARGET_STDERR,  /* interactive commands: run (setup), check */
+        LOG_TARGET_SYSLOG,  /* the detached supervisor, which has no terminal of its own */
+};
+
+/* Choose where diagnostics go from now on. */
+void log_set_target(enum log_target target);
+
+/* Show debug messages (--verbose). */
+void log_set_verbose(bool verbose);
+
+/* Log a message; %m expands to strerror(-error). Returns error (a negative errno), so a
+ * caller can write: return log_error_errno(r, "Failed to ...: %m"); */
+int log_full_errno(int priority, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error_errno(error, ...) log_full_errno(3, (error), __VA_ARGS__)
+#define log_warning_errno(error, ...) log_full_errno(4, (error), __VA_ARGS__)
+#define log_error(...) log_full_errno(3, 0, __VA_ARGS__)
+#define log_warning(...) log_full_errno(4, 0, __VA_ARGS__)
+#define log_info(...) log_full_errno(6, 0, __VA_ARGS__)
+#define log_debug(...) log_full_errno(7, 0, __VA_ARGS__)

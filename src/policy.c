@@ -1,0 +1,521 @@
+#include "policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "table.h"
+#include "util.h"
+
+struct file_key {
+        uint64_t dev;
+        uint64_t ino;
+};
+
+struct rule_slot {
+        struct policy_rule rule;
+        struct file_key id; /* the identity key must live as long as the table */
+        bool has_id;
+};
+
+struct policy {
+        char *source;
+        enum policy_mode mode;
+        enum policy_action action;
+
+        struct rule_slot *rules;
+        size_t n_rules;
+
+        struct table paths;      /* canonical path → rule */
+        struct table identities; /* (dev, ino) → rule: the same file under any name */
+        struct table glob_dirs;  /* literal directory prefix ("/usr/bin/") → first glob */
+};
+
+/* ---- reading lines for inih ---------------------------------------------------------- */
+
+/* inih hands a line longer than its buffer to the handler in pieces, and treats an indented
+ * line as a continuation of the previous value. Both would make the policy mean something
+ * other than what the administrator wrote, so our reader turns them into errors before
+ * inih sees them. It also counts lines, which the handler needs for rule locations (the
+ * system inih is built without INI_HANDLER_LINENO), and checks section names, because inih
+ * does not call the handler for a section that has no keys. */
+struct reader {
+        FILE *stream;
+        unsigned line;
+        struct policy_error *err; /* first error wins */
+};
+
+static void record_error(struct policy_error *err, unsigned line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void record_error(struct policy_error *err, unsigned line, const char *fmt, ...) {
+        if (err->line != 0)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->line = line;
+}
+
+static bool section_is_known(const char *name, size_t len) {
+        return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0);
+}
+
+static void check_line(struct reader *rd, const char *buf) {
+        const char *s = buf + strspn(buf, " \t\r\n");
+        if (*s == '\0' || *s == ';' || *s == '#')
+                return;
+        if (s != buf) {
+                record_error(rd->err, rd->line,
+                             "indented line: continuation lines are not supported, start each key at the beginning of the line");
+                return;
+        }
+        if (*s == '[') {
+                const char *end = strchr(s, ']');
+                if (!end) {
+                        record_error(rd->err, rd->line, "section header without ']'");
+                        return;
+                }
+                if (!section_is_known(s + 1, end - s - 1))
+                        record_error(rd->err, rd->line, "unknown section [%.*s] (known: [execguard], [block])",
+                                     (int) (end - s - 1), s + 1);
+        }
+}
+
+static char *reader_gets(char *buf, int size, void *stream) {
+        struct reader *rd = stream;
+        size_t n = 0;
+        int c = EOF;
+        bool overlong = false, nul = false;
+
+        while ((c = getc(rd->stream)) != EOF) {
+                if (c == '\0')
+                        nul = true;
+                if (n + 2 < (size_t) size) /* keep room for '\n' and the terminator */
+                        buf[n++] = (char) c;
+                else if (c != '\n')
+                        overlong = true;
+                if (c == '\n')
+                        break;
+        }
+        if (n == 0 && c == EOF)
+                return NULL;
+        buf[n] = '\0';
+        rd->line++;
+
+        if (overlong) {
+                record_error(rd->err, rd->line, "line too long (at most %d bytes)", size - 2);
+                buf[0] = '\0';
+        } else if (nul) {
+                record_error(rd->err, rd->line, "NUL byte in line");
+                buf[0] = '\0';
+        } else
+                check_line(rd, buf);
+        return buf;
+}
+
+/* ---- the handler ---------------------------------------------------------------------- */
+
+struct parser {
+        struct policy *policy;
+        struct reader reader;
+        size_t rules_allocated;
+        unsigned mode_line, action_line;
+};
+
+static int add_rule(struct parser *ps, enum policy_rule_kind kind, const char *value) {
+        struct policy *p = ps->policy;
+        if (p->n_rules == ps->rules_allocated) {
+                size_t n = ps->rules_allocated ? ps->rules_allocated * 2 : 16;
+                struct rule_slot *rules = reallocarray(p->rules, n, sizeof *rules);
+                if (!rules)
+                        return -ENOMEM;
+                p->rules = rules;
+                ps->rules_allocated = n;
+        }
+        struct rule_slot *slot = &p->rules[p->n_rules];
+        *slot = (struct rule_slot) { .rule = { .kind = kind, .line = ps->reader.line } };
+        slot->rule.text = strdup(value);
+        if (!slot->rule.text)
+                return -ENOMEM;
+        p->n_rules++;
+        return 0;
+}
+
+static bool has_glob_chars(const char *s) {
+        return strpbrk(s, "*?[\\") != NULL;
+}
+
+static int handle_pair(struct parser *ps, const char *section, const char *name, const char *value) {
+        struct policy *p = ps->policy;
+        unsigned line = ps->reader.line;
+        struct policy_error *err = ps->reader.err;
+
+        if (section[0] == '\0') {
+                record_error(err, line, "'%s' outside a section (start with [execguard] or [block])", name);
+                return -EINVAL;
+        }
+
+        if (strcmp(section, "execguard") == 0) {
+                if (strcmp(name, "mode") == 0) {
+                        if (ps->mode_line) {
+                                record_error(err, line, "'mode' set twice (first on line %u)", ps->mode_line);
+                                return -EINVAL;
+                        }
+                        if (strcmp(value, "enforce") == 0)
+                                p->mode = POLICY_MODE_ENFORCE;
+                        else if (strcmp(value, "audit") == 0)
+                                p->mode = POLICY_MODE_AUDIT;
+                        else {
+                                record_error(err, line, "invalid mode '%s' (expected enforce or audit)", value);
+                                return -EINVAL;
+                        }
+                        ps->mode_line = line;
+                        return 0;
+                }
+                if (strcmp(name, "action") == 0) {
+                        if (ps->action_line) {
+                                record_error(err, line, "'action' set twice (first on line %u)", ps->action_line);
+                                return -EINVAL;
+                        }
+                        if (strcmp(value, "deny") == 0)
+                                p->action = POLICY_ACTION_DENY;
+                        else if (strcmp(value, "kill") == 0)
+                                p->action = POLICY_ACTION_KILL;
+                        else {
+                                record_error(err, line, "invalid action '%s' (expected deny or kill)", value);
+                                return -EINVAL;
+                        }
+                        ps->action_line = line;
+                        return 0;
+                }
+                record_error(err, line, "unknown key '%s' in [execguard] (known: mode, action)", name);
+                return -EINVAL;
+        }
+
+        if (strcmp(section, "block") == 0) {
+                if (strcmp(name, "path") != 0) {
+                        record_error(err, line, "unknown key '%s' in [block] (known: path)", name);
+                        return -EINVAL;
+                }
+                if (value[0] != '/') {
+                        record_error(err, line, "path '%s' is not absolute", value);
+                        return -EINVAL;
+                }
+                if (strlen(value) >= EG_PATH_MAX) {
+                        record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
+                        return -EINVAL;
+                }
+                /* inih only strips ';' comments; a trailing '# ...' would silently become
+                 * part of the path and the rule would never match. */
+                const char *hash = strchr(value, '#');
+                if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
+                        record_error(err, line, "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing comment");
+                        return -EINVAL;
+                }
+                return add_rule(ps, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
+        }
+
+        record_error(err, line, "unknown section [%s]", section);
+        return -EINVAL;
+}
+
+static int policy_ini_handler(void *user, const char *section, const char *name, const char *value) {
+        struct parser *ps = user;
+        int r = handle_pair(ps, section, name, value);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        record_error(ps->reader.err, ps->reader.line, "out of memory");
+                return 0; /* inih: zero means error */
+        }
+        return 1;
+}
+
+/* ---- building the lookup structures ----------------------------------------------------- */
+
+/* Resolve the symlinks of the longest existing prefix of an absolute path and append the
+ * rest unchanged, so "/bin/tool" becomes "/usr/bin/tool" on a merged-/usr host even before
+ * tool is installed. Returns a new string. */
+static int canonicalize_prefix(const char *path, char **ret) {
+        char *resolved = realpath(path, NULL);
+        if (resolved) {
+                *ret = resolved;
+                return 0;
+        }
+        if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+                return negative_errno();
+
+        const char *slash = strrchr(path, '/');
+        if (slash == path || !slash) { /* "/name": the root itself needs no resolving */
+                *ret = strdup(path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        _cleanup_free_ char *parent = strndup(path, slash - path);
+        if (!parent)
+                return -ENOMEM;
+        _cleanup_free_ char *canonical_parent = NULL;
+        int r = canonicalize_prefix(parent, &canonical_parent);
+        if (r < 0)
+                return r;
+        size_t len = strlen(canonical_parent);
+        /* realpath("/") is "/": do not double the slash. */
+        if (asprintf(ret, "%s%s", len == 1 ? "" : canonical_parent, slash) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Length of the directory prefix of a glob that has no wildcard in it, including its
+ * trailing slash: 9 for "/usr/bin/" followed by "*sh". */
+static size_t glob_literal_dir_len(const char *glob) {
+        size_t dir_end = 1;
+        for (size_t i = 1; glob[i]; i++) {
+                if (strchr("*?[\\", glob[i]))
+                        break;
+                if (glob[i] == '/')
+                        dir_end = i + 1;
+        }
+        return dir_end;
+}
+
+static int canonicalize_glob(const char *glob, char **ret) {
+        size_t dir_len = glob_literal_dir_len(glob);
+        if (dir_len <= 1) {
+                *ret = strdup(glob);
+                return *ret ? 0 : -ENOMEM;
+        }
+        _cleanup_free_ char *dir = strndup(glob, dir_len - 1);
+        _cleanup_free_ char *canonical_dir = NULL;
+        if (!dir)
+                return -ENOMEM;
+        int r = canonicalize_prefix(dir, &canonical_dir);
+        if (r < 0)
+                return r;
+        if (asprintf(ret, "%s/%s", strcmp(canonical_dir, "/") == 0 ? "" : canonical_dir, glob + dir_len) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
+        struct policy_rule *rule = &slot->rule;
+        int r;
+
+        if (rule->kind == POLICY_RULE_GLOB) {
+                r = canonicalize_glob(rule->text, &rule->canonical);
+                if (r < 0)
+                        return r;
+                size_t dir_len = glob_literal_dir_len(rule->canonical);
+                void *first = NULL;
+                r = table_put(&p->glob_dirs, rule->canonical, dir_len, rule, &first);
+                if (r == -EEXIST) {
+                        /* Append, so globs in one bucket are tried in file order. */
+                        struct policy_rule *last = first;
+                        while (last->next_in_bucket)
+                                last = last->next_in_bucket;
+                        last->next_in_bucket = rule;
+                        r = 0;
+                }
+                return r;
+        }
+
+        r = canonicalize_prefix(rule->text, &rule->canonical);
+        if (r < 0) {
+                record_error(err, rule->line, "cannot resolve path '%s': %s", rule->text, strerror(-r));
+                return -EINVAL;
+        }
+        struct stat st;
+        if (stat(rule->canonical, &st) == 0) {
+                if (S_ISDIR(st.st_mode)) {
+                        record_error(err, rule->line, "'%s' is a directory: name a program, or use a glob such as %s/*",
+                                     rule->text, rule->canonical);
+                        return -EINVAL;
+                }
+                slot->id = (struct file_key) { .dev = st.st_dev, .ino = st.st_ino };
+                slot->has_id = true;
+        }
+        /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
+         * one is reported. */
+        r = table_put(&p->paths, rule->canonical, strlen(rule->canonical), rule, NULL);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (slot->has_id) {
+                r = table_put(&p->identities, &slot->id, sizeof slot->id, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        return 0;
+}
+
+static int policy_index(struct policy *p, struct policy_error *err) {
+        for (size_t i = 0; i < p->n_rules; i++) {
+                int r = index_rule(p, &p->rules[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, struct policy_error *reterr) {
+        struct policy_error err = {};
+        _cleanup_(policy_freep) struct policy *p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        p->source = strdup(name);
+        if (!p->source)
+                return -ENOMEM;
+
+        struct parser ps = {
+                .policy = p,
+                .reader = { .stream = stream, .err = &err },
+        };
+        int r = ini_parse_stream(reader_gets, &ps.reader, policy_ini_handler, &ps);
+        /* Any nonzero return is a failure, and so is an error our reader or handler recorded:
+         * inih may already have handed truncated or continued values to the handler. */
+        if (r != 0 || err.line != 0 || ferror(stream)) {
+                if (ferror(stream) && err.line == 0)
+                        snprintf(err.message, sizeof err.message, "read error");
+                else if (err.line == 0) {
+                        err.line = r > 0 ? (unsigned) r : 0;
+                        snprintf(err.message, sizeof err.message,
+                                 r == -2 ? "out of memory" : "syntax error (expected [section], key = value or a comment)");
+                }
+                if (reterr)
+                        *reterr = err;
+                return r == -2 ? -ENOMEM : -EINVAL;
+        }
+
+        r = policy_index(p, &err);
+        if (r < 0) {
+                if (reterr) {
+                        if (err.line == 0)
+                                snprintf(err.message, sizeof err.message, "%s", strerror(-r));
+                        *reterr = err;
+                }
+                return r;
+        }
+        *ret_policy = TAKE_PTR(p);
+        return 0;
+}
+
+int policy_load(const char *path, struct policy **ret_policy, struct policy_error *reterr) {
+        struct policy_error err = {};
+        /* O_NOFOLLOW: the administrator names the file; a symlink planted in its place is
+         * refused rather than followed. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                int r = negative_errno();
+                snprintf(err.message, sizeof err.message, "%s%s", strerror(-r),
+                         r == -ELOOP ? " (the policy file must not be a symlink)" : "");
+                if (reterr)
+                        *reterr = err;
+                return r;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(err.message, sizeof err.message, "not a regular file");
+                if (reterr)
+                        *reterr = err;
+                return -EINVAL;
+        }
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                snprintf(err.message, sizeof err.message, "owned by uid %u, not by root or by you", (unsigned) st.st_uid);
+                if (reterr)
+                        *reterr = err;
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(err.message, sizeof err.message, "writable by group or others (mode %04o); chmod go-w it",
+                         (unsigned) (st.st_mode & 07777));
+                if (reterr)
+                        *reterr = err;
+                return -EPERM;
+        }
+
+        FILE *f = fdopen(fd, "re");
+        if (!f)
+                return negative_errno();
+        TAKE_FD(fd);
+        int r = policy_parse(f, path, ret_policy, reterr);
+        fclose(f);
+        return r;
+}
+
+void policy_free(struct policy *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                free(p->rules[i].rule.text);
+                free(p->rules[i].rule.canonical);
+        }
+        free(p->rules);
+        table_free(&p->paths);
+        table_free(&p->identities);
+        table_free(&p->glob_dirs);
+        free(p->source);
+        free(p);
+}
+
+enum policy_mode policy_mode(const struct policy *p) {
+        return p->mode;
+}
+
+enum policy_action policy_action(const struct policy *p) {
+        return p->action;
+}
+
+const char *policy_source(const struct policy *p) {
+        return p->source;
+}
+
+const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st) {
+        const struct policy_rule *rule;
+
+        if (st) {
+                struct file_key id = { .dev = st->st_dev, .ino = st->st_ino };
+                rule = table_get(&p->identities, &id, sizeof id);
+                if (rule)
+                        return rule;
+        }
+        rule = table_get(&p->paths, canonical_path, strlen(canonical_path));
+        if (rule)
+                return rule;
+        if (p->glob_dirs.count == 0)
+                return NULL;
+        /* One probe per directory level: only globs whose literal directory is a prefix of
+         * the path are ever tried. */
+        for (const char *s = canonical_path; (s = strchr(s, '/')); s++) {
+                for (rule = table_get(&p->glob_dirs, canonical_path, s - canonical_path + 1); rule;
+                     rule = rule->next_in_bucket)
+                        if (fnmatch(rule->canonical, canonical_path, FNM_PATHNAME) == 0)
+                                return rule;
+        }
+        return NULL;
+}
+
+const char *policy_mode_to_string(enum policy_mode m) {
+        return m == POLICY_MODE_AUDIT ? "audit" : "enforce";
+}
+
+const char *policy_action_to_string(enum policy_action a) {
+        return a == POLICY_ACTION_KILL ? "kill" : "deny";
+}
+
+void policy_dump(const struct policy *p, FILE *out) {
+        fprintf(out, "source = %s\nmode = %s\naction = %s\n", p->source, policy_mode_to_string(p->mode),
+                policy_action_to_string(p->action));
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const struct policy_rule *r = &p->rules[i].rule;
+                fprintf(out, "%u: %s %s -> %s\n", r->line, r->kind == POLICY_RULE_GLOB ? "glob" : "path", r->text,
+                        r->canonical);
+        }
+}

@@ -1,0 +1,79 @@
+/* The policy: an INI file parsed with inih into an immutable object, then only looked up.
+ *
+ *     [execguard]
+ *     mode = enforce | audit
+ *     action = deny | kill
+ *     [block]
+ *     path = /absolute/path or fnmatch(3) glob   (repeatable)
+ *
+ * Lookups never scan the rule list: exact paths and file identities are hash lookups, and
+ * globs are bucketed by their literal directory prefix, so a lookup costs one hash probe per
+ * directory level of the path. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+enum policy_mode {
+        POLICY_MODE_ENFORCE,
+        POLICY_MODE_AUDIT,
+};
+
+enum policy_action {
+        POLICY_ACTION_DENY,
+        POLICY_ACTION_KILL,
+};
+
+enum policy_rule_kind {
+        POLICY_RULE_PATH,
+        POLICY_RULE_GLOB,
+};
+
+struct policy_rule {
+        enum policy_rule_kind kind;
+        char *text;      /* the value as written in the file */
+        char *canonical; /* what it is matched against: the path, or the glob, after resolving
+                          * the symlinks in its existing literal part at load time */
+        unsigned line;
+        struct policy_rule *next_in_bucket; /* globs sharing a directory prefix */
+};
+
+struct policy;
+
+/* Where a parse failed. line is 0 when the failure is not tied to a line (open, fstat). */
+struct policy_error {
+        unsigned line;
+        char message[256];
+};
+
+/* Parse an already opened policy stream. name is used in rule locations and messages.
+ * On success stores a new policy in *ret_policy; on failure returns -EINVAL (syntax or
+ * semantics; reterr says which line and why) or another -errno. A failed parse never
+ * yields a policy. */
+int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, struct policy_error *reterr);
+
+/* Open path safely (no symlink, a regular file owned by root or by the caller, not writable
+ * by group or others) and parse it. Errors as policy_parse(). */
+int policy_load(const char *path, struct policy **ret_policy, struct policy_error *reterr);
+
+/* Free a policy. Accepts NULL. */
+void policy_free(struct policy *p);
+static inline void policy_freep(struct policy **p) {
+        policy_free(*p);
+}
+
+enum policy_mode policy_mode(const struct policy *p);
+enum policy_action policy_action(const struct policy *p);
+const char *policy_source(const struct policy *p);
+
+/* The rule that blocks the file with this canonical path and stat, or NULL.
+ * st may be NULL when only the name is known. */
+const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st);
+
+/* Write a normalized dump of the policy (settings, then rules in file order). For tests
+ * and for administrators who want to see what execguard understood. */
+void policy_dump(const struct policy *p, FILE *out);
+
+const char *policy_mode_to_string(enum policy_mode m);
+const char *policy_action_to_string(enum policy_action a);

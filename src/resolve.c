@@ -1,0 +1,391 @@
+#include "resolve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shebang.h"
+
+#define PROC_ROOT_INO 1
+
+static int openat2_path(int dirfd, const char *path, int flags, uint64_t resolve) {
+        struct open_how how = { .flags = (uint64_t) (flags | O_PATH | O_CLOEXEC), .resolve = resolve };
+        int fd = (int) syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+static int root_id_of(int fd, const char *path, struct root_id *ret) {
+        struct statx stx;
+        if (statx(fd, path, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_INO | STATX_MNT_ID, &stx) < 0)
+                return negative_errno();
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP; /* kernel < 5.8 */
+        *ret = (struct root_id) {
+                .dev = makedev(stx.stx_dev_major, stx.stx_dev_minor),
+                .ino = stx.stx_ino,
+                .mnt_id = stx.stx_mnt_id,
+        };
+        return 0;
+}
+
+static bool root_id_equal(const struct root_id *a, const struct root_id *b) {
+        return a->dev == b->dev && a->ino == b->ino && a->mnt_id == b->mnt_id;
+}
+
+int root_id_get_own(struct root_id *ret) {
+        return root_id_of(AT_FDCWD, "/", ret);
+}
+
+int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_context *ret) {
+        struct exec_context ctx = EXEC_CONTEXT_NULL;
+        char path[32];
+        int r;
+
+        ctx.tid = tid;
+        snprintf(path, sizeof path, "/proc/%d", (int) tid);
+        ctx.proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx.proc_fd < 0)
+                return negative_errno();
+        ctx.root_fd = openat(ctx.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx.root_fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        r = root_id_of(ctx.root_fd, "", &ctx.root);
+        if (r < 0)
+                goto fail;
+        ctx.same_root = root_id_equal(&ctx.root, own_root);
+        *ret = ctx;
+        return 0;
+fail:
+        exec_context_close(&ctx);
+        return r;
+}
+
+void exec_context_close(struct exec_context *ctx) {
+        ctx->proc_fd = safe_close(ctx->proc_fd);
+        ctx->root_fd = safe_close(ctx->root_fd);
+        ctx->cwd_fd = safe_close(ctx->cwd_fd);
+}
+
+static int context_cwd(struct exec_context *ctx) {
+        if (ctx->cwd_fd < 0) {
+                ctx->cwd_fd = openat(ctx->proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (ctx->cwd_fd < 0)
+                        return negative_errno();
+        }
+        return ctx->cwd_fd;
+}
+
+/* An fd of the process, opened through its /proc/TID/fd magic link: the very file it refers
+ * to, whatever name (or none) it has. */
+static int open_process_fd(struct exec_context *ctx, int fd_number, int flags) {
+        char name[32];
+        if (fd_number < 0)
+                return -EBADF;
+        snprintf(name, sizeof name, "fd/%d", fd_number);
+        int fd = openat(ctx->proc_fd, name, flags | O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -EBADF : negative_errno();
+        return fd;
+}
+
+/* "self" and "thread-self" in a procfs root mean the reader: for us they must mean the
+ * process we resolve for, numbered as its own PID namespace numbers it (the innermost
+ * NStgid/NSpid), since that is the procfs it normally has mounted. */
+static int proc_self_target(struct exec_context *ctx, bool thread, char *buf, size_t size) {
+        char status[4096];
+        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        ssize_t n = read(fd, status, sizeof status - 1);
+        if (n < 0)
+                return negative_errno();
+        status[n] = '\0';
+
+        long tgid = -1, pid = -1;
+        for (char *line = status; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                const char *key = NULL;
+                long *out = NULL;
+                if (strncmp(line, "NStgid:", 7) == 0)
+                        key = line + 7, out = &tgid;
+                else if (strncmp(line, "NSpid:", 6) == 0)
+                        key = line + 6, out = &pid;
+                if (!key)
+                        continue;
+                /* The last number on the line is the innermost namespace's. */
+                char *end = strchr(key, '\n');
+                const char *last = key;
+                for (const char *s = key; s < (end ? end : key + strlen(key)); s++)
+                        if (*s == ' ' || *s == '\t')
+                                last = s + 1;
+                *out = strtol(last, NULL, 10);
+        }
+        if (tgid <= 0 || pid <= 0)
+                return -ESRCH;
+        int len = thread ? snprintf(buf, size, "%ld/task/%ld", tgid, pid) : snprintf(buf, size, "%ld", tgid);
+        return len < 0 || (size_t) len >= size ? -ENAMETOOLONG : 0;
+}
+
+static int is_process_root(struct exec_context *ctx, int fd) {
+        struct root_id id;
+        int r = root_id_of(fd, "", &id);
+        if (r < 0)
+                return r;
+        return root_id_equal(&id, &ctx->root);
+}
+
+/* The slow, exact walk: one component at a time, as the kernel's path walk does it for the
+ * process. Used when the process has another root than ours (".." and absolute symlinks
+ * must stay inside it) and when the path goes through procfs, where "self" and magic links
+ * have to be taken from the process's point of view. */
+static int walk(struct exec_context *ctx, int start_fd, const char *path, bool follow_last) {
+        char remaining[EG_PATH_MAX + 1];
+        unsigned links = 0;
+
+        if (strlen(path) >= sizeof remaining)
+                return -ENAMETOOLONG;
+        strcpy(remaining, path);
+
+        _cleanup_close_ int cur = fcntl(path[0] == '/' ? ctx->root_fd : start_fd, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return negative_errno();
+
+        char *p = remaining;
+        for (;;) {
+                while (*p == '/')
+                        p++;
+                if (*p == '\0')
+                        break;
+
+                char *end = strchrnul(p, '/');
+                size_t len = end - p;
+                char name[256];
+                if (len >= sizeof name)
+                        return -ENAMETOOLONG;
+                memcpy(name, p, len);
+                name[len] = '\0';
+                char *rest = end;
+                while (*rest == '/')
+                        rest++;
+                /* "dir/name/" must be a directory, so its symlink is followed like any other. */
+                bool last = *rest == '\0';
+                bool follow = !last || follow_last || *end == '/';
+                p = rest;
+
+                if (strcmp(name, ".") == 0)
+                        continue;
+                if (strcmp(name, "..") == 0) {
+                        int r = is_process_root(ctx, cur);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue; /* ".." of the root is the root */
+                        int fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (fd < 0)
+                                return negative_errno();
+                        safe_close(cur);
+                        cur = fd;
+                        continue;
+                }
+
+                _cleanup_close_ int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return negative_errno();
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return negative_errno();
+                if (!S_ISLNK(st.st_mode) || !follow) {
+                        if (!last && !S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                        safe_close(cur);
+                        cur = TAKE_FD(fd);
+                        continue;
+                }
+
+                if (++links > EG_SYMLINK_MAX)
+                        return -ELOOP;
+
+                char target[EG_PATH_MAX];
+                struct statfs sfs;
+                if (fstatfs(cur, &sfs) < 0)
+                        return negative_errno();
+                struct stat dir_st;
+                if (fstat(cur, &dir_st) < 0)
+                        return negative_errno();
+                bool in_proc = sfs.f_type == PROC_SUPER_MAGIC;
+                bool in_proc_root = in_proc && dir_st.st_ino == PROC_ROOT_INO;
+
+                if (in_proc_root && (strcmp(name, "self") == 0 || strcmp(name, "thread-self") == 0)) {
+                        int r = proc_self_target(ctx, name[0] == 't', target, sizeof target);
+                        if (r < 0)
+                                return r;
+                } else if (in_proc && !in_proc_root) {
+                        /* A magic link (fd/N, exe, cwd, root, ...): its text is no path; the
+                         * kernel jumps straight to the object, and so do we, through the
+                         * explicit /proc/PID it sits in. */
+                        int jumped = openat(cur, name, O_PATH | O_CLOEXEC);
+                        if (jumped < 0)
+                                return negative_errno();
+                        safe_close(cur);
+                        cur = jumped;
+                        continue;
+                } else {
+                        ssize_t n = readlinkat(fd, "", target, sizeof target);
+                        if (n < 0)
+                                return negative_errno();
+                        if ((size_t) n >= sizeof target)
+                                return -ENAMETOOLONG;
+                        target[n] = '\0';
+                }
+
+                /* Splice: target, then what was left of the path. */
+                size_t tlen = strlen(target), rlen = strlen(p);
+                if (tlen + 1 + rlen >= sizeof remaining)
+                        return -ENAMETOOLONG;
+                memmove(remaining + tlen + 1, p, rlen + 1);
+                memcpy(remaining, target, tlen);
+                remaining[tlen] = rlen ? '/' : '\0';
+                p = remaining;
+                if (target[0] == '/') {
+                        int root = fcntl(ctx->root_fd, F_DUPFD_CLOEXEC, 3);
+                        if (root < 0)
+                                return negative_errno();
+                        safe_close(cur);
+                        cur = root;
+                }
+        }
+        return TAKE_FD(cur);
+}
+
+/* Open what the process would open for path, relative to base_fd when the path is relative. */
+static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool follow_last) {
+        int nofollow = follow_last ? 0 : O_NOFOLLOW;
+        int fd;
+
+        if (ctx->same_root)
+                /* One syscall for the common case. The kernel refuses magic links here
+                 * (ELOOP); those, and real loops, take the exact walk. */
+                fd = openat2_path(path[0] == '/' ? AT_FDCWD : base_fd, path, nofollow, RESOLVE_NO_MAGICLINKS);
+        else if (path[0] == '/')
+                fd = openat2_path(ctx->root_fd, path, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        else
+                fd = -ELOOP;
+        if (fd == -ELOOP || fd == -EXDEV || fd == -EAGAIN)
+                fd = walk(ctx, base_fd, path, follow_last);
+        return fd;
+}
+
+static int fill_file(int fd, struct exec_file *f) {
+        char link[32];
+        if (fstat(fd, &f->st) < 0)
+                return negative_errno();
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, f->path, sizeof f->path);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n >= sizeof f->path)
+                return -ENAMETOOLONG;
+        f->path[n] = '\0';
+        return 0;
+}
+
+/* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
+static int read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
+        char link[32];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
+        _cleanup_close_ int fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        memset(buf, 0, EG_SHEBANG_BUF);
+        size_t got = 0;
+        while (got < EG_SHEBANG_BUF) {
+                ssize_t n = pread(fd, buf + got, EG_SHEBANG_BUF - got, (off_t) got);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        return 0;
+}
+
+void exec_chain_reset(struct exec_chain *chain) {
+        for (unsigned i = 0; i < chain->n; i++)
+                chain->files[i].fd = safe_close(chain->files[i].fd);
+        chain->n = 0;
+}
+
+int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
+        int fd, r;
+
+        exec_chain_reset(chain);
+
+        if (path[0] == '\0') {
+                if (!(flags & AT_EMPTY_PATH))
+                        return -ENOENT;
+                /* fexecve: the file is whatever the process's fd refers to. */
+                fd = dirfd == AT_FDCWD ? context_cwd(ctx) : open_process_fd(ctx, dirfd, 0);
+                if (fd >= 0 && dirfd == AT_FDCWD)
+                        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        } else {
+                int base = -1;
+                _cleanup_close_ int dir = -1;
+                if (path[0] != '/') {
+                        if (dirfd == AT_FDCWD)
+                                base = context_cwd(ctx);
+                        else
+                                base = dir = open_process_fd(ctx, dirfd, 0);
+                        if (base < 0)
+                                return base;
+                }
+                fd = lookup(ctx, base, path, !(flags & AT_SYMLINK_NOFOLLOW));
+        }
+
+        for (;;) {
+                if (fd < 0)
+                        return fd;
+                struct exec_file *f = &chain->files[chain->n++];
+                f->fd = fd;
+                r = fill_file(fd, f);
+                if (r < 0)
+                        return r;
+                if (S_ISLNK(f->st.st_mode))
+                        return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
+                if (!S_ISREG(f->st.st_mode))
+                        return -EACCES; /* the kernel executes regular files only */
+
+                char header[EG_SHEBANG_BUF];
+                r = read_header(fd, header);
+                if (r < 0)
+                        /* We cannot see what the kernel would see: fail closed. */
+                        return r == -EACCES || r == -EPERM ? -EACCES : r;
+
+                char interp[EG_PATH_MAX];
+                r = shebang_parse(header, interp, sizeof interp);
+                if (r == -ENOEXEC)
+                        return 0; /* not a script: this file is what gets loaded */
+                if (r < 0)
+                        return r;
+                if (chain->n > EG_INTERP_DEPTH_MAX)
+                        return -ELOOP; /* exec_binprm(): too many rewrites */
+
+                /* The kernel opens the interpreter as the process would: relative to its
+                 * cwd, or from its root. */
+                int base = interp[0] == '/' ? -1 : context_cwd(ctx);
+                if (interp[0] != '/' && base < 0)
+                        return base;
+                fd = lookup(ctx, base, interp, true);
+        }
+}

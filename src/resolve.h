@@ -1,0 +1,63 @@
+/* What the kernel will really execute for an execve/execveat made by a given process:
+ * the file named (seen from the process's root, cwd or dirfd, symlinks followed, /proc/self
+ * meaning the process itself) and every interpreter a "#!" chain pulls in.
+ *
+ * Identity comes from the file we opened (fstat of our fd), never from text. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Which directory is "/" for somebody: device, inode and mount id, so that a chroot or a
+ * mount namespace with the same directory on top compares unequal. */
+struct root_id {
+        uint64_t dev, ino, mnt_id;
+};
+
+/* The identity of the supervisor's own root directory. */
+int root_id_get_own(struct root_id *ret);
+
+/* The process an exec is resolved for. Every fd here is the supervisor's (O_CLOEXEC). */
+struct exec_context {
+        pid_t tid;         /* the thread that execs (its /proc/self means this one) */
+        int proc_fd;       /* /proc/TID: bound to that task, never to a recycled PID */
+        int root_fd;       /* the process's root directory */
+        int cwd_fd;        /* its working directory, opened on first use (-1 until then) */
+        bool same_root;    /* its root is ours: a lookup from our side sees what it sees */
+        struct root_id root;
+};
+
+/* Open /proc/TID, the process's root, and compare the root with own_root. The caller must
+ * confirm the task is still the one it means (SECCOMP_IOCTL_NOTIF_ID_VALID) after this
+ * returns and before trusting anything read through the context. */
+int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_context *ret);
+
+/* Close the context's fds. Accepts a half-opened context; initialise with EXEC_CONTEXT_NULL. */
+void exec_context_close(struct exec_context *ctx);
+#define EXEC_CONTEXT_NULL { .tid = 0, .proc_fd = -1, .root_fd = -1, .cwd_fd = -1 }
+
+/* One file the exec will run: the program named, or an interpreter of a #! chain. */
+struct exec_file {
+        char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
+        struct stat st;
+        int fd; /* O_PATH fd of the opened file, owned by the chain */
+};
+
+struct exec_chain {
+        unsigned n;
+        struct exec_file files[1 + EG_INTERP_DEPTH_MAX];
+};
+
+/* Close the chain's fds and empty it. */
+void exec_chain_reset(struct exec_chain *chain);
+
+/* Resolve execveat(dirfd, path, flags) as made by ctx's process (execve is
+ * dirfd = AT_FDCWD, flags = 0). Fills chain with the named file and its interpreters.
+ * Returns 0 when the kernel would go on to load the last file of the chain, or the
+ * -errno the kernel would fail the exec with (the caller answers with it rather than let
+ * the kernel look again). */
+int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain);

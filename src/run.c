@@ -1,0 +1,247 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "filter.h"
+#include "log.h"
+#include "supervise.h"
+#include "util.h"
+
+#define EXIT_SETUP_FAILED 125
+#define EXIT_CANNOT_EXECUTE 126
+#define EXIT_NOT_FOUND 127
+
+static int send_fd(int sock, int fd) {
+        char byte = 'L';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof control.buf,
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+}
+
+static int receive_fd(int sock, int *ret_fd) {
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof control.buf,
+        };
+        /* MSG_CMSG_CLOEXEC: the listener must never leak into anything we start. */
+        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return negative_errno();
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+                return -EBADMSG;
+        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        return 0;
+}
+
+static void reset_signals(const sigset_t *mask) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+/* The supervisor process. Never returns. */
+static _Noreturn void supervisor_main(const struct policy *policy, int sock, const sigset_t *old_mask) {
+        reset_signals(old_mask);
+        /* Its own session: Ctrl-C, Ctrl-Z and a hangup of the terminal are for the command,
+         * never for the supervisor, which must outlive them. */
+        setsid();
+        prctl(PR_SET_NAME, "execguard-sup");
+        /* Writing a block message to a closed pipe must not kill the supervisor. */
+        signal(SIGPIPE, SIG_IGN);
+
+        int listener = -1;
+        int r = receive_fd(sock, &listener);
+        if (r < 0) {
+                log_error_errno(r, "Supervisor did not receive the listener: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        r = audit_open();
+        if (r < 0)
+                log_warning_errno(r, "No syslog at /dev/log (%m): audit records of this session will be lost");
+        if (write(sock, "R", 1) != 1) {
+                log_error_errno(negative_errno(), "Failed to tell the command that supervision is ready: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        safe_close(sock);
+
+        /* From here on the supervisor holds nothing of the caller's: its stdio could keep a
+         * pipe open long after the command has gone. Diagnostics go to syslog. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                safe_close(null);
+        }
+        log_set_target(LOG_TARGET_SYSLOG);
+
+        r = supervise(listener, policy);
+        _exit(r < 0 ? 1 : 0);
+}
+
+/* The command. Never returns. */
+static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_mask) {
+        reset_signals(old_mask);
+
+        int listener = -1;
+        int r = filter_install(&listener);
+        if (r < 0) {
+                log_error_errno(r, "Failed to install the seccomp filter: %m (is CONFIG_SECCOMP_FILTER enabled?)");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        r = send_fd(sock, listener);
+        safe_close(listener);
+        if (r < 0) {
+                log_error_errno(r, "Failed to hand the listener to the supervisor: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        /* Wait until the supervisor holds the listener, so that a failure to set up is
+         * reported as such and not as a mysterious ENOSYS from our own exec. */
+        char ready;
+        if (read(sock, &ready, 1) != 1) {
+                log_error("The supervisor failed to start; not running %s", argv[0]);
+                _exit(EXIT_SETUP_FAILED);
+        }
+        /* The supervised tree keeps stdio and nothing else of ours or of our caller's. */
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
+                for (int fd = 3; fd < 65536; fd++)
+                        close(fd);
+        }
+
+        execvp(argv[0], argv);
+        int e = errno;
+        fprintf(stderr, "execguard: %s: %s\n", argv[0], strerror(e));
+        _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+}
+
+static int exit_status_of(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return EXIT_SETUP_FAILED;
+}
+
+int run_supervised(const struct policy *policy, char **argv) {
+        /* Nothing in this process, or the supervisor forked from it, may be read or traced
+         * by the supervised tree running as the same user. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m"), EXIT_SETUP_FAILED;
+
+        sigset_t mask, old_mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        /* Blocked before forking, so no signal is lost between fork and signalfd. */
+        sigprocmask(SIG_BLOCK, &mask, &old_mask);
+
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return log_error_errno(negative_errno(), "socketpair() failed: %m"), EXIT_SETUP_FAILED;
+
+        pid_t supervisor = fork();
+        if (supervisor < 0)
+                return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
+        if (supervisor == 0) {
+                safe_close(sv[1]);
+                supervisor_main(policy, sv[0], &old_mask);
+        }
+
+        pid_t command = fork();
+        if (command < 0) {
+                kill(supervisor, SIGKILL);
+                return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
+        }
+        if (command == 0) {
+                safe_close(sv[0]);
+                command_main(argv, sv[1], &old_mask);
+        }
+        safe_close(sv[0]);
+        safe_close(sv[1]);
+
+        /* The terminal sends SIGINT and SIGQUIT to the whole foreground group; the command
+         * decides what they mean. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+
+        _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0) {
+                kill(command, SIGKILL);
+                return log_error_errno(negative_errno(), "signalfd() failed: %m"), EXIT_SETUP_FAILED;
+        }
+
+        for (;;) {
+                struct signalfd_siginfo si;
+                ssize_t n = read(sfd, &si, sizeof si);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != sizeof si) {
+                        kill(command, SIGKILL);
+                        return log_error_errno(negative_errno(), "Reading signals failed: %m"), EXIT_SETUP_FAILED;
+                }
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
+                        kill(command, (int) si.ssi_signo);
+                        continue;
+                }
+                /* SIGCHLD: reap whatever is ready; signals coalesce, so loop. */
+                for (;;) {
+                        int status;
+                        pid_t pid = waitpid(-1, &status, WNOHANG);
+                        if (pid <= 0)
+                                break;
+                        if (pid == supervisor) {
+                                /* It exits 0 only once no supervised process is left,
+                                 * which can be reported just before the command's exit. */
+                                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                                        continue;
+                                log_error("The supervisor exited (%s %d); execs in this session now fail",
+                                          WIFSIGNALED(status) ? "signal" : "status",
+                                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                                continue;
+                        }
+                        if (pid == command)
+                                /* Done: what the command left running stays supervised by
+                                 * the supervisor until it exits too. */
+                                return exit_status_of(status);
+                }
+        }
+}

@@ -1,0 +1,60 @@
+#include "shebang.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "util.h"
+
+static bool spacetab(char c) {
+        return c == ' ' || c == '\t';
+}
+
+static const char *next_non_spacetab(const char *s, const char *end) {
+        for (; s < end; s++)
+                if (!spacetab(*s))
+                        return s;
+        return NULL;
+}
+
+static const char *next_terminator(const char *s, const char *end) {
+        for (; s < end; s++)
+                if (spacetab(*s) || *s == '\0')
+                        return s;
+        return NULL;
+}
+
+int shebang_parse(const char buf[], char *ret_interp, size_t size) {
+        if (buf[0] != '#' || buf[1] != '!')
+                return -ENOEXEC;
+
+        /* The kernel looks at one byte less than the buffer: the last is its terminator. */
+        const char *buf_end = buf + EG_SHEBANG_BUF - 1;
+        const char *i_end = memchr(buf, '\n', EG_SHEBANG_BUF);
+        if (!i_end) {
+                i_end = next_non_spacetab(buf + 2, buf_end);
+                if (!i_end)
+                        return -ENOEXEC; /* only spaces and tabs */
+                /* No space, tab or NUL after the name: it may be cut off, so the kernel
+                 * refuses rather than run a truncated interpreter path. */
+                if (!next_terminator(i_end, buf_end))
+                        return -ENOEXEC;
+                i_end = buf_end;
+        }
+        while (i_end > buf + 2 && spacetab(i_end[-1]))
+                i_end--;
+        const char *i_name = next_non_spacetab(buf + 2, i_end);
+        if (!i_name || i_name == i_end)
+                return -ENOEXEC;
+        const char *i_sep = next_terminator(i_name, i_end);
+        size_t len = (i_sep ? i_sep : i_end) - i_name;
+        /* A NUL inside the name ends it, as it does for the kernel's string. */
+        len = strnlen(i_name, len);
+        if (len == 0)
+                return -ENOEXEC;
+        if (len >= size)
+                return -ENAMETOOLONG;
+        memcpy(ret_interp, i_name, len);
+        ret_interp[len] = '\0';
+        return 0;
+}

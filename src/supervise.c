@@ -1,0 +1,283 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "filter.h"
+#include "log.h"
+#include "procmem.h"
+#include "resolve.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+struct supervisor {
+        int listener;
+        const struct policy *policy;
+        struct root_id own_root;
+        struct seccomp_notif *req;
+        struct seccomp_notif_resp *resp;
+        /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
+        struct exec_chain chain;
+        char path[EG_PATH_MAX];
+};
+
+/* The task that made the notification: still that task, not a recycled PID? */
+static bool notification_valid(const struct supervisor *s) {
+        return seccomp_notify_id_valid(s->listener, s->req->id) == 0;
+}
+
+static uid_t process_uid(const struct exec_context *ctx) {
+        char buf[1024];
+        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return (uid_t) -1;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return (uid_t) -1;
+        buf[n] = '\0';
+        const char *uid = strstr(buf, "\nUid:");
+        return uid ? (uid_t) strtoul(uid + 5, NULL, 10) : (uid_t) -1;
+}
+
+static int open_task_pidfd(pid_t tid) {
+        int pidfd = (int) syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (pidfd < 0 && errno == EINVAL)
+                pidfd = (int) syscall(SYS_pidfd_open, tid, 0); /* kernel < 6.9: leaders only */
+        return pidfd < 0 ? negative_errno() : pidfd;
+}
+
+/* The process's stderr, as an fd we can write to without ever blocking: a supervisor
+ * stalled on a full pipe would stall every exec of the tree. */
+static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx, bool *ret_socket) {
+        struct stat st;
+        if (fstatat(ctx->proc_fd, "fd/2", &st, 0) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+                /* Pipes, FIFOs, ttys: a private open file description of our own, so that
+                 * O_NONBLOCK does not change the process's. */
+                int fd = openat(ctx->proc_fd, "fd/2", O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                *ret_socket = false;
+                return fd < 0 ? negative_errno() : fd;
+        }
+        /* Regular files and sockets: the process's own description, so the line lands at
+         * the file's current offset (not overwritten by the process's next write), and
+         * sockets, which cannot be reopened, are written with MSG_DONTWAIT. */
+        _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
+        if (pidfd < 0)
+                return pidfd;
+        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0); /* O_CLOEXEC */
+        if (fd < 0)
+                return negative_errno();
+        if (!notification_valid(s) || fstat(fd, &st) < 0)
+                return -ESRCH;
+        /* Another thread may have swapped fd 2 meanwhile: anything but a file or a socket
+         * could block. */
+        if (!S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode))
+                return -EAGAIN;
+        *ret_socket = S_ISSOCK(st.st_mode);
+        return TAKE_FD(fd);
+}
+
+/* Tell the user on the process's own stderr why the exec failed. Failures are ignored:
+ * the audit record is what counts. */
+static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *blocked) {
+        char msg[EG_PATH_MAX + 64], escaped[EG_PATH_MAX];
+        bool socket = false;
+        _cleanup_close_ int fd = open_task_stderr(s, ctx, &socket);
+        if (fd < 0)
+                return;
+        audit_escape(blocked, escaped, sizeof escaped);
+        int len = snprintf(msg, sizeof msg, "execguard: blocked %s\n", escaped);
+        if (len <= 0)
+                return;
+        ssize_t n = socket ? send(fd, msg, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, msg, (size_t) len);
+        if (n < 0)
+                log_debug("Could not write to the stderr of %d: %m", (int) ctx->tid);
+}
+
+static int kill_task(struct supervisor *s, pid_t tid) {
+        _cleanup_close_ int pidfd = open_task_pidfd(tid);
+        if (pidfd < 0)
+                return pidfd;
+        /* The pidfd pins the task; confirm it is still the one that asked. */
+        if (!notification_valid(s))
+                return -ESRCH;
+        if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static void answer_continue(struct seccomp_notif_resp *resp) {
+        /* The kernel insists: CONTINUE carries no error and no value. */
+        resp->error = 0;
+        resp->val = 0;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+}
+
+static void decide(struct supervisor *s) {
+        const struct seccomp_notif *req = s->req;
+        struct seccomp_notif_resp *resp = s->resp;
+        unsigned pointer_size;
+        int r;
+
+        enum exec_syscall kind = filter_classify(req->data.arch, req->data.nr, &pointer_size);
+        if (kind == EXEC_SYSCALL_OTHER) {
+                log_warning("Unexpected notification: arch %#x syscall %d; denied", req->data.arch, req->data.nr);
+                return;
+        }
+
+        uint64_t mask = pointer_size == 4 ? UINT32_MAX : UINT64_MAX;
+        int dirfd = AT_FDCWD, flags = 0;
+        uint64_t path_addr = req->data.args[0] & mask;
+        if (kind == EXEC_SYSCALL_EXECVEAT) {
+                dirfd = (int) req->data.args[0];
+                path_addr = req->data.args[1] & mask;
+                flags = (int) req->data.args[4];
+                if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+                        resp->error = -EINVAL; /* what execveat() itself answers */
+                        return;
+                }
+        }
+
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        r = exec_context_open((pid_t) req->pid, &s->own_root, &ctx);
+        if (r < 0) {
+                log_debug("Cannot open /proc/%u: %m; denied", req->pid);
+                return;
+        }
+        _cleanup_close_ int mem = openat(ctx.proc_fd, "mem", O_RDONLY | O_CLOEXEC);
+        if (mem < 0) {
+                log_warning_errno(negative_errno(), "Cannot read the memory of %u: %m; exec denied", req->pid);
+                return;
+        }
+        /* Everything above was opened for a PID; from here on it is known to be the task
+         * that made this call, and every later open goes through ctx.proc_fd. */
+        if (!notification_valid(s))
+                return;
+
+        r = procmem_read_string(mem, path_addr, s->path, sizeof s->path);
+        if (r < 0) {
+                resp->error = r; /* EFAULT or ENAMETOOLONG, as the kernel would say */
+                return;
+        }
+
+        r = resolve_exec(&ctx, dirfd, s->path, flags, &s->chain);
+        if (r < 0) {
+                /* The kernel would fail this exec too; answer with its errno rather than
+                 * let it look again at a path that may have changed meanwhile. */
+                log_debug("exec of '%s' by %u fails: %m", s->path, req->pid);
+                resp->error = r;
+                exec_chain_reset(&s->chain);
+                return;
+        }
+
+        const struct policy_rule *rule = NULL;
+        const struct exec_file *hit = NULL;
+        for (unsigned i = 0; i < s->chain.n && !rule; i++) {
+                hit = &s->chain.files[i];
+                rule = policy_match(s->policy, hit->path, &hit->st);
+        }
+        if (!rule) {
+                exec_chain_reset(&s->chain);
+                answer_continue(resp);
+                return;
+        }
+
+        struct audit_record rec = {
+                .pid = (pid_t) req->pid,
+                .uid = process_uid(&ctx),
+                .requested = s->path,
+                .blocked = hit->path,
+                .policy_source = policy_source(s->policy),
+                .rule = rule,
+        };
+        if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
+                rec.decision = AUDIT_WOULD_BLOCK;
+                audit_log(&rec);
+                exec_chain_reset(&s->chain);
+                answer_continue(resp);
+                return;
+        }
+
+        rec.decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
+        tell_process(s, &ctx, hit->path);
+        if (rec.decision == AUDIT_KILL) {
+                r = kill_task(s, (pid_t) req->pid);
+                if (r < 0 && r != -ESRCH)
+                        log_warning_errno(r, "Failed to kill %u: %m; its exec is denied", req->pid);
+        }
+        audit_log(&rec);
+        exec_chain_reset(&s->chain);
+        /* resp->error is still the preset -EACCES. */
+}
+
+static int serve_one(struct supervisor *s) {
+        memset(s->req, 0, sizeof *s->req);
+        if (seccomp_notify_receive(s->listener, s->req) < 0) {
+                /* ENOENT: the task went away before we read the notification. */
+                if (errno == ENOENT || errno == EINTR)
+                        return 0;
+                return negative_errno();
+        }
+
+        /* Fail safe by construction: the answer is "deny" before anything can fail. */
+        *s->resp = (struct seccomp_notif_resp) { .id = s->req->id, .error = -EACCES };
+        decide(s);
+
+        if (seccomp_notify_respond(s->listener, s->resp) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+int supervise(int listener, const struct policy *policy) {
+        _cleanup_free_ struct supervisor *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->listener = listener;
+        s->policy = policy;
+        int r = root_id_get_own(&s->own_root);
+        if (r < 0)
+                return log_error_errno(r, "Failed to identify our root directory: %m");
+        r = seccomp_notify_alloc(&s->req, &s->resp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate notification buffers: %m");
+
+        for (;;) {
+                struct pollfd pfd = { .fd = listener, .events = POLLIN };
+                if (poll(&pfd, 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
+                        break;
+                }
+                if (pfd.revents & POLLIN) {
+                        r = serve_one(s);
+                        if (r < 0) {
+                                log_error_errno(r, "Failed to serve a notification: %m");
+                                break;
+                        }
+                        continue;
+                }
+                /* POLLHUP: the last supervised process has exited. */
+                if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                        r = (pfd.revents & POLLHUP) ? 0 : -EIO;
+                        break;
+                }
+        }
+        seccomp_notify_free(s->req, s->resp);
+        return r;
+}
