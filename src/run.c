@@ -146,6 +146,13 @@ static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_ma
                         close(fd);
         }
 
+        /* Inherited from the wrapper, non-dumpability would make our own /proc files
+         * unreadable to a supervisor that is not root. Nothing of the supervisor's is left
+         * in this process now. */
+        if (prctl(PR_SET_DUMPABLE, 1) < 0) {
+                log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
         execvp(argv[0], argv);
         int e = errno;
         fprintf(stderr, "execguard: %s: %s\n", argv[0], strerror(e));

@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# End-to-end tests: real processes under a real supervisor.
+#   tests/e2e/run.sh PATH/TO/execguard PATH/TO/helpers
+# Closes with "N passed, N failed". Root is needed for some cases (they skip without it).
+set -u
+
+EG=${1:?usage: run.sh EXECGUARD HELPERS}
+H=${2:?usage: run.sh EXECGUARD HELPERS}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+# Syslog: tests read the audit records from a sink standing in for the host's syslog. Where
+# /dev/log exists, the suite re-runs itself in a private mount namespace with the sink
+# bound over it, so the host's logging is never touched.
+if [ "$(id -u)" = 0 ] && [ -e /dev/log ] && [ -z "${EXECGUARD_E2E_NS:-}" ]; then
+        exec env EXECGUARD_E2E_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
+
+T=$(mktemp -d /tmp/execguard-e2e.XXXXXX)
+chmod 755 "$T"
+SINK_PID=""
+SYSLOG=""
+cleanup() {
+        [ -z "$SINK_PID" ] || kill "$SINK_PID" 2>/dev/null
+        [ -z "${CREATED_DEVLOG:-}" ] || rm -f /dev/log
+        # Anything a test left running under supervision.
+        pkill -KILL -f "$T/" 2>/dev/null
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+start_syslog_sink() {
+        [ "$(id -u)" = 0 ] || return 1
+        SYSLOG=$T/syslog.txt
+        : >"$SYSLOG"
+        if [ -n "${EXECGUARD_E2E_NS:-}" ]; then
+                "$H/syslog-sink" "$T/log.sock" "$SYSLOG" &
+                SINK_PID=$!
+                for _ in $(seq 50); do [ -S "$T/log.sock" ] && break; sleep 0.02; done
+                mount --bind "$T/log.sock" /dev/log || return 1
+        else
+                "$H/syslog-sink" /dev/log "$SYSLOG" &
+                SINK_PID=$!
+                CREATED_DEVLOG=1
+                for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.02; done
+        fi
+        chmod 666 /dev/log
+        [ -S /dev/log ]
+}
+start_syslog_sink || SYSLOG=""
+
+# ---- fixtures ---------------------------------------------------------------------------
+
+mkdir -p "$T/bin" "$T/work"
+cp "$H/marker" "$T/bin/blocked"        # blocked by the policies below: it leaves a marker
+cp "$H/marker" "$T/bin/allowed"        # the same program, allowed
+DF=$(command -v df)
+DF=$(readlink -f "$DF")
+
+write_policy() { # FILE MODE ACTION
+        cat >"$1" <<POLICY
+[execguard]
+mode = $2
+action = $3
+
+[block]
+path = $DF
+path = $T/bin/blocked
+POLICY
+}
+write_policy "$T/deny.ini" enforce deny
+write_policy "$T/kill.ini" enforce kill
+write_policy "$T/audit.ini" audit deny
+P=$T/deny.ini
+
+# sv POLICY CMD... : run CMD supervised; sets RC, OUT (stdout file), ERR (stderr file).
+OUT=$T/out
+ERR=$T/err
+sv() {
+        local policy=$1
+        shift
+        "$EG" run -c "$policy" -- "$@" >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+}
+
+has() { grep -qF -- "$1" "$2"; }
+blocked_line() { has "execguard: blocked $1" "$ERR"; }
+marker_absent() { [ ! -e "$T/work/ran" ]; }
+reset_marker() { rm -f "$T/work/ran"; }
+
+# expect_blocked NAME CMD... : CMD under the deny policy must not run df, must print the
+# block line for df, and the shell-visible failure must be a permission error.
+expect_df_blocked() {
+        local name=$1
+        shift
+        begin "$name"
+        sv "$P" "$@"
+        if grep -q '^Filesystem' "$OUT"; then
+                fail "df ran (rc=$RC)"
+        elif ! blocked_line "$DF"; then
+                fail "no 'execguard: blocked $DF' line; stderr: $(head -c 300 "$ERR")"
+        else
+                pass
+        fi
+}
+
+# ---- the original demo, and the ways people reach df ----------------------------------
+
+expect_df_blocked "df by name" bash -c 'df'
+expect_df_blocked "df by absolute path" /usr/bin/df
+expect_df_blocked "df via /bin (merged /usr symlink)" /bin/df
+ln -s "$DF" "$T/bin/mydf"
+expect_df_blocked "symlink to df" "$T/bin/mydf"
+ln -s mydf "$T/bin/mydf2"
+expect_df_blocked "symlink chain to df" "$T/bin/mydf2"
+expect_df_blocked "alias for df" bash -O expand_aliases -c $'alias d=df\nd'
+printf '#!/bin/sh\ndf\n' >"$T/bin/calls-df"
+printf '#!/bin/sh\n%s\n' "$T/bin/calls-df" >"$T/bin/calls-calls-df"
+chmod +x "$T/bin/calls-df" "$T/bin/calls-calls-df"
+expect_df_blocked "script calling df" "$T/bin/calls-df"
+expect_df_blocked "script calling a script calling df" "$T/bin/calls-calls-df"
+expect_df_blocked "df built from 'delta foxtrot'" bash -c 'a=delta b=foxtrot; "${a:0:1}${b:0:1}"'
+expect_df_blocked "relative path ./df" bash -c 'cd /usr/bin && ./df'
+expect_df_blocked "relative path with .." bash -c 'cd /usr/lib && ../bin/df'
+expect_df_blocked "doubled slashes" //usr//bin///df
+expect_df_blocked "dot-dot in an absolute path" /usr/bin/../bin/./df
+expect_df_blocked "through env" env df
+expect_df_blocked "through find -exec" find / -maxdepth 0 -exec df {} ';'
+expect_df_blocked "through xargs" sh -c 'echo / | xargs df'
+if command -v python3 >/dev/null; then
+        expect_df_blocked "python3 subprocess" python3 -c 'import subprocess; subprocess.run(["df"])'
+        expect_df_blocked "python3 os.execv" python3 -c 'import os; os.execv("/usr/bin/df", ["df"])'
+else
+        begin "python3 cases"; skip "python3 not installed"
+fi
+if command -v perl >/dev/null; then
+        expect_df_blocked "perl exec" perl -e 'exec "df" or exit 13'
+else
+        begin "perl exec"; skip "perl not installed"
+fi
+expect_df_blocked "fexecve (execveat AT_EMPTY_PATH)" "$H/try-exec" fexecve "$DF"
+expect_df_blocked "execveat with a dirfd" "$H/try-exec" execveat /usr/bin df
+expect_df_blocked "execveat dirfd with ../" "$H/try-exec" execveat /usr/lib ../bin/df
+expect_df_blocked "/dev/fd/N of the exec'ing process" bash -c 'exec 3<'"$DF"'; exec /dev/fd/3'
+expect_df_blocked "/proc/self/fd/N of the exec'ing process" bash -c 'exec 7<'"$DF"'; exec /proc/self/fd/7'
+expect_df_blocked "/proc/self/root/..." /proc/self/root/usr/bin/df
+expect_df_blocked "/proc/thread-self/root/..." bash -c 'exec /proc/thread-self/root/usr/bin/df'
+expect_df_blocked "i386 execve through int 0x80" "$H/try-exec" int80 "$DF"
+expect_df_blocked "exec from a second thread" "$H/try-exec" thread "$DF"
+printf '#!%s\n' "$DF" >"$T/bin/df-interp"
+chmod +x "$T/bin/df-interp"
+expect_df_blocked "#! script whose interpreter is df" "$T/bin/df-interp"
+printf '#!%s\n' "$T/bin/df-interp" >"$T/bin/df-interp2"
+chmod +x "$T/bin/df-interp2"
+expect_df_blocked "#! chain ending in df" "$T/bin/df-interp2"
+
+begin "x32 execve cannot run df"
+sv "$P" "$H/try-exec" x32 "$DF"
+if grep -q '^Filesystem' "$OUT"; then fail "df ran"; else pass; fi
+
+begin "execve errno is EACCES"
+sv "$P" "$H/try-exec" execve "$DF"
+[ "$RC" = 13 ] && pass || fail "rc=$RC, want 13 (EACCES)"
+
+begin "AT_SYMLINK_NOFOLLOW on a symlink fails with ELOOP, as the kernel says"
+sv "$P" "$H/try-exec" nofollow "$T/bin/mydf"
+[ "$RC" = 40 ] && pass || fail "rc=$RC, want 40 (ELOOP)"
+
+begin "a missing program still fails with ENOENT"
+sv "$P" "$H/try-exec" execve "$T/bin/no-such-program"
+[ "$RC" = 2 ] && pass || fail "rc=$RC, want 2 (ENOENT)"
+
+# ---- the blocked marker program: it must never run ---------------------------------------
+
+reset_marker
+begin "blocked program never runs (marker)"
+sv "$P" "$T/bin/blocked" "$T/work/ran"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC, marker exists: $([ -e "$T/work/ran" ] && echo yes)"
+
+reset_marker
+begin "same program under an allowed name runs"
+sv "$P" "$T/bin/allowed" "$T/work/ran"
+[ -e "$T/work/ran" ] && [ "$RC" = 0 ] && pass || fail "rc=$RC"
+
+# ---- outcomes: kill and audit -----------------------------------------------------------
+
+reset_marker
+begin "kill mode: SIGKILL before the program runs"
+sv "$T/kill.ini" sh -c "$T/bin/blocked $T/work/ran; echo status=\$?"
+if [ -e "$T/work/ran" ]; then fail "blocked program ran"
+elif ! has status=137 "$OUT"; then fail "the exec'ing process was not killed: $(cat "$OUT")"
+else pass; fi
+
+begin "kill mode: exit status is 128+9"
+sv "$T/kill.ini" "$T/bin/blocked" "$T/work/ran"
+[ "$RC" = 137 ] && pass || fail "rc=$RC, want 137"
+
+reset_marker
+begin "audit mode: the program runs"
+sv "$T/audit.ini" "$T/bin/blocked" "$T/work/ran"
+[ -e "$T/work/ran" ] && [ "$RC" = 0 ] && ! has "execguard: blocked" "$ERR" && pass || fail "rc=$RC"
+
+if [ -n "$SYSLOG" ]; then
+        begin "audit mode: the would-be block is logged"
+        sleep 0.1
+        grep -q "decision=audit .*blocked=\"$T/bin/blocked\"" "$SYSLOG" && pass || fail "no audit record: $(tail -n 3 "$SYSLOG")"
+
+        begin "deny is logged to syslog with rule file:line"
+        sv "$P" "$DF"
+        sleep 0.1
+        grep -q "decision=deny .*blocked=\"$DF\" rule=\"$P:6\"" "$SYSLOG" && pass || fail "$(tail -n 3 "$SYSLOG")"
+
+        begin "kill is logged to syslog"
+        sv "$T/kill.ini" "$DF"
+        sleep 0.1
+        grep -q "decision=kill .*blocked=\"$DF\"" "$SYSLOG" && pass || fail "$(tail -n 3 "$SYSLOG")"
+
+        begin "a newline in a file name cannot forge a log record"
+        ln -s "$DF" "$T/bin/$(printf 'x\ndecision=allow y')"
+        sv "$P" bash -c "\"$T/bin/x\"\$'\\n'\"decision=allow y\""
+        sleep 0.1
+        # Every record is one datagram that starts with its priority; a forged one would not.
+        if grep -qv '^<' "$SYSLOG"; then
+                fail "forged line: $(grep -nv '^<' "$SYSLOG")"
+        elif grep -qF 'x\x0adecision=allow y' "$SYSLOG"; then pass
+        else fail "escaped name not found: $(tail -n 2 "$SYSLOG")"; fi
+else
+        begin "syslog records"; skip "cannot stand in for /dev/log (not root?)"
+fi
+
+# ---- allowed commands still work, exit status -------------------------------------------
+
+begin "allowed commands work (pipeline, subshells, python)"
+sv "$P" bash -c 'ls / | grep -c . >/dev/null && echo "$(uname -s)" && true'
+[ "$RC" = 0 ] && has Linux "$OUT" && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "exit status is the command's"
+sv "$P" sh -c 'exit 42'
+[ "$RC" = 42 ] && pass || fail "rc=$RC"
+
+begin "exit status 128+N for signal N"
+sv "$P" sh -c 'kill -USR1 $$'
+[ "$RC" = 138 ] && pass || fail "rc=$RC, want 138"
+
+begin "blocked command itself: 126, not run"
+sv "$P" df
+[ "$RC" = 126 ] && blocked_line "$DF" && pass || fail "rc=$RC"
+
+begin "unknown command: 127"
+sv "$P" no-such-command-anywhere
+[ "$RC" = 127 ] && pass || fail "rc=$RC"
+
+# ---- fd hygiene ---------------------------------------------------------------------------
+
+begin "the tree holds no fd but stdio (no listener, no socket, nothing of the caller)"
+"$EG" run -c "$P" -- sh -c "$H/fd-audit; sh -c '$H/fd-audit'" >"$OUT" 2>"$ERR" 5</etc/hostname 7<>/dev/null
+RC=$?
+[ "$RC" = 0 ] && pass || fail "rc=$RC: $(cat "$OUT")"
+
+begin "the supervisor holds no fd of the caller's stdio (a pipe reader sees EOF)"
+# The command leaves a daemon with closed stdio behind; the pipe must close when the command exits.
+start=$(date +%s)
+"$EG" run -c "$P" -- sh -c 'sleep 3 </dev/null >/dev/null 2>&1 & echo hi' 2>/dev/null | cat >/dev/null
+took=$(( $(date +%s) - start ))
+[ "$took" -lt 3 ] && pass || fail "pipe stayed open ${took}s"
+
+# ---- the tree outlives the command --------------------------------------------------------
+
+reset_marker
+begin "run returns when the command exits; what it left behind stays supervised"
+"$EG" run -c "$P" -- sh -c "(sleep 1; $T/bin/blocked $T/work/ran; echo \$? >$T/work/after-blocked; $T/bin/allowed $T/work/allowed-ran) >/dev/null 2>&1 &" >/dev/null 2>&1
+rc=$?
+quick=1; [ -e "$T/work/after-blocked" ] && quick=0
+for _ in $(seq 50); do [ -e "$T/work/allowed-ran" ] && break; sleep 0.1; done
+if [ $rc != 0 ] || [ $quick = 0 ]; then fail "rc=$rc, returned before the background job? quick=$quick"
+elif [ -e "$T/work/ran" ]; then fail "blocked program ran after the command exited"
+elif [ "$(cat "$T/work/after-blocked" 2>/dev/null)" != 126 ]; then fail "blocked exit $(cat "$T/work/after-blocked" 2>/dev/null)"
+elif [ ! -e "$T/work/allowed-ran" ]; then fail "allowed program did not run"
+else pass; fi
+rm -f "$T/work/after-blocked" "$T/work/allowed-ran"
+
+# ---- signals --------------------------------------------------------------------------------
+
+for sig in TERM HUP; do
+        begin "SIG$sig is forwarded to the command"
+        "$EG" run -c "$P" -- sleep 30 >/dev/null 2>&1 &
+        w=$!
+        sleep 0.5
+        kill -$sig $w
+        wait $w
+        rc=$?
+        want=$((128 + $(kill -l $sig)))
+        [ $rc = $want ] && pass || fail "rc=$rc, want $want"
+done
+
+begin "SIGINT and SIGQUIT to the wrapper alone are ignored"
+"$EG" run -c "$P" -- sh -c 'sleep 1; exit 7' >/dev/null 2>&1 &
+w=$!
+sleep 0.3
+kill -INT $w; kill -QUIT $w
+wait $w
+rc=$?
+[ $rc = 7 ] && pass || fail "rc=$rc, want 7"
+
+if command -v python3 >/dev/null; then
+        begin "interactive bash -i: Ctrl-C, Ctrl-Z, fg, blocked df, exit"
+        if python3 "$HERE/jobcontrol.py" "$EG" "$P" "$DF" >"$OUT" 2>&1; then pass; else fail "$(tail -n 15 "$OUT")"; fi
+else
+        begin "interactive bash -i"; skip "python3 not installed"
+fi
+
+# ---- protecting the supervisor --------------------------------------------------------------
+
+supervisor_of() { # WRAPPER-PID → the execguard-sup child
+        local w=$1 c
+        for _ in $(seq 50); do
+                for c in $(pgrep -P "$w"); do
+                        [ "$(cat /proc/$c/comm 2>/dev/null)" = execguard-sup ] && { echo "$c"; return 0; }
+                done
+                sleep 0.05
+        done
+        return 1
+}
+
+reset_marker
+begin "kill -9 of the supervisor: nothing blocked runs afterwards (fail closed)"
+"$EG" run -c "$P" -- sh -c "sleep 1; $T/bin/blocked $T/work/ran; echo \$? >$T/work/status1; $T/bin/allowed $T/work/allowed-ran; echo \$? >$T/work/status2" >/dev/null 2>"$ERR" &
+w=$!
+if sup=$(supervisor_of $w); then
+        kill -9 "$sup"
+        wait $w
+        if [ -e "$T/work/ran" ]; then fail "blocked program ran"
+        elif [ -e "$T/work/allowed-ran" ]; then fail "an exec succeeded without a supervisor"
+        elif [ "$(cat "$T/work/status1")" = 0 ]; then fail "exec reported success"
+        else pass; fi
+else
+        fail "no supervisor found"; wait $w
+fi
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+        begin "a supervised process of the same uid cannot read the supervisor's memory or ptrace it"
+        cp "$EG" "$T/execguard"
+        chmod 755 "$T/execguard"
+        cp "$P" "$T/nobody.ini"
+        cat >"$T/work/probe.sh" <<'PROBE'
+#!/bin/sh
+# Find our supervisor: the execguard-sup process of our uid.
+for p in $(pgrep -u "$(id -u)" -x execguard-sup); do
+        if head -c 1 /proc/$p/mem >/dev/null 2>&1 || cat /proc/$p/environ >/dev/null 2>&1; then
+                echo "READ $p"
+        fi
+        if python3 -c "
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+sys.exit(0 if libc.ptrace(16, $p, 0, 0) == 0 else 1)" 2>/dev/null; then
+                echo "PTRACED $p"
+        fi
+        echo "SEEN $p"
+done
+PROBE
+        chmod 755 "$T/work/probe.sh"
+        runuser -u nobody -- "$T/execguard" run -c "$T/nobody.ini" -- "$T/work/probe.sh" >"$OUT" 2>"$ERR"
+        if ! has SEEN "$OUT"; then fail "probe did not find the supervisor: $(cat "$OUT" "$ERR")"
+        elif has READ "$OUT" || has PTRACED "$OUT"; then fail "$(cat "$OUT")"
+        else pass; fi
+
+        begin "non-root user: df is blocked too"
+        runuser -u nobody -- "$T/execguard" run -c "$T/nobody.ini" -- df >"$OUT" 2>"$ERR"
+        RC=$?
+        [ "$RC" = 126 ] && blocked_line "$DF" && pass || fail "rc=$RC $(cat "$ERR")"
+else
+        begin "same-uid supervisor protection"; skip "needs root and the user nobody"
+fi
+
+# ---- bad policies and the command line ----------------------------------------------------
+
+bad_policy() { # NAME EXPECTED-LINE TEXT
+        local name=$1 line=$2 text=$3
+        begin "bad policy: $name"
+        printf '%s' "$text" >"$T/bad.ini"
+        reset_marker
+        "$EG" run -c "$T/bad.ini" -- "$T/bin/allowed" "$T/work/ran" >"$OUT" 2>"$ERR"
+        RC=$?
+        if [ "$RC" != 2 ]; then fail "rc=$RC, want 2"
+        elif [ -e "$T/work/ran" ]; then fail "the command ran"
+        elif ! grep -q "$T/bad.ini:$line: " "$ERR"; then fail "no '$T/bad.ini:$line:' in: $(cat "$ERR")"
+        else pass; fi
+}
+bad_policy "unknown section" 3 $'[execguard]\nmode = enforce\n[blok]\npath = /usr/bin/df\n'
+bad_policy "unknown key" 2 $'[block]\npaht = /usr/bin/df\n'
+bad_policy "invalid mode" 2 $'[execguard]\nmode = enforcing\n'
+bad_policy "relative path" 2 $'[block]\npath = df\n'
+bad_policy "syntax error" 3 $'[block]\npath = /usr/bin/df\nthis is not ini\n'
+bad_policy "trailing # comment" 2 $'[block]\npath = /usr/bin/df # no\n'
+
+begin "bad policy: missing file"
+"$EG" run -c "$T/none.ini" -- true >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 2 ] && has "$T/none.ini" "$ERR" && pass || fail "rc=$RC"
+
+begin "bad policy: world-writable file is refused"
+cp "$P" "$T/ww.ini"; chmod 666 "$T/ww.ini"
+"$EG" run -c "$T/ww.ini" -- true >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 2 ] && has "writable" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "bad policy: symlink is refused"
+ln -s "$P" "$T/link.ini"
+"$EG" run -c "$T/link.ini" -- true >"$OUT" 2>"$ERR"
+RC=$?
+[ "$RC" = 2 ] && has "symlink" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+cli() { # NAME WANT-RC ARGS...
+        local name=$1 want=$2
+        shift 2
+        begin "cli: $name"
+        "$EG" "$@" >"$OUT" 2>"$ERR"
+        RC=$?
+        [ "$RC" = "$want" ] && pass || fail "rc=$RC, want $want"
+}
+cli "--help" 0 --help
+cli "--version" 0 --version
+cli "no arguments" 2
+cli "unknown command" 2 frobnicate
+cli "unknown option" 2 run --frob -- true
+cli "run without command" 2 run -c "$P"
+cli "-c without file" 2 run -c
+cli "check without path" 2 check -c "$P"
+cli "check: allowed" 0 check -c "$P" /usr/bin/true
+cli "check: blocked" 1 check -c "$P" /usr/bin/true "$T/bin/mydf"
+cli "--config long option" 1 check --config "$P" /bin/df
+begin "cli: usage goes to stderr on error"
+"$EG" run --frob >"$OUT" 2>"$ERR"
+has "Usage:" "$ERR" && [ ! -s "$OUT" ] && pass || fail "stdout: $(cat "$OUT")"
+begin "cli: check names the rule file:line"
+"$EG" check -c "$P" "$T/bin/mydf" >"$OUT" 2>&1
+has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$(cat "$OUT")"
+
+summary

@@ -1,0 +1,11 @@
+/* The unit test suites, one per module. test_main.c runs them all. */
+#pragma once
+
+#include <check.h>
+
+Suite *policy_suite(void);
+Suite *shebang_suite(void);
+Suite *resolve_suite(void);
+Suite *procmem_suite(void);
+Suite *filter_suite(void);
+Suite *audit_suite(void);
