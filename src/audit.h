@@ -17,10 +17,10 @@ struct audit_record {
         enum audit_decision decision;
         pid_t pid;
         uid_t uid;
-        const char *requested;           /* the path as the process passed it */
-        const char *blocked;             /* the file the rule matched (canonical) */
-        const char *policy_source;       /* policy file */
-        const struct policy_rule *rule;  /* the rule that decided */
+        const char *requested;          /* the path as the process passed it */
+        const char *blocked;            /* the file the rule matched (canonical) */
+        const char *policy_source;      /* policy file */
+        const struct policy_rule *rule; /* the rule that decided */
 };
 
 /* Connect to syslog. Returns -errno if no syslog socket can be reached: records would be

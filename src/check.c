@@ -17,7 +17,7 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                 return 2;
         int r = root_id_get_own(&own_root);
         if (r < 0) {
-                fprintf(out, "execguard: cannot identify the root directory: %s\n", strerror(-r));
+                fprintf(stderr, "execguard: cannot identify the root directory: %s\n", strerror(-r));
                 return 2;
         }
 
@@ -48,7 +48,8 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         char file[EG_PATH_MAX], text[EG_PATH_MAX];
                         audit_escape(hit->path, file, sizeof file);
                         audit_escape(rule->text, text, sizeof text);
-                        fprintf(out, "%s: blocked by %s:%u (path = %s)", shown, policy_source(policy), rule->line, text);
+                        fprintf(out, "%s: blocked by %s:%u (path = %s)", shown, policy_source(policy), rule->line,
+                                text);
                         if (hit != &chain->files[0])
                                 fprintf(out, " as interpreter %s", file);
                         else if (strcmp(file, shown) != 0)

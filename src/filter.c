@@ -15,7 +15,7 @@ static const uint32_t filter_arches[] = {
         SCMP_ARCH_X86,
         SCMP_ARCH_X32,
 #else
-        SCMP_ARCH_NATIVE,
+#error "execguard supports x86_64 hosts only: add this architecture's ABIs and exec syscall numbers"
 #endif
 };
 

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 
 enum log_target {
-        LOG_TARGET_STDERR,  /* interactive commands: run (setup), check */
-        LOG_TARGET_SYSLOG,  /* the detached supervisor, which has no terminal of its own */
+        LOG_TARGET_STDERR, /* interactive commands: run (setup), check */
+        LOG_TARGET_SYSLOG, /* the detached supervisor, which has no terminal of its own */
 };
 
 /* Choose where diagnostics go from now on. */
@@ -19,9 +19,9 @@ void log_set_verbose(bool verbose);
  * caller can write: return log_error_errno(r, "Failed to ...: %m"); */
 int log_full_errno(int priority, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#define log_error_errno(error, ...) log_full_errno(3, (error), __VA_ARGS__)
+#define log_error_errno(error, ...)   log_full_errno(3, (error), __VA_ARGS__)
 #define log_warning_errno(error, ...) log_full_errno(4, (error), __VA_ARGS__)
-#define log_error(...) log_full_errno(3, 0, __VA_ARGS__)
-#define log_warning(...) log_full_errno(4, 0, __VA_ARGS__)
-#define log_info(...) log_full_errno(6, 0, __VA_ARGS__)
-#define log_debug(...) log_full_errno(7, 0, __VA_ARGS__)
+#define log_error(...)                log_full_errno(3, 0, __VA_ARGS__)
+#define log_warning(...)              log_full_errno(4, 0, __VA_ARGS__)
+#define log_info(...)                 log_full_errno(6, 0, __VA_ARGS__)
+#define log_debug(...)                log_full_errno(7, 0, __VA_ARGS__)

@@ -14,7 +14,7 @@
 #define EXECGUARD_VERSION "0.1.0"
 #endif
 #define DEFAULT_POLICY "/etc/execguard.ini"
-#define EXIT_USAGE 2
+#define EXIT_USAGE     2
 
 static void usage(FILE *out) {
         fputs("Usage:\n"

@@ -74,7 +74,8 @@ static void check_line(struct reader *rd, const char *buf) {
                 return;
         if (s != buf) {
                 record_error(rd->err, rd->line,
-                             "indented line: continuation lines are not supported, start each key at the beginning of the line");
+                             "indented line: continuation lines are not supported, start each key at the beginning of "
+                             "the line");
                 return;
         }
         if (*s == '[') {
@@ -141,7 +142,7 @@ static int add_rule(struct parser *ps, enum policy_rule_kind kind, const char *v
                 ps->rules_allocated = n;
         }
         struct rule_slot *slot = &p->rules[p->n_rules];
-        *slot = (struct rule_slot) { .rule = { .kind = kind, .line = ps->reader.line } };
+        *slot = (struct rule_slot){ .rule = { .kind = kind, .line = ps->reader.line } };
         slot->rule.text = strdup(value);
         if (!slot->rule.text)
                 return -ENOMEM;
@@ -217,7 +218,9 @@ static int handle_pair(struct parser *ps, const char *section, const char *name,
                  * part of the path and the rule would never match. */
                 const char *hash = strchr(value, '#');
                 if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
-                        record_error(err, line, "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing comment");
+                        record_error(err, line,
+                                     "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing "
+                                     "comment");
                         return -EINVAL;
                 }
                 return add_rule(ps, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
@@ -336,7 +339,7 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                                      rule->text, rule->canonical);
                         return -EINVAL;
                 }
-                slot->id = (struct file_key) { .dev = st.st_dev, .ino = st.st_ino };
+                slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
                 slot->has_id = true;
         }
         /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
@@ -385,7 +388,8 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
                 else if (err.line == 0) {
                         err.line = r > 0 ? (unsigned) r : 0;
                         snprintf(err.message, sizeof err.message,
-                                 r == -2 ? "out of memory" : "syntax error (expected [section], key = value or a comment)");
+                                 r == -2 ? "out of memory"
+                                         : "syntax error (expected [section], key = value or a comment)");
                 }
                 if (reterr)
                         *reterr = err;
@@ -428,7 +432,8 @@ int policy_load(const char *path, struct policy **ret_policy, struct policy_erro
                 return -EINVAL;
         }
         if (st.st_uid != 0 && st.st_uid != geteuid()) {
-                snprintf(err.message, sizeof err.message, "owned by uid %u, not by root or by you", (unsigned) st.st_uid);
+                snprintf(err.message, sizeof err.message, "owned by uid %u, not by root or by you",
+                         (unsigned) st.st_uid);
                 if (reterr)
                         *reterr = err;
                 return -EPERM;

@@ -28,7 +28,7 @@ static int root_id_of(int fd, const char *path, struct root_id *ret) {
                 return negative_errno();
         if (!(stx.stx_mask & STATX_MNT_ID))
                 return -EOPNOTSUPP; /* kernel < 5.8 */
-        *ret = (struct root_id) {
+        *ret = (struct root_id){
                 .dev = makedev(stx.stx_dev_major, stx.stx_dev_minor),
                 .ino = stx.stx_ino,
                 .mnt_id = stx.stx_mnt_id,

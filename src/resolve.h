@@ -23,11 +23,11 @@ int root_id_get_own(struct root_id *ret);
 
 /* The process an exec is resolved for. Every fd here is the supervisor's (O_CLOEXEC). */
 struct exec_context {
-        pid_t tid;         /* the thread that execs (its /proc/self means this one) */
-        int proc_fd;       /* /proc/TID: bound to that task, never to a recycled PID */
-        int root_fd;       /* the process's root directory */
-        int cwd_fd;        /* its working directory, opened on first use (-1 until then) */
-        bool same_root;    /* its root is ours: a lookup from our side sees what it sees */
+        pid_t tid;      /* the thread that execs (its /proc/self means this one) */
+        int proc_fd;    /* /proc/TID: bound to that task, never to a recycled PID */
+        int root_fd;    /* the process's root directory */
+        int cwd_fd;     /* its working directory, opened on first use (-1 until then) */
+        bool same_root; /* its root is ours: a lookup from our side sees what it sees */
         struct root_id root;
 };
 
@@ -38,7 +38,8 @@ int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_con
 
 /* Close the context's fds. Accepts a half-opened context; initialise with EXEC_CONTEXT_NULL. */
 void exec_context_close(struct exec_context *ctx);
-#define EXEC_CONTEXT_NULL { .tid = 0, .proc_fd = -1, .root_fd = -1, .cwd_fd = -1 }
+#define EXEC_CONTEXT_NULL \
+        { .tid = 0, .proc_fd = -1, .root_fd = -1, .cwd_fd = -1 }
 
 /* One file the exec will run: the program named, or an interpreter of a #! chain. */
 struct exec_file {

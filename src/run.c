@@ -20,9 +20,9 @@
 #include "supervise.h"
 #include "util.h"
 
-#define EXIT_SETUP_FAILED 125
+#define EXIT_SETUP_FAILED   125
 #define EXIT_CANNOT_EXECUTE 126
-#define EXIT_NOT_FOUND 127
+#define EXIT_NOT_FOUND      127
 
 static int send_fd(int sock, int fd) {
         char byte = 'L';

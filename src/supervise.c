@@ -235,7 +235,7 @@ static int serve_one(struct supervisor *s) {
         }
 
         /* Fail safe by construction: the answer is "deny" before anything can fail. */
-        *s->resp = (struct seccomp_notif_resp) { .id = s->req->id, .error = -EACCES };
+        *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
         decide(s);
 
         if (seccomp_notify_respond(s->listener, s->resp) < 0 && errno != ENOENT)

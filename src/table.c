@@ -16,8 +16,8 @@ static uint64_t hash_bytes(const void *key, size_t len) {
         return h;
 }
 
-static struct table_entry *find_slot(struct table_entry *entries, size_t capacity, uint64_t hash,
-                                     const void *key, size_t key_len) {
+static struct table_entry *find_slot(struct table_entry *entries, size_t capacity, uint64_t hash, const void *key,
+                                     size_t key_len) {
         size_t mask = capacity - 1;
         for (size_t i = hash & mask;; i = (i + 1) & mask) {
                 struct table_entry *e = &entries[i];
@@ -58,7 +58,7 @@ int table_put(struct table *t, const void *key, size_t key_len, void *value, voi
                         *ret_existing = e->value;
                 return -EEXIST;
         }
-        *e = (struct table_entry) { .hash = hash, .key = key, .key_len = key_len, .value = value };
+        *e = (struct table_entry){ .hash = hash, .key = key, .key_len = key_len, .value = value };
         t->count++;
         return 0;
 }
@@ -72,5 +72,5 @@ void *table_get(const struct table *t, const void *key, size_t key_len) {
 
 void table_free(struct table *t) {
         free(t->entries);
-        *t = (struct table) {};
+        *t = (struct table){};
 }
