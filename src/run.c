@@ -70,51 +70,22 @@ static int receive_fd(int sock, int *ret_fd) {
         return 0;
 }
 
-static void reset_signals(const sigset_t *mask) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGQUIT, SIG_DFL);
-        signal(SIGPIPE, SIG_DFL);
-        sigprocmask(SIG_SETMASK, mask, NULL);
+/* Messages from the supervisor to the wrapper over their socket. */
+struct report {
+        char kind; /* 'P': the command's pid; 'S': its wait status */
+        int value;
+};
+
+static int send_report(int sock, char kind, int value) {
+        struct report m = { .kind = kind, .value = value };
+        return send(sock, &m, sizeof m, MSG_NOSIGNAL) == sizeof m ? 0 : -EIO;
 }
 
-/* The supervisor process. Never returns. */
-static _Noreturn void supervisor_main(const struct policy *policy, int sock, const sigset_t *old_mask) {
-        reset_signals(old_mask);
-        /* Its own session: Ctrl-C, Ctrl-Z and a hangup of the terminal are for the command,
-         * never for the supervisor, which must outlive them. */
-        setsid();
-        prctl(PR_SET_NAME, "execguard-sup");
-        /* Writing a block message to a closed pipe must not kill the supervisor. */
-        signal(SIGPIPE, SIG_IGN);
-
-        int listener = -1;
-        int r = receive_fd(sock, &listener);
-        if (r < 0) {
-                log_error_errno(r, "Supervisor did not receive the listener: %m");
-                _exit(EXIT_SETUP_FAILED);
-        }
-        r = audit_open();
-        if (r < 0)
-                log_warning_errno(r, "No syslog at /dev/log (%m): audit records of this session will be lost");
-        if (write(sock, "R", 1) != 1) {
-                log_error_errno(negative_errno(), "Failed to tell the command that supervision is ready: %m");
-                _exit(EXIT_SETUP_FAILED);
-        }
-        safe_close(sock);
-
-        /* From here on the supervisor holds nothing of the caller's: its stdio could keep a
-         * pipe open long after the command has gone. Diagnostics go to syslog. */
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                safe_close(null);
-        }
-        log_set_target(LOG_TARGET_SYSLOG);
-
-        r = supervise(listener, policy);
-        _exit(r < 0 ? 1 : 0);
+static void reset_signals(const sigset_t *mask) {
+        static const int defaulted[] = { SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU };
+        for (size_t i = 0; i < ELEMENTSOF(defaulted); i++)
+                signal(defaulted[i], SIG_DFL);
+        sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
 /* The command. Never returns. */
@@ -145,8 +116,7 @@ static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_ma
                 for (int fd = 3; fd < 65536; fd++)
                         close(fd);
         }
-
-        /* Inherited from the wrapper, non-dumpability would make our own /proc files
+        /* Inherited from the supervisor, non-dumpability would make our /proc files
          * unreadable to a supervisor that is not root. Nothing of the supervisor's is left
          * in this process now. */
         if (prctl(PR_SET_DUMPABLE, 1) < 0) {
@@ -159,6 +129,101 @@ static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_ma
         _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
 }
 
+struct child_watch {
+        int signal_fd;
+        pid_t command;
+        int report_sock;
+};
+
+/* SIGCHLD in the supervisor: reap the command and tell the wrapper how it ended. */
+static int on_sigchld(void *data) {
+        struct child_watch *w = data;
+        struct signalfd_siginfo si;
+        if (read(w->signal_fd, &si, sizeof si) < 0 && errno != EAGAIN)
+                return 0;
+        int status;
+        pid_t pid = waitpid(w->command, &status, WNOHANG);
+        if (pid != w->command)
+                return 0;
+        if (send_report(w->report_sock, 'S', status) < 0)
+                log_debug("The wrapper is gone; the command's status is not reported");
+        w->report_sock = safe_close(w->report_sock);
+        return 1;
+}
+
+/* The supervisor. Never returns. */
+static _Noreturn void supervisor_main(const struct policy *policy, char **argv, int report_sock,
+                                      const sigset_t *old_mask) {
+        /* Until setsid() below we share the terminal's process group: a Ctrl-C or Ctrl-Z
+         * then must not stop or kill us. Writing a block message to a closed pipe must not
+         * kill us either. */
+        static const int ignored[] = { SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+        for (size_t i = 0; i < ELEMENTSOF(ignored); i++)
+                signal(ignored[i], SIG_IGN);
+        prctl(PR_SET_NAME, "execguard-sup");
+
+        /* SIGCHLD only arrives through the signalfd; SIGTERM and SIGHUP, blocked in the
+         * wrapper, take their default action again: a supervisor told to stop stops, and
+         * the session fails closed. */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_SETMASK, &chld, NULL);
+        int signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        int sv[2];
+        if (signal_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                log_error_errno(negative_errno(), "Failed to set up the supervisor: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+
+        pid_t command = fork();
+        if (command < 0) {
+                log_error_errno(negative_errno(), "fork() failed: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        if (command == 0) {
+                safe_close(sv[0]);
+                command_main(argv, sv[1], old_mask);
+        }
+        safe_close(sv[1]);
+        if (send_report(report_sock, 'P', command) < 0)
+                _exit(EXIT_SETUP_FAILED); /* the wrapper is gone; the command fails closed */
+        /* Our own session: the terminal's signals, its hangup and job control are for the
+         * command, never for the supervisor, which must outlive them. */
+        setsid();
+
+        int listener = -1;
+        int r = receive_fd(sv[0], &listener);
+        if (r < 0) {
+                log_error_errno(r, "Supervisor did not receive the listener: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        r = audit_open();
+        if (r < 0)
+                log_warning_errno(r, "No syslog at /dev/log (%m): audit records of this session will be lost");
+        if (write(sv[0], "R", 1) != 1) {
+                log_error_errno(negative_errno(), "Failed to tell the command that supervision is ready: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        safe_close(sv[0]);
+
+        /* From here on the supervisor holds nothing of the caller's: its stdio could keep a
+         * pipe open long after the command has gone. Diagnostics go to syslog. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                safe_close(null);
+        }
+        log_set_target(LOG_TARGET_SYSLOG);
+
+        struct child_watch w = { .signal_fd = signal_fd, .command = command, .report_sock = report_sock };
+        struct supervise_watch watch = { .fd = signal_fd, .on_ready = on_sigchld, .data = &w };
+        r = supervise(listener, policy, &watch);
+        _exit(r < 0 ? 1 : 0);
+}
+
 static int exit_status_of(int status) {
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
@@ -167,11 +232,24 @@ static int exit_status_of(int status) {
         return EXIT_SETUP_FAILED;
 }
 
+static int receive_report(int sock, struct report *m) {
+        ssize_t n;
+        do
+                n = recv(sock, m, sizeof *m, 0);
+        while (n < 0 && errno == EINTR);
+        return n == sizeof *m ? 0 : -EIO;
+}
+
 int run_supervised(const struct policy *policy, char **argv) {
         /* Nothing in this process, or the supervisor forked from it, may be read or traced
          * by the supervised tree running as the same user. */
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m"), EXIT_SETUP_FAILED;
+        /* Should the supervisor die, the command is reparented to us: its status stays
+         * known, and so does the fact that supervision failed. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return log_error_errno(negative_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: %m"),
+                       EXIT_SETUP_FAILED;
 
         sigset_t mask, old_mask;
         sigemptyset(&mask);
@@ -189,26 +267,24 @@ int run_supervised(const struct policy *policy, char **argv) {
         if (supervisor < 0)
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
-                safe_close(sv[1]);
-                supervisor_main(policy, sv[0], &old_mask);
-        }
-
-        pid_t command = fork();
-        if (command < 0) {
-                kill(supervisor, SIGKILL);
-                return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
-        }
-        if (command == 0) {
                 safe_close(sv[0]);
-                command_main(argv, sv[1], &old_mask);
+                supervisor_main(policy, argv, sv[1], &old_mask);
         }
-        safe_close(sv[0]);
         safe_close(sv[1]);
+        _cleanup_close_ int sock = sv[0];
 
         /* The terminal sends SIGINT and SIGQUIT to the whole foreground group; the command
          * decides what they mean. */
         signal(SIGINT, SIG_IGN);
         signal(SIGQUIT, SIG_IGN);
+
+        struct report m;
+        if (receive_report(sock, &m) < 0 || m.kind != 'P') {
+                waitpid(supervisor, NULL, 0);
+                log_error("Supervision could not be set up; %s was not run", argv[0]);
+                return EXIT_SETUP_FAILED;
+        }
+        pid_t command = m.value;
 
         _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (sfd < 0) {
@@ -216,28 +292,43 @@ int run_supervised(const struct policy *policy, char **argv) {
                 return log_error_errno(negative_errno(), "signalfd() failed: %m"), EXIT_SETUP_FAILED;
         }
 
+        struct pollfd pfd[2] = {
+                { .fd = sfd, .events = POLLIN },
+                { .fd = sock, .events = POLLIN },
+        };
         for (;;) {
-                struct signalfd_siginfo si;
-                ssize_t n = read(sfd, &si, sizeof si);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n != sizeof si) {
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
                         kill(command, SIGKILL);
-                        return log_error_errno(negative_errno(), "Reading signals failed: %m"), EXIT_SETUP_FAILED;
+                        return log_error_errno(negative_errno(), "poll() failed: %m"), EXIT_SETUP_FAILED;
                 }
+                if (pfd[1].revents) {
+                        if (receive_report(sock, &m) == 0 && m.kind == 'S')
+                                return exit_status_of(m.value);
+                        /* The supervisor is gone without a word about the command: it died.
+                         * The command is now our child; its status comes with SIGCHLD. */
+                        pfd[1].fd = -1;
+                }
+                if (!(pfd[0].revents & POLLIN))
+                        continue;
+                struct signalfd_siginfo si;
+                if (read(sfd, &si, sizeof si) != sizeof si)
+                        continue;
                 if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
                         kill(command, (int) si.ssi_signo);
                         continue;
                 }
-                /* SIGCHLD: reap whatever is ready; signals coalesce, so loop. */
+                /* SIGCHLD: reap whatever is ready (signals coalesce). Besides the supervisor
+                 * and, should it die, the command, that is whatever the tree orphaned while
+                 * we are its subreaper. */
                 for (;;) {
                         int status;
                         pid_t pid = waitpid(-1, &status, WNOHANG);
                         if (pid <= 0)
                                 break;
                         if (pid == supervisor) {
-                                /* It exits 0 only once no supervised process is left,
-                                 * which can be reported just before the command's exit. */
+                                /* It exits 0 only once no supervised process is left. */
                                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                                         continue;
                                 log_error("The supervisor exited (%s %d); execs in this session now fail",
@@ -246,8 +337,6 @@ int run_supervised(const struct policy *policy, char **argv) {
                                 continue;
                         }
                         if (pid == command)
-                                /* Done: what the command left running stays supervised by
-                                 * the supervisor until it exits too. */
                                 return exit_status_of(status);
                 }
         }

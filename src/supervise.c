@@ -243,7 +243,7 @@ static int serve_one(struct supervisor *s) {
         return 0;
 }
 
-int supervise(int listener, const struct policy *policy) {
+int supervise(int listener, const struct policy *policy, const struct supervise_watch *watch) {
         _cleanup_free_ struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
@@ -256,15 +256,25 @@ int supervise(int listener, const struct policy *policy) {
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
 
+        struct pollfd pfd[2] = {
+                { .fd = listener, .events = POLLIN },
+                { .fd = watch ? watch->fd : -1, .events = POLLIN },
+        };
         for (;;) {
-                struct pollfd pfd = { .fd = listener, .events = POLLIN };
-                if (poll(&pfd, 1, -1) < 0) {
+                if (poll(pfd, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
-                if (pfd.revents & POLLIN) {
+                if (pfd[1].revents) {
+                        r = watch->on_ready(watch->data);
+                        if (r < 0)
+                                break;
+                        if (r > 0)
+                                pfd[1].fd = -1;
+                }
+                if (pfd[0].revents & POLLIN) {
                         r = serve_one(s);
                         if (r < 0) {
                                 log_error_errno(r, "Failed to serve a notification: %m");
@@ -273,8 +283,8 @@ int supervise(int listener, const struct policy *policy) {
                         continue;
                 }
                 /* POLLHUP: the last supervised process has exited. */
-                if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-                        r = (pfd.revents & POLLHUP) ? 0 : -EIO;
+                if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                        r = (pfd[0].revents & POLLHUP) ? 0 : -EIO;
                         break;
                 }
         }
