@@ -248,8 +248,7 @@ int run_supervised(const struct policy *policy, char **argv) {
         /* Should the supervisor die, the command is reparented to us: its status stays
          * known, and so does the fact that supervision failed. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-                return log_error_errno(negative_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: %m"),
-                       EXIT_SETUP_FAILED;
+                return log_error_errno(negative_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: %m"), EXIT_SETUP_FAILED;
 
         sigset_t mask, old_mask;
         sigemptyset(&mask);
