@@ -50,10 +50,18 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         audit_escape(rule->text, text, sizeof text);
                         fprintf(out, "%s: blocked by %s:%u (path = %s)", shown, policy_source(policy), rule->line,
                                 text);
-                        if (hit != &chain->files[0])
-                                fprintf(out, " as interpreter %s", file);
-                        else if (strcmp(file, shown) != 0)
-                                fprintf(out, " as %s", file);
+                        switch (hit->role) {
+                        case EXEC_ROLE_PROGRAM:
+                                if (strcmp(file, shown) != 0)
+                                        fprintf(out, " as %s", file);
+                                break;
+                        case EXEC_ROLE_SCRIPT_INTERP:
+                                fprintf(out, " as #! interpreter %s", file);
+                                break;
+                        case EXEC_ROLE_ELF_INTERP:
+                                fprintf(out, " as ELF interpreter %s", file);
+                                break;
+                        }
                         if (policy_mode(policy) == POLICY_MODE_AUDIT)
                                 fprintf(out, " [mode = audit: logged, not blocked]");
                         fputc('\n', out);

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "elf.h"
 #include "shebang.h"
 
 #define PROC_ROOT_INO 1
@@ -298,8 +299,9 @@ static int fill_file(int fd, struct exec_file *f) {
         return 0;
 }
 
-/* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
-static int read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
+/* Open the file behind an O_PATH fd for reading, and read its first bytes, zero-filled as
+ * the kernel's bprm->buf is. Returns the read fd. */
+static int open_and_read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
         char link[32];
         snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
         _cleanup_close_ int fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -318,13 +320,26 @@ static int read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
                         break;
                 got += (size_t) n;
         }
-        return 0;
+        return TAKE_FD(fd);
+}
+
+/* Open a path the kernel opens on the process's behalf (an interpreter): relative to its
+ * cwd, or from its root. */
+static int lookup_from(struct exec_context *ctx, const char *path) {
+        int base = -1;
+        if (path[0] != '/') {
+                base = context_cwd(ctx);
+                if (base < 0)
+                        return base;
+        }
+        return lookup(ctx, base, path, true);
 }
 
 void exec_chain_reset(struct exec_chain *chain) {
         for (unsigned i = 0; i < chain->n; i++)
                 chain->files[i].fd = safe_close(chain->files[i].fd);
         chain->n = 0;
+        chain->image = 0;
 }
 
 int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
@@ -353,11 +368,12 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                 fd = lookup(ctx, base, path, !(flags & AT_SYMLINK_NOFOLLOW));
         }
 
-        for (;;) {
+        for (enum exec_role role = EXEC_ROLE_PROGRAM;; role = EXEC_ROLE_SCRIPT_INTERP) {
                 if (fd < 0)
                         return fd;
                 struct exec_file *f = &chain->files[chain->n++];
                 f->fd = fd;
+                f->role = role;
                 r = fill_file(fd, f);
                 if (r < 0)
                         return r;
@@ -367,25 +383,35 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         return -EACCES; /* the kernel executes regular files only */
 
                 char header[EG_SHEBANG_BUF];
-                r = read_header(fd, header);
-                if (r < 0)
+                _cleanup_close_ int rfd = open_and_read_header(fd, header);
+                if (rfd < 0)
                         /* We cannot see what the kernel would see: fail closed. */
-                        return r == -EACCES || r == -EPERM ? -EACCES : r;
+                        return rfd == -EACCES || rfd == -EPERM ? -EACCES : rfd;
 
                 char interp[EG_PATH_MAX];
                 r = shebang_parse(header, interp, sizeof interp);
-                if (r == -ENOEXEC)
-                        return 0; /* not a script: this file is what gets loaded */
+                if (r == -ENOEXEC) {
+                        /* Not a script: this file is what the kernel maps, and it also
+                         * opens and runs the program interpreter the file names. */
+                        chain->image = chain->n - 1;
+                        r = elf_interpreter(rfd, interp, sizeof interp);
+                        if (r <= 0)
+                                return r;
+                        fd = lookup_from(ctx, interp);
+                        if (fd < 0)
+                                return fd;
+                        f = &chain->files[chain->n++];
+                        f->fd = fd;
+                        f->role = EXEC_ROLE_ELF_INTERP;
+                        r = fill_file(fd, f);
+                        if (r < 0)
+                                return r;
+                        return S_ISREG(f->st.st_mode) ? 0 : -EACCES;
+                }
                 if (r < 0)
                         return r;
                 if (chain->n > EG_INTERP_DEPTH_MAX)
                         return -ELOOP; /* exec_binprm(): too many rewrites */
-
-                /* The kernel opens the interpreter as the process would: relative to its
-                 * cwd, or from its root. */
-                int base = interp[0] == '/' ? -1 : context_cwd(ctx);
-                if (interp[0] != '/' && base < 0)
-                        return base;
-                fd = lookup(ctx, base, interp, true);
+                fd = lookup_from(ctx, interp);
         }
 }

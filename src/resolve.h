@@ -41,23 +41,34 @@ void exec_context_close(struct exec_context *ctx);
 #define EXEC_CONTEXT_NULL \
         { .tid = 0, .proc_fd = -1, .root_fd = -1, .cwd_fd = -1 }
 
-/* One file the exec will run: the program named, or an interpreter of a #! chain. */
+enum exec_role {
+        EXEC_ROLE_PROGRAM,       /* the file the exec names */
+        EXEC_ROLE_SCRIPT_INTERP, /* an interpreter of a #! line */
+        EXEC_ROLE_ELF_INTERP,    /* the PT_INTERP of the program the kernel loads */
+};
+
+/* One file the exec will run. */
 struct exec_file {
         char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
         struct stat st;
+        enum exec_role role;
         int fd; /* O_PATH fd of the opened file, owned by the chain */
 };
 
+/* The program named, the #! interpreters, then the ELF interpreter if any. */
 struct exec_chain {
         unsigned n;
-        struct exec_file files[1 + EG_INTERP_DEPTH_MAX];
+        unsigned image; /* index of the file the kernel maps as the new program: what
+                         * /proc/PID/exe will name once the exec has succeeded */
+        struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1];
 };
 
 /* Close the chain's fds and empty it. */
 void exec_chain_reset(struct exec_chain *chain);
 
 /* Resolve execveat(dirfd, path, flags) as made by ctx's process (execve is
- * dirfd = AT_FDCWD, flags = 0). Fills chain with the named file and its interpreters.
+ * dirfd = AT_FDCWD, flags = 0). Fills chain with the named file, its #! interpreters and
+ * the ELF interpreter (PT_INTERP) of the program finally loaded.
  * Returns 0 when the kernel would go on to load the last file of the chain, or the
  * -errno the kernel would fail the exec with (the caller answers with it rather than let
  * the kernel look again). */

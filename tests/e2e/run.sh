@@ -154,6 +154,18 @@ printf '#!%s\n' "$T/bin/df-interp" >"$T/bin/df-interp2"
 chmod +x "$T/bin/df-interp2"
 expect_df_blocked "#! chain ending in df" "$T/bin/df-interp2"
 
+# An ELF whose PT_INTERP names df: the kernel would map df and jump to its entry point.
+python3 - "$H/marker" "$T/bin/df-as-elf-interp" "$DF" <<'PY'
+import sys
+src, dst, df = sys.argv[1:4]
+data = open(src, 'rb').read()
+old = b'/lib64/ld-linux-x86-64.so.2\0'
+assert data.count(old) == 1 and len(df) < len(old)
+open(dst, 'wb').write(data.replace(old, df.encode().ljust(len(old), b'\0')))
+PY
+chmod +x "$T/bin/df-as-elf-interp"
+expect_df_blocked "ELF program whose PT_INTERP is df" "$T/bin/df-as-elf-interp"
+
 begin "x32 execve cannot run df"
 sv "$P" "$H/try-exec" x32 "$DF"
 if grep -q '^Filesystem' "$OUT"; then fail "df ran"; else pass; fi

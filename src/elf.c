@@ -1,0 +1,107 @@
+#include "elf.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* load_elf_phdrs() refuses a program header table larger than ELF_MIN_ALIGN, the page
+ * size on x86. */
+#define PHDRS_MAX_BYTES 4096
+
+static int read_exact(int fd, void *buf, size_t len, off_t off) {
+        size_t got = 0;
+        while (got < len) {
+                ssize_t n = pread(fd, (char *) buf + got, len - got, off + (off_t) got);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return -ENOEXEC; /* truncated: the kernel fails such a file */
+                got += (size_t) n;
+        }
+        return 0;
+}
+
+/* The fields we need, whatever the ELF class. */
+struct phdr_view {
+        uint32_t type;
+        uint64_t offset, filesz;
+};
+
+int elf_interpreter(int fd, char *ret_path, size_t size) {
+        union {
+                unsigned char ident[EI_NIDENT];
+                Elf64_Ehdr e64;
+                Elf32_Ehdr e32;
+        } eh;
+        int r = read_exact(fd, &eh, sizeof eh, 0);
+        if (r == -ENOEXEC)
+                return 0;
+        if (r < 0)
+                return r;
+        if (memcmp(eh.ident, ELFMAG, SELFMAG) != 0)
+                return 0;
+
+        bool is64 = eh.ident[EI_CLASS] == ELFCLASS64;
+        if (!is64 && eh.ident[EI_CLASS] != ELFCLASS32)
+                return 0;
+        uint16_t type = is64 ? eh.e64.e_type : eh.e32.e_type;
+        uint16_t machine = is64 ? eh.e64.e_machine : eh.e32.e_machine;
+        uint16_t phentsize = is64 ? eh.e64.e_phentsize : eh.e32.e_phentsize;
+        uint16_t phnum = is64 ? eh.e64.e_phnum : eh.e32.e_phnum;
+        uint64_t phoff = is64 ? eh.e64.e_phoff : eh.e32.e_phoff;
+
+        /* Only what this host's kernel loads: x86_64 and x32 (EM_X86_64), i386 (EM_386). */
+        if (type != ET_EXEC && type != ET_DYN)
+                return 0;
+        if (machine != EM_X86_64 && machine != EM_386)
+                return 0;
+        size_t entsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+        if (phentsize != entsize || phnum == 0 || (size_t) phnum * entsize > PHDRS_MAX_BYTES)
+                return 0;
+        if (phoff > (uint64_t) LLONG_MAX)
+                return 0;
+
+        unsigned char phdrs[PHDRS_MAX_BYTES];
+        r = read_exact(fd, phdrs, (size_t) phnum * entsize, (off_t) phoff);
+        if (r == -ENOEXEC)
+                return 0;
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < phnum; i++) {
+                struct phdr_view p;
+                if (is64) {
+                        Elf64_Phdr ph;
+                        memcpy(&ph, phdrs + i * entsize, sizeof ph);
+                        p = (struct phdr_view){ ph.p_type, ph.p_offset, ph.p_filesz };
+                } else {
+                        Elf32_Phdr ph;
+                        memcpy(&ph, phdrs + i * entsize, sizeof ph);
+                        p = (struct phdr_view){ ph.p_type, ph.p_offset, ph.p_filesz };
+                }
+                if (p.type != PT_INTERP)
+                        continue;
+                /* The kernel's checks, in its order; only the first PT_INTERP counts. */
+                if (p.filesz > PATH_MAX || p.filesz < 2)
+                        return -ENOEXEC;
+                if (p.filesz > size)
+                        return -ENAMETOOLONG;
+                if (p.offset > (uint64_t) LLONG_MAX)
+                        return -ENOEXEC;
+                r = read_exact(fd, ret_path, (size_t) p.filesz, (off_t) p.offset);
+                if (r < 0)
+                        return r;
+                if (ret_path[p.filesz - 1] != '\0')
+                        return -ENOEXEC;
+                return 1;
+        }
+        return 0;
+}

@@ -1,0 +1,11 @@
+/* What the kernel's ELF loader (fs/binfmt_elf.c) reads from a program before it runs it:
+ * the program interpreter named by PT_INTERP, which the kernel opens and runs too. */
+#pragma once
+
+#include <stddef.h>
+
+/* Read the ELF headers of the open file fd. Returns 1 and stores the PT_INTERP path (at
+ * most size-1 bytes) when there is one, 0 when the file is not an ELF program the kernel
+ * would load or has no PT_INTERP (static), -ENOEXEC when the kernel would refuse the
+ * interpreter entry, or another -errno. */
+int elf_interpreter(int fd, char *ret_path, size_t size);
