@@ -10,7 +10,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 B          := build
 
-PKGS       := libseccomp inih
+PKGS       := libseccomp inih libcrypto
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check)
@@ -26,14 +26,16 @@ LDFLAGS    ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
-LIB_SRCS   := src/audit.c src/check.c src/elf.c src/filter.c src/log.c src/policy.c src/procmem.c \
+LIB_SRCS   := src/audit.c src/check.c src/elf.c src/filter.c src/identity.c src/judge.c src/log.c \
+              src/policy.c src/procmem.c \
               src/resolve.c src/run.c src/shebang.c src/supervise.c src/table.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
 LIB        := $(B)/libexecguard.a
 BIN        := $(B)/execguard
 
 UNIT_SRCS  := tests/unit/test_main.c tests/unit/test_policy.c tests/unit/test_resolve.c \
-              tests/unit/test_shebang.c tests/unit/test_procmem.c tests/unit/test_filter.c
+              tests/unit/test_shebang.c tests/unit/test_procmem.c tests/unit/test_filter.c \
+              tests/unit/test_audit.c
 UNIT_OBJS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%.o)
 UNIT_BIN   := $(B)/unit-tests
 
@@ -53,7 +55,7 @@ $(BIN): $(B)/main.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)

@@ -24,17 +24,24 @@ int audit_open(void) {
 
 void audit_escape(const char *in, char *out, size_t size) {
         static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
+        size_t o = 0, fits_with_dots = 0;
+        if (size == 0)
+                return;
         for (const unsigned char *s = (const unsigned char *) in; *s; s++) {
                 bool esc = *s < 0x20 || *s == 0x7f || *s == '\\' || *s == '"';
                 size_t need = esc ? 4 : 1;
-                if (o + need + 4 > size) { /* room for "..." and the terminator */
-                        if (size >= 4) {
+                if (o + need + 1 > size) {
+                        /* Does not fit: cut at a character boundary that leaves room
+                         * for "..." and the terminator. */
+                        o = fits_with_dots;
+                        if (o + 4 <= size) {
                                 memcpy(out + o, "...", 3);
                                 o += 3;
                         }
                         break;
                 }
+                if (o + 4 <= size)
+                        fits_with_dots = o;
                 if (esc) {
                         out[o++] = '\\';
                         out[o++] = 'x';
@@ -43,8 +50,7 @@ void audit_escape(const char *in, char *out, size_t size) {
                 } else
                         out[o++] = (char) *s;
         }
-        if (size > 0)
-                out[o < size ? o : size - 1] = '\0';
+        out[o] = '\0';
 }
 
 const char *audit_decision_to_string(enum audit_decision d) {

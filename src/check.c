@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "judge.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -13,7 +14,8 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
         struct root_id own_root;
         bool blocked = false, unresolved = false;
         _cleanup_free_ struct exec_chain *chain = calloc(1, sizeof *chain);
-        if (!chain)
+        _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
+        if (!chain || !identities)
                 return 2;
         int r = root_id_get_own(&own_root);
         if (r < 0) {
@@ -36,12 +38,16 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         continue;
                 }
 
-                const struct policy_rule *rule = NULL;
-                const struct exec_file *hit = NULL;
-                for (unsigned j = 0; j < chain->n && !rule; j++) {
-                        hit = &chain->files[j];
-                        rule = policy_match(policy, hit->path, &hit->st);
+                struct verdict v;
+                r = judge_chain(policy, identities, chain, &v);
+                if (r < 0) {
+                        fprintf(out, "%s: cannot be judged: %s\n", shown, strerror(-r));
+                        unresolved = true;
+                        exec_chain_reset(chain);
+                        continue;
                 }
+                const struct policy_rule *rule = v.rule;
+                const struct exec_file *hit = v.file;
                 if (!rule)
                         fprintf(out, "%s: allowed\n", shown);
                 else {

@@ -21,14 +21,19 @@ struct file_key {
 
 struct rule_slot {
         struct policy_rule rule;
-        struct file_key id; /* the identity key must live as long as the table */
+        struct file_key id; /* table keys must live as long as the tables */
         bool has_id;
+        uint8_t digest[SHA256_LEN];
+        bool has_digest;
+        uint64_t size;
 };
 
 struct policy {
         char *source;
         enum policy_mode mode;
         enum policy_action action;
+        bool match_content;
+        struct policy_rule fileless; /* kind FILELESS when fileless = deny, line 0 if not */
 
         struct rule_slot *rules;
         size_t n_rules;
@@ -36,6 +41,9 @@ struct policy {
         struct table paths;      /* canonical path → rule */
         struct table identities; /* (dev, ino) → rule: the same file under any name */
         struct table glob_dirs;  /* literal directory prefix ("/usr/bin/") → first glob */
+        struct table contents;   /* SHA-256 → rule: copies of blocked files, hash rules */
+        struct table sizes;      /* sizes of blocked files: only those are worth hashing */
+        bool hash_every_file;    /* a hash rule exists: its size is unknown */
 };
 
 /* ---- reading lines for inih ---------------------------------------------------------- */
@@ -69,6 +77,9 @@ static bool section_is_known(const char *name, size_t len) {
 }
 
 static void check_line(struct reader *rd, const char *buf) {
+        /* inih skips a UTF-8 byte order mark at the start of the file; so do we. */
+        if (rd->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
+                buf += 3;
         const char *s = buf + strspn(buf, " \t\r\n");
         if (*s == '\0' || *s == ';' || *s == '#')
                 return;
@@ -128,7 +139,7 @@ struct parser {
         struct policy *policy;
         struct reader reader;
         size_t rules_allocated;
-        unsigned mode_line, action_line;
+        unsigned mode_line, action_line, match_content_line, fileless_line;
 };
 
 static int add_rule(struct parser *ps, enum policy_rule_kind kind, const char *value) {
@@ -154,79 +165,106 @@ static bool has_glob_chars(const char *s) {
         return strpbrk(s, "*?[\\") != NULL;
 }
 
-static int handle_pair(struct parser *ps, const char *section, const char *name, const char *value) {
+/* One [execguard] setting: each may be set once, to one of its words. Returns the index of
+ * the word in choices, or -EINVAL with the error recorded. */
+static int parse_setting(struct parser *ps, const char *name, const char *value, unsigned *seen_line,
+                         const char *const choices[], const char *expected) {
+        unsigned line = ps->reader.line;
+        if (*seen_line) {
+                record_error(ps->reader.err, line, "'%s' set twice (first on line %u)", name, *seen_line);
+                return -EINVAL;
+        }
+        for (int i = 0; choices[i]; i++)
+                if (strcmp(value, choices[i]) == 0) {
+                        *seen_line = line;
+                        return i;
+                }
+        record_error(ps->reader.err, line, "invalid %s '%s' (expected %s)", name, value, expected);
+        return -EINVAL;
+}
+
+static int handle_setting(struct parser *ps, const char *name, const char *value) {
         struct policy *p = ps->policy;
+        int r;
+
+        if (strcmp(name, "mode") == 0) {
+                r = parse_setting(ps, name, value, &ps->mode_line, (const char *const[]){ "enforce", "audit", NULL },
+                                  "enforce or audit");
+                if (r >= 0)
+                        p->mode = r == 0 ? POLICY_MODE_ENFORCE : POLICY_MODE_AUDIT;
+        } else if (strcmp(name, "action") == 0) {
+                r = parse_setting(ps, name, value, &ps->action_line, (const char *const[]){ "deny", "kill", NULL },
+                                  "deny or kill");
+                if (r >= 0)
+                        p->action = r == 0 ? POLICY_ACTION_DENY : POLICY_ACTION_KILL;
+        } else if (strcmp(name, "match_content") == 0) {
+                r = parse_setting(ps, name, value, &ps->match_content_line, (const char *const[]){ "yes", "no", NULL },
+                                  "yes or no");
+                if (r >= 0)
+                        p->match_content = r == 0;
+        } else if (strcmp(name, "fileless") == 0) {
+                r = parse_setting(ps, name, value, &ps->fileless_line, (const char *const[]){ "content", "deny", NULL },
+                                  "content or deny");
+                if (r == 1)
+                        p->fileless = (struct policy_rule){
+                                .kind = POLICY_RULE_FILELESS,
+                                .text = (char *) "fileless = deny",
+                                .line = ps->reader.line,
+                        };
+        } else {
+                record_error(ps->reader.err, ps->reader.line,
+                             "unknown key '%s' in [execguard] (known: mode, action, match_content, fileless)", name);
+                return -EINVAL;
+        }
+        return r < 0 ? r : 0;
+}
+
+static int handle_block(struct parser *ps, const char *name, const char *value) {
         unsigned line = ps->reader.line;
         struct policy_error *err = ps->reader.err;
 
+        if (strcmp(name, "hash") == 0) {
+                uint8_t digest[SHA256_LEN];
+                if (identity_parse_sha256(value, digest) < 0) {
+                        record_error(err, line, "invalid hash '%s' (expected sha256: and 64 hex digits)", value);
+                        return -EINVAL;
+                }
+                return add_rule(ps, POLICY_RULE_HASH, value);
+        }
+        if (strcmp(name, "path") != 0) {
+                record_error(err, line, "unknown key '%s' in [block] (known: path, hash)", name);
+                return -EINVAL;
+        }
+        if (value[0] != '/') {
+                record_error(err, line, "path '%s' is not absolute", value);
+                return -EINVAL;
+        }
+        if (strlen(value) >= EG_PATH_MAX) {
+                record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
+                return -EINVAL;
+        }
+        /* inih only strips ';' comments; a trailing '# ...' would silently become part of
+         * the path and the rule would never match. */
+        const char *hash = strchr(value, '#');
+        if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
+                record_error(err, line,
+                             "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing comment");
+                return -EINVAL;
+        }
+        return add_rule(ps, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
+}
+
+static int handle_pair(struct parser *ps, const char *section, const char *name, const char *value) {
         if (section[0] == '\0') {
-                record_error(err, line, "'%s' outside a section (start with [execguard] or [block])", name);
+                record_error(ps->reader.err, ps->reader.line,
+                             "'%s' outside a section (start with [execguard] or [block])", name);
                 return -EINVAL;
         }
-
-        if (strcmp(section, "execguard") == 0) {
-                if (strcmp(name, "mode") == 0) {
-                        if (ps->mode_line) {
-                                record_error(err, line, "'mode' set twice (first on line %u)", ps->mode_line);
-                                return -EINVAL;
-                        }
-                        if (strcmp(value, "enforce") == 0)
-                                p->mode = POLICY_MODE_ENFORCE;
-                        else if (strcmp(value, "audit") == 0)
-                                p->mode = POLICY_MODE_AUDIT;
-                        else {
-                                record_error(err, line, "invalid mode '%s' (expected enforce or audit)", value);
-                                return -EINVAL;
-                        }
-                        ps->mode_line = line;
-                        return 0;
-                }
-                if (strcmp(name, "action") == 0) {
-                        if (ps->action_line) {
-                                record_error(err, line, "'action' set twice (first on line %u)", ps->action_line);
-                                return -EINVAL;
-                        }
-                        if (strcmp(value, "deny") == 0)
-                                p->action = POLICY_ACTION_DENY;
-                        else if (strcmp(value, "kill") == 0)
-                                p->action = POLICY_ACTION_KILL;
-                        else {
-                                record_error(err, line, "invalid action '%s' (expected deny or kill)", value);
-                                return -EINVAL;
-                        }
-                        ps->action_line = line;
-                        return 0;
-                }
-                record_error(err, line, "unknown key '%s' in [execguard] (known: mode, action)", name);
-                return -EINVAL;
-        }
-
-        if (strcmp(section, "block") == 0) {
-                if (strcmp(name, "path") != 0) {
-                        record_error(err, line, "unknown key '%s' in [block] (known: path)", name);
-                        return -EINVAL;
-                }
-                if (value[0] != '/') {
-                        record_error(err, line, "path '%s' is not absolute", value);
-                        return -EINVAL;
-                }
-                if (strlen(value) >= EG_PATH_MAX) {
-                        record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
-                        return -EINVAL;
-                }
-                /* inih only strips ';' comments; a trailing '# ...' would silently become
-                 * part of the path and the rule would never match. */
-                const char *hash = strchr(value, '#');
-                if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
-                        record_error(err, line,
-                                     "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing "
-                                     "comment");
-                        return -EINVAL;
-                }
-                return add_rule(ps, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
-        }
-
-        record_error(err, line, "unknown section [%s]", section);
+        if (strcmp(section, "execguard") == 0)
+                return handle_setting(ps, name, value);
+        if (strcmp(section, "block") == 0)
+                return handle_block(ps, name, value);
+        record_error(ps->reader.err, ps->reader.line, "unknown section [%s]", section);
         return -EINVAL;
 }
 
@@ -327,6 +365,16 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 return r;
         }
 
+        if (rule->kind == POLICY_RULE_HASH) {
+                rule->canonical = strdup(rule->text);
+                if (!rule->canonical)
+                        return -ENOMEM;
+                (void) identity_parse_sha256(rule->text, slot->digest); /* validated when parsed */
+                p->hash_every_file = true;
+                r = table_put(&p->contents, slot->digest, SHA256_LEN, rule, NULL);
+                return r == -EEXIST ? 0 : r;
+        }
+
         r = canonicalize_prefix(rule->text, &rule->canonical);
         if (r < 0) {
                 record_error(err, rule->line, "cannot resolve path '%s': %s", rule->text, strerror(-r));
@@ -352,6 +400,18 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
+        /* Copies: remember the content and the size of every blocked file that exists. A
+         * file we cannot read stays blocked by name and identity. */
+        if (p->match_content && slot->has_id && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
+                slot->has_digest = true;
+                slot->size = (uint64_t) st.st_size;
+                r = table_put(&p->contents, slot->digest, SHA256_LEN, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                r = table_put(&p->sizes, &slot->size, sizeof slot->size, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
         return 0;
 }
 
@@ -374,6 +434,7 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
         p->source = strdup(name);
         if (!p->source)
                 return -ENOMEM;
+        p->match_content = true;
 
         struct parser ps = {
                 .policy = p,
@@ -466,6 +527,8 @@ void policy_free(struct policy *p) {
         table_free(&p->paths);
         table_free(&p->identities);
         table_free(&p->glob_dirs);
+        table_free(&p->contents);
+        table_free(&p->sizes);
         free(p->source);
         free(p);
 }
@@ -507,6 +570,37 @@ const struct policy_rule *policy_match(const struct policy *p, const char *canon
         return NULL;
 }
 
+bool policy_wants_content(const struct policy *p, off_t size) {
+        if (p->hash_every_file)
+                return true;
+        if (!p->match_content || p->sizes.count == 0)
+                return false;
+        uint64_t key = (uint64_t) size;
+        return table_get(&p->sizes, &key, sizeof key) != NULL;
+}
+
+const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]) {
+        return table_get(&p->contents, digest, SHA256_LEN);
+}
+
+const struct policy_rule *policy_fileless_rule(const struct policy *p) {
+        return p->fileless.kind == POLICY_RULE_FILELESS ? &p->fileless : NULL;
+}
+
+const char *policy_rule_kind_to_string(enum policy_rule_kind k) {
+        switch (k) {
+        case POLICY_RULE_PATH:
+                return "path";
+        case POLICY_RULE_GLOB:
+                return "glob";
+        case POLICY_RULE_HASH:
+                return "hash";
+        case POLICY_RULE_FILELESS:
+                return "fileless";
+        }
+        return "?";
+}
+
 const char *policy_mode_to_string(enum policy_mode m) {
         return m == POLICY_MODE_AUDIT ? "audit" : "enforce";
 }
@@ -516,11 +610,11 @@ const char *policy_action_to_string(enum policy_action a) {
 }
 
 void policy_dump(const struct policy *p, FILE *out) {
-        fprintf(out, "source = %s\nmode = %s\naction = %s\n", p->source, policy_mode_to_string(p->mode),
-                policy_action_to_string(p->action));
+        fprintf(out, "source = %s\nmode = %s\naction = %s\nmatch_content = %s\nfileless = %s\n", p->source,
+                policy_mode_to_string(p->mode), policy_action_to_string(p->action), p->match_content ? "yes" : "no",
+                policy_fileless_rule(p) ? "deny" : "content");
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
-                fprintf(out, "%u: %s %s -> %s\n", r->line, r->kind == POLICY_RULE_GLOB ? "glob" : "path", r->text,
-                        r->canonical);
+                fprintf(out, "%u: %s %s -> %s\n", r->line, policy_rule_kind_to_string(r->kind), r->text, r->canonical);
         }
 }

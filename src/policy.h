@@ -3,8 +3,11 @@
  *     [execguard]
  *     mode = enforce | audit
  *     action = deny | kill
+ *     match_content = yes | no       (a byte-identical copy of a blocked file is blocked)
+ *     fileless = content | deny      (files with no name: memfd, deleted)
  *     [block]
  *     path = /absolute/path or fnmatch(3) glob   (repeatable)
+ *     hash = sha256:HEX                          (repeatable)
  *
  * Lookups never scan the rule list: exact paths and file identities are hash lookups, and
  * globs are bucketed by their literal directory prefix, so a lookup costs one hash probe per
@@ -12,8 +15,11 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+
+#include "identity.h"
 
 enum policy_mode {
         POLICY_MODE_ENFORCE,
@@ -28,6 +34,8 @@ enum policy_action {
 enum policy_rule_kind {
         POLICY_RULE_PATH,
         POLICY_RULE_GLOB,
+        POLICY_RULE_HASH,
+        POLICY_RULE_FILELESS, /* fileless = deny */
 };
 
 struct policy_rule {
@@ -67,9 +75,19 @@ enum policy_mode policy_mode(const struct policy *p);
 enum policy_action policy_action(const struct policy *p);
 const char *policy_source(const struct policy *p);
 
-/* The rule that blocks the file with this canonical path and stat, or NULL.
- * st may be NULL when only the name is known. */
+/* The rule that blocks the file with this canonical path and stat by its identity (device
+ * and inode), its path or a glob, or NULL. st may be NULL when only the name is known. */
 const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st);
+
+/* Whether a file of this size can only be judged by its content (match_content and a
+ * blocked file of that size, or any hash rule). */
+bool policy_wants_content(const struct policy *p, off_t size);
+
+/* The rule that blocks content with this SHA-256, or NULL. */
+const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]);
+
+/* The rule that refuses every file without a name (fileless = deny), or NULL. */
+const struct policy_rule *policy_fileless_rule(const struct policy *p);
 
 /* Write a normalized dump of the policy (settings, then rules in file order). For tests
  * and for administrators who want to see what execguard understood. */
@@ -77,3 +95,4 @@ void policy_dump(const struct policy *p, FILE *out);
 
 const char *policy_mode_to_string(enum policy_mode m);
 const char *policy_action_to_string(enum policy_action a);
+const char *policy_rule_kind_to_string(enum policy_rule_kind k);

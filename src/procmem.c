@@ -2,20 +2,34 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-int procmem_read_string(int mem_fd, uint64_t addr, char *buf, size_t size) {
-        if (addr == 0 || size == 0)
+#define PAGE 4096u
+
+int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
+        if (addr == 0 || size == 0 || size > PAGE)
                 return -EFAULT;
-        if (addr > (uint64_t) INT64_MAX)
-                return -EFAULT; /* pread's offset is signed */
-        /* A read that runs into an unmapped page returns what it got before it: one pread is
-         * enough even for a string at the very end of a mapping. */
+        if (addr > UINT64_MAX - size)
+                return -EFAULT;
+        /* process_vm_readv() never splits one iovec element: a string that ends just before
+         * an unmapped page would fail whole. One remote element per page lets the read stop
+         * at the first page that faults, returning what came before it. */
+        size_t first = PAGE - (size_t) (addr % PAGE);
+        if (first > size)
+                first = size;
+        struct iovec local = { .iov_base = buf, .iov_len = size };
+        struct iovec remote[2] = {
+                { .iov_base = (void *) (uintptr_t) addr, .iov_len = first },
+                { .iov_base = (void *) (uintptr_t) (addr + first), .iov_len = size - first },
+        };
         ssize_t n;
         do
-                n = pread(mem_fd, buf, size, (off_t) addr);
+                n = process_vm_readv(pid, &local, 1, remote, size > first ? 2 : 1, 0);
         while (n < 0 && errno == EINTR);
-        if (n <= 0)
+        if (n < 0)
+                return errno == EFAULT || errno == ENOMEM ? -EFAULT : -errno;
+        if (n == 0)
                 return -EFAULT;
         char *nul = memchr(buf, '\0', (size_t) n);
         if (!nul)

@@ -1,12 +1,18 @@
-/* Reading a supervised process's memory through /proc/PID/mem. The caller opens the mem fd
- * relative to the /proc/PID it validated with SECCOMP_IOCTL_NOTIF_ID_VALID, so a recycled
- * PID is never read. */
+/* Reading a supervised process's memory with process_vm_readv(2), which honours the
+ * process's own page protections: what we read is what the kernel's copy from user space
+ * would read (a PROT_NONE page is a fault, as it is for execve).
+ *
+ * The caller brackets each read between two SECCOMP_IOCTL_NOTIF_ID_VALID checks: a task
+ * that is alive after the read is the one that was alive before it, since the PID of a
+ * live task cannot be recycled. */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-/* Read the NUL-terminated string at addr into buf (size bytes, terminator included), with
- * one read. Returns its length, -EFAULT if the memory cannot be read, -ENAMETOOLONG if no
- * terminator lies within size bytes. */
-int procmem_read_string(int mem_fd, uint64_t addr, char *buf, size_t size);
+/* Read the NUL-terminated string at addr in process pid into buf (size bytes, terminator
+ * included), with one system call. Returns its length, -EFAULT if the memory cannot be
+ * read, -ENAMETOOLONG if no terminator lies within size bytes, or another -errno
+ * (-ESRCH, -EPERM). */
+int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);

@@ -285,8 +285,14 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
         return fd;
 }
 
-static int fill_file(int fd, struct exec_file *f) {
+/* Take an O_PATH fd into the chain: its stat and canonical path and, for a regular file,
+ * an fd open for reading in its place (headers, content identity). */
+static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
+        struct exec_file *f = &chain->files[chain->n++];
         char link[32];
+
+        f->fd = fd;
+        f->role = role;
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -296,17 +302,22 @@ static int fill_file(int fd, struct exec_file *f) {
         if ((size_t) n >= sizeof f->path)
                 return -ENAMETOOLONG;
         f->path[n] = '\0';
+
+        if (S_ISLNK(f->st.st_mode))
+                return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
+        if (!S_ISREG(f->st.st_mode))
+                return -EACCES; /* the kernel executes regular files only */
+        int rfd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (rfd < 0)
+                /* We cannot see what the kernel would see: fail closed. */
+                return errno == EACCES || errno == EPERM ? -EACCES : negative_errno();
+        safe_close(f->fd);
+        f->fd = rfd;
         return 0;
 }
 
-/* Open the file behind an O_PATH fd for reading, and read its first bytes, zero-filled as
- * the kernel's bprm->buf is. Returns the read fd. */
-static int open_and_read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
-        char link[32];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
-        _cleanup_close_ int fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
+/* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
+static int read_header(int fd, char buf[EG_SHEBANG_BUF]) {
         memset(buf, 0, EG_SHEBANG_BUF);
         size_t got = 0;
         while (got < EG_SHEBANG_BUF) {
@@ -320,7 +331,7 @@ static int open_and_read_header(int path_fd, char buf[EG_SHEBANG_BUF]) {
                         break;
                 got += (size_t) n;
         }
-        return TAKE_FD(fd);
+        return 0;
 }
 
 /* Open a path the kernel opens on the process's behalf (an interpreter): relative to its
@@ -347,6 +358,8 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
 
         exec_chain_reset(chain);
 
+        if (strnlen(path, EG_PATH_MAX) >= EG_PATH_MAX)
+                return -ENAMETOOLONG; /* the kernel's limit, terminator included */
         if (path[0] == '\0') {
                 if (!(flags & AT_EMPTY_PATH))
                         return -ENOENT;
@@ -371,22 +384,15 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
         for (enum exec_role role = EXEC_ROLE_PROGRAM;; role = EXEC_ROLE_SCRIPT_INTERP) {
                 if (fd < 0)
                         return fd;
-                struct exec_file *f = &chain->files[chain->n++];
-                f->fd = fd;
-                f->role = role;
-                r = fill_file(fd, f);
+                r = add_file(chain, fd, role);
                 if (r < 0)
                         return r;
-                if (S_ISLNK(f->st.st_mode))
-                        return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
-                if (!S_ISREG(f->st.st_mode))
-                        return -EACCES; /* the kernel executes regular files only */
+                struct exec_file *f = &chain->files[chain->n - 1];
 
                 char header[EG_SHEBANG_BUF];
-                _cleanup_close_ int rfd = open_and_read_header(fd, header);
-                if (rfd < 0)
-                        /* We cannot see what the kernel would see: fail closed. */
-                        return rfd == -EACCES || rfd == -EPERM ? -EACCES : rfd;
+                r = read_header(f->fd, header);
+                if (r < 0)
+                        return r;
 
                 char interp[EG_PATH_MAX];
                 r = shebang_parse(header, interp, sizeof interp);
@@ -394,19 +400,13 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         /* Not a script: this file is what the kernel maps, and it also
                          * opens and runs the program interpreter the file names. */
                         chain->image = chain->n - 1;
-                        r = elf_interpreter(rfd, interp, sizeof interp);
+                        r = elf_interpreter(f->fd, interp, sizeof interp);
                         if (r <= 0)
                                 return r;
                         fd = lookup_from(ctx, interp);
                         if (fd < 0)
                                 return fd;
-                        f = &chain->files[chain->n++];
-                        f->fd = fd;
-                        f->role = EXEC_ROLE_ELF_INTERP;
-                        r = fill_file(fd, f);
-                        if (r < 0)
-                                return r;
-                        return S_ISREG(f->st.st_mode) ? 0 : -EACCES;
+                        return add_file(chain, fd, EXEC_ROLE_ELF_INTERP);
                 }
                 if (r < 0)
                         return r;

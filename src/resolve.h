@@ -52,7 +52,7 @@ struct exec_file {
         char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
         struct stat st;
         enum exec_role role;
-        int fd; /* O_PATH fd of the opened file, owned by the chain */
+        int fd; /* the file open for reading, owned by the chain */
 };
 
 /* The program named, the #! interpreters, then the ELF interpreter if any. */

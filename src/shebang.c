@@ -10,17 +10,18 @@ static bool spacetab(char c) {
         return c == ' ' || c == '\t';
 }
 
-static const char *next_non_spacetab(const char *s, const char *end) {
-        for (; s < end; s++)
-                if (!spacetab(*s))
-                        return s;
+/* Both scan up to and including last, as the kernel's helpers do. */
+static const char *next_non_spacetab(const char *first, const char *last) {
+        for (; first <= last; first++)
+                if (!spacetab(*first))
+                        return first;
         return NULL;
 }
 
-static const char *next_terminator(const char *s, const char *end) {
-        for (; s < end; s++)
-                if (spacetab(*s) || *s == '\0')
-                        return s;
+static const char *next_terminator(const char *first, const char *last) {
+        for (; first <= last; first++)
+                if (spacetab(*first) || *first == '\0')
+                        return first;
         return NULL;
 }
 
@@ -28,7 +29,7 @@ int shebang_parse(const char buf[], char *ret_interp, size_t size) {
         if (buf[0] != '#' || buf[1] != '!')
                 return -ENOEXEC;
 
-        /* The kernel looks at one byte less than the buffer: the last is its terminator. */
+        /* The last byte of the kernel's buffer becomes the terminator of the line. */
         const char *buf_end = buf + EG_SHEBANG_BUF - 1;
         const char *i_end = memchr(buf, '\n', EG_SHEBANG_BUF);
         if (!i_end) {
@@ -41,15 +42,15 @@ int shebang_parse(const char buf[], char *ret_interp, size_t size) {
                         return -ENOEXEC;
                 i_end = buf_end;
         }
-        while (i_end > buf + 2 && spacetab(i_end[-1]))
+        while (spacetab(i_end[-1])) /* stops at the '!' at the latest */
                 i_end--;
         const char *i_name = next_non_spacetab(buf + 2, i_end);
         if (!i_name || i_name == i_end)
                 return -ENOEXEC;
+        /* The kernel writes a NUL at i_end and at the first space, tab or NUL after the
+         * name: the name is what lies before the earlier of the two. */
         const char *i_sep = next_terminator(i_name, i_end);
-        size_t len = (i_sep ? i_sep : i_end) - i_name;
-        /* A NUL inside the name ends it, as it does for the kernel's string. */
-        len = strnlen(i_name, len);
+        size_t len = (i_sep && i_sep < i_end ? i_sep : i_end) - i_name;
         if (len == 0)
                 return -ENOEXEC;
         if (len >= size)

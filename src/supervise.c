@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "filter.h"
+#include "judge.h"
 #include "log.h"
 #include "procmem.h"
 #include "resolve.h"
@@ -30,6 +31,7 @@ struct supervisor {
         struct root_id own_root;
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
+        struct identity_cache *identities;
         /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
         struct exec_chain chain;
         char path[EG_PATH_MAX];
@@ -159,19 +161,21 @@ static void decide(struct supervisor *s) {
                 log_debug("Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
-        _cleanup_close_ int mem = openat(ctx.proc_fd, "mem", O_RDONLY | O_CLOEXEC);
-        if (mem < 0) {
-                log_warning_errno(negative_errno(), "Cannot read the memory of %u: %m; exec denied", req->pid);
-                return;
-        }
         /* Everything above was opened for a PID; from here on it is known to be the task
          * that made this call, and every later open goes through ctx.proc_fd. */
         if (!notification_valid(s))
                 return;
 
-        r = procmem_read_string(mem, path_addr, s->path, sizeof s->path);
+        r = procmem_read_string((pid_t) req->pid, path_addr, s->path, sizeof s->path);
+        /* Alive after the read too: the memory read was that task's. */
+        if (!notification_valid(s))
+                return;
+        if (r == -EFAULT || r == -ENAMETOOLONG) {
+                resp->error = r; /* as the kernel would say */
+                return;
+        }
         if (r < 0) {
-                resp->error = r; /* EFAULT or ENAMETOOLONG, as the kernel would say */
+                log_warning_errno(r, "Cannot read the memory of %u: %m; exec denied", req->pid);
                 return;
         }
 
@@ -185,12 +189,15 @@ static void decide(struct supervisor *s) {
                 return;
         }
 
-        const struct policy_rule *rule = NULL;
-        const struct exec_file *hit = NULL;
-        for (unsigned i = 0; i < s->chain.n && !rule; i++) {
-                hit = &s->chain.files[i];
-                rule = policy_match(s->policy, hit->path, &hit->st);
+        struct verdict v;
+        r = judge_chain(s->policy, s->identities, &s->chain, &v);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot judge the exec of '%s' by %u: %m; denied", s->path, req->pid);
+                exec_chain_reset(&s->chain);
+                return;
         }
+        const struct policy_rule *rule = v.rule;
+        const struct exec_file *hit = v.file;
         if (!rule) {
                 exec_chain_reset(&s->chain);
                 answer_continue(resp);
@@ -255,6 +262,12 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         r = seccomp_notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
+        _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
+        if (!identities) {
+                seccomp_notify_free(s->req, s->resp);
+                return log_error_errno(-ENOMEM, "Failed to allocate the identity cache: %m");
+        }
+        s->identities = identities;
 
         struct pollfd pfd[2] = {
                 { .fd = listener, .events = POLLIN },

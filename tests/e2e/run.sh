@@ -53,24 +53,27 @@ start_syslog_sink || SYSLOG=""
 
 mkdir -p "$T/bin" "$T/work"
 cp "$H/marker" "$T/bin/blocked"        # blocked by the policies below: it leaves a marker
-cp "$H/marker" "$T/bin/allowed"        # the same program, allowed
+# The same program, allowed: one byte more, so neither its size nor its content is that of
+# a blocked file.
+{ cat "$H/marker"; printf '\0'; } >"$T/bin/allowed"
+chmod 755 "$T/bin/allowed"
 DF=$(command -v df)
 DF=$(readlink -f "$DF")
 
-write_policy() { # FILE MODE ACTION
-        cat >"$1" <<POLICY
-[execguard]
-mode = $2
-action = $3
-
-[block]
-path = $DF
-path = $T/bin/blocked
-POLICY
+write_policy() { # FILE MODE ACTION [EXTRA-SETTING...]
+        local file=$1 mode=$2 action=$3
+        shift 3
+        {
+                printf '[execguard]\nmode = %s\naction = %s\n' "$mode" "$action"
+                for setting in "$@"; do printf '%s\n' "$setting"; done
+                printf '\n[block]\npath = %s\npath = %s\n' "$DF" "$T/bin/blocked"
+        } >"$file"
 }
 write_policy "$T/deny.ini" enforce deny
 write_policy "$T/kill.ini" enforce kill
 write_policy "$T/audit.ini" audit deny
+write_policy "$T/no-content.ini" enforce deny "match_content = no"
+write_policy "$T/fileless-deny.ini" enforce deny "fileless = deny"
 P=$T/deny.ini
 
 # sv POLICY CMD... : run CMD supervised; sets RC, OUT (stdout file), ERR (stderr file).
@@ -193,6 +196,78 @@ reset_marker
 begin "same program under an allowed name runs"
 sv "$P" "$T/bin/allowed" "$T/work/ran"
 [ -e "$T/work/ran" ] && [ "$RC" = 0 ] && pass || fail "rc=$RC"
+
+# ---- the same file under another name, copies, fileless ------------------------------------
+
+reset_marker
+begin "hard link to a blocked program (identity, with content matching off)"
+ln "$T/bin/blocked" "$T/work/hardlink"
+sv "$T/no-content.ini" "$T/work/hardlink" "$T/work/ran"
+marker_absent && [ "$RC" = 126 ] && blocked_line "$T/work/hardlink" && pass || fail "rc=$RC $(cat "$ERR")"
+
+if [ "$(id -u)" = 0 ]; then
+        reset_marker
+        begin "bind mount of a blocked program over an allowed one (identity)"
+        cp "$T/bin/allowed" "$T/work/bind-target"
+        unshare --mount --propagation private sh -c "mount --bind '$T/bin/blocked' '$T/work/bind-target' &&
+                exec '$EG' run -c '$T/no-content.ini' -- '$T/work/bind-target' '$T/work/ran'" >"$OUT" 2>"$ERR"
+        RC=$?
+        marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+else
+        begin "bind mount"; skip "needs root"
+fi
+
+reset_marker
+begin "byte-identical copy of a blocked program (content)"
+cp "$T/bin/blocked" "$T/work/copy"
+sv "$P" "$T/work/copy" "$T/work/ran"
+marker_absent && [ "$RC" = 126 ] && blocked_line "$T/work/copy" && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "cp /usr/bin/df /tmp/x is blocked"
+cp "$DF" "$T/work/x"
+sv "$P" "$T/work/x"
+! grep -q '^Filesystem' "$OUT" && [ "$RC" = 126 ] && blocked_line "$T/work/x" && pass || fail "rc=$RC"
+
+reset_marker
+begin "match_content = no: a copy runs"
+sv "$T/no-content.ini" "$T/work/copy" "$T/work/ran"
+[ -e "$T/work/ran" ] && [ "$RC" = 0 ] && pass || fail "rc=$RC"
+
+reset_marker
+begin "hash = sha256:... blocks by content alone"
+sum=$(sha256sum "$T/bin/allowed" | cut -d' ' -f1)
+printf '[block]\nhash = sha256:%s\n' "$sum" >"$T/hash.ini"
+sv "$T/hash.ini" "$T/bin/allowed" "$T/work/ran"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "memfd + fexecve of df's bytes is blocked (content)"
+sv "$P" "$H/fileless-exec" memfd "$DF"
+! grep -q '^Filesystem' "$OUT" && [ "$RC" = 13 ] && has "execguard: blocked /memfd:" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+reset_marker
+begin "memfd + fexecve of the blocked marker never runs"
+sv "$P" "$H/fileless-exec" memfd "$T/bin/blocked" "$T/work/ran"
+marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC"
+
+reset_marker
+begin "deleted file exec'd through /proc/self/fd is blocked (content)"
+sv "$P" "$H/fileless-exec" deleted "$T/bin/blocked" "$T/work/ran"
+marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+reset_marker
+begin "an allowed program run from a memfd still works"
+sv "$P" "$H/fileless-exec" memfd "$T/bin/allowed" "$T/work/ran"
+[ -e "$T/work/ran" ] && [ "$RC" = 0 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+reset_marker
+begin "fileless = deny refuses an allowed program from a memfd"
+sv "$T/fileless-deny.ini" "$H/fileless-exec" memfd "$T/bin/allowed" "$T/work/ran"
+marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC"
+
+reset_marker
+begin "fileless = deny refuses a deleted file"
+sv "$T/fileless-deny.ini" "$H/fileless-exec" deleted "$T/bin/allowed" "$T/work/ran"
+marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC"
 
 # ---- outcomes: kill and audit -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 /* The unit test suites, one per module. test_main.c runs them all. */
 #pragma once
 
+/* The tests see src/ through -iquote, so <check.h> is libcheck's, not src/check.h. */
 #include <check.h>
 
 Suite *policy_suite(void);

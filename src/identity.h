@@ -1,0 +1,27 @@
+/* The content identity of a file: SHA-256 of its bytes, with a cache keyed by device and
+ * inode and validated by size, mtime and ctime, so an unchanged file is hashed once. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define SHA256_LEN 32
+
+struct identity_cache;
+
+/* A cache of a fixed number of entries, allocated once. Returns NULL on ENOMEM. */
+struct identity_cache *identity_cache_new(void);
+void identity_cache_free(struct identity_cache *c);
+static inline void identity_cache_freep(struct identity_cache **c) {
+        identity_cache_free(*c);
+}
+
+/* SHA-256 of the regular file open for reading at fd, whose fstat is st: from the cache
+ * when the file has not changed, else by reading it (bounded by its size). */
+int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]);
+
+/* SHA-256 of a whole file, no cache (policy loading). */
+int identity_sha256_path(const char *path, uint8_t ret_digest[SHA256_LEN], struct stat *ret_st);
+
+/* Parse "sha256:<64 hex digits>". Returns 0 or -EINVAL. */
+int identity_parse_sha256(const char *text, uint8_t ret_digest[SHA256_LEN]);

@@ -1,0 +1,630 @@
+/* Policy parsing and matching (src/policy.h): golden dumps of valid files, exact error lines
+ * and messages for broken ones, the system inih's behaviour pinned, a path → rule table,
+ * and the safety checks of policy_load(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "tests.h"
+#include "util.h"
+
+#define SOURCE "test.ini"
+/* Temporary directories: short enough that every path built from one fits. */
+#define TMPDIR_MAX 128
+#define HEADER(mode, action) \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n"
+
+/* Parse len bytes of text (which may hold NULs) as a policy file. */
+static int parse_bytes(const char *text, size_t len, struct policy **ret, struct policy_error *reterr) {
+        FILE *f;
+        char *copy = NULL;
+
+        if (len == 0)
+                f = fopen("/dev/null", "re"); /* fmemopen() refuses a zero size */
+        else {
+                copy = malloc(len);
+                ck_assert_ptr_nonnull(copy);
+                memcpy(copy, text, len);
+                f = fmemopen(copy, len, "r");
+        }
+        ck_assert_ptr_nonnull(f);
+        int r = policy_parse(f, SOURCE, ret, reterr);
+        fclose(f);
+        free(copy);
+        return r;
+}
+
+static int parse_text(const char *text, struct policy **ret, struct policy_error *reterr) {
+        return parse_bytes(text, strlen(text), ret, reterr);
+}
+
+static char *dump(const struct policy *p) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        ck_assert_ptr_nonnull(f);
+        policy_dump(p, f);
+        ck_assert_int_eq(fclose(f), 0);
+        return buf;
+}
+
+/* Parse text that must be valid; returns the policy. */
+static struct policy *parse_ok(const char *text) {
+        struct policy *p = NULL;
+        struct policy_error err = {};
+        int r = parse_text(text, &p, &err);
+        ck_assert_msg(r == 0, "parse failed: r=%d line %u: %s\n--- input ---\n%s", r, err.line, err.message, text);
+        ck_assert_ptr_nonnull(p);
+        return p;
+}
+
+/* ---- valid policies: golden dumps ---------------------------------------------------------- */
+
+struct valid_case {
+        const char *name;
+        const char *text;
+        size_t len; /* 0: strlen(text) */
+        const char *dump;
+};
+
+static const struct valid_case valid_cases[] = {
+        { "empty file", "", 0, HEADER("enforce", "deny") },
+        { "defaults", "[execguard]\n", 0, HEADER("enforce", "deny") },
+        { "comments only", "# a comment\n; another\n\n   \n", 0, HEADER("enforce", "deny") },
+        { "audit kill", "[execguard]\nmode = audit\naction = kill\n", 0, HEADER("audit", "kill") },
+        { "enforce deny explicit", "[execguard]\nmode = enforce\naction = deny\n", 0, HEADER("enforce", "deny") },
+        { "action only", "[execguard]\naction = kill\n", 0, HEADER("enforce", "kill") },
+        { "path", "[block]\npath = /usr/bin/df\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "no spaces around =", "[block]\npath=/usr/bin/df\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "tabs around =", "[block]\npath\t=\t/usr/bin/df\t\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "symlinked dir in path", "[block]\npath = /bin/df\n", 0,
+          HEADER("enforce", "deny") "2: path /bin/df -> /usr/bin/df\n" },
+        { "missing file under symlinked dir", "[block]\npath = /bin/no-such-tool\n", 0,
+          HEADER("enforce", "deny") "2: path /bin/no-such-tool -> /usr/bin/no-such-tool\n" },
+        { "missing dirs", "[block]\npath = /no-such-dir/sub/tool\n", 0,
+          HEADER("enforce", "deny") "2: path /no-such-dir/sub/tool -> /no-such-dir/sub/tool\n" },
+        { "symlink to program", "[block]\npath = /bin/sh\n", 0,
+          HEADER("enforce", "deny") "2: path /bin/sh -> /usr/bin/dash\n" },
+        { "glob", "[block]\npath = /usr/bin/*sh\n", 0,
+          HEADER("enforce", "deny") "2: glob /usr/bin/*sh -> /usr/bin/*sh\n" },
+        { "glob under symlinked dir", "[block]\npath = /bin/*sh\n", 0,
+          HEADER("enforce", "deny") "2: glob /bin/*sh -> /usr/bin/*sh\n" },
+        { "glob ? and []", "[block]\npath = /bin/d?\npath = /bin/[ab]sh\n", 0,
+          HEADER("enforce", "deny") "2: glob /bin/d? -> /usr/bin/d?\n3: glob /bin/[ab]sh -> /usr/bin/[ab]sh\n" },
+        { "glob at root", "[block]\npath = /*\n", 0, HEADER("enforce", "deny") "2: glob /* -> /*\n" },
+        { "glob in missing dir", "[block]\npath = /no-such-dir/*\n", 0,
+          HEADER("enforce", "deny") "2: glob /no-such-dir/* -> /no-such-dir/*\n" },
+        { "glob in middle", "[block]\npath = /bin/*/x\n", 0,
+          HEADER("enforce", "deny") "2: glob /bin/*/x -> /usr/bin/*/x\n" },
+        { "full policy, sections repeated",
+          "; execguard policy\n"
+          "[execguard]\n"
+          "mode = audit\n"
+          "\n"
+          "[block]\n"
+          "# programs\n"
+          "path = /usr/bin/df\n"
+          "path = /bin/du\n"
+          "[execguard]\n"
+          "action = kill\n"
+          "[block]\n"
+          "path = /usr/sbin/*\n",
+          0,
+          HEADER("audit", "kill") "7: path /usr/bin/df -> /usr/bin/df\n"
+                                  "8: path /bin/du -> /usr/bin/du\n"
+                                  "12: glob /usr/sbin/* -> /usr/sbin/*\n" },
+        /* The system inih, pinned. */
+        { "inline ' ;' comment", "[block]\npath = /usr/bin/df ;c\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "inline '\\t;' comment", "[execguard]\nmode = audit\t; for now\n", 0, HEADER("audit", "deny") },
+        { "';' without space is data", "[block]\npath = /tmp/a;b\n", 0,
+          HEADER("enforce", "deny") "2: path /tmp/a;b -> /tmp/a;b\n" },
+        { "'#' without space is data", "[block]\npath = /tmp/a#b\n", 0,
+          HEADER("enforce", "deny") "2: path /tmp/a#b -> /tmp/a#b\n" },
+        { "comment after section", "[block] ; programs\npath = /usr/bin/df\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "name: value", "[execguard]\nmode: audit\n[block]\npath: /usr/bin/df\n", 0,
+          HEADER("audit", "deny") "4: path /usr/bin/df -> /usr/bin/df\n" },
+        { "CRLF", "[execguard]\r\nmode = audit\r\n[block]\r\npath = /usr/bin/df\r\n", 0,
+          HEADER("audit", "deny") "4: path /usr/bin/df -> /usr/bin/df\n" },
+        { "UTF-8 BOM", "\xef\xbb\xbf[execguard]\nmode = audit\n[block]\npath = /usr/bin/df\n", 0,
+          HEADER("audit", "deny") "4: path /usr/bin/df -> /usr/bin/df\n" },
+        { "full-line comments",
+          "# [blok]\n; [blok]\n[block]\n# path = /usr/bin/du\n;path = /usr/bin/du\npath = /usr/bin/df\n", 0,
+          HEADER("enforce", "deny") "6: path /usr/bin/df -> /usr/bin/df\n" },
+        { "no final newline", "[block]\npath = /usr/bin/df", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "trailing blanks", "[block]\npath = /usr/bin/df   \n\n\n", 0,
+          HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+};
+
+static void test_valid(int i) {
+        const struct valid_case *c = &valid_cases[i];
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        struct policy_error err = {};
+        int r = parse_bytes(c->text, c->len ? c->len : strlen(c->text), &p, &err);
+        ck_assert_msg(r == 0, "%s: r=%d line %u: %s", c->name, r, err.line, err.message);
+        ck_assert_ptr_nonnull(p);
+        _cleanup_free_ char *d = dump(p);
+        ck_assert_msg(strcmp(d, c->dump) == 0, "%s: dump\n%s\nexpected\n%s", c->name, d, c->dump);
+        ck_assert_str_eq(policy_source(p), SOURCE);
+}
+
+START_TEST(valid) {
+        test_valid(_i);
+}
+END_TEST
+
+START_TEST(accessors) {
+        _cleanup_(policy_freep) struct policy *p = parse_ok("[execguard]\nmode = audit\naction = kill\n");
+        ck_assert_int_eq(policy_mode(p), POLICY_MODE_AUDIT);
+        ck_assert_int_eq(policy_action(p), POLICY_ACTION_KILL);
+        _cleanup_(policy_freep) struct policy *q = parse_ok("");
+        ck_assert_int_eq(policy_mode(q), POLICY_MODE_ENFORCE);
+        ck_assert_int_eq(policy_action(q), POLICY_ACTION_DENY);
+        ck_assert_str_eq(policy_mode_to_string(POLICY_MODE_ENFORCE), "enforce");
+        ck_assert_str_eq(policy_mode_to_string(POLICY_MODE_AUDIT), "audit");
+        ck_assert_str_eq(policy_action_to_string(POLICY_ACTION_DENY), "deny");
+        ck_assert_str_eq(policy_action_to_string(POLICY_ACTION_KILL), "kill");
+}
+END_TEST
+
+/* The longest line the system inih's buffer holds whole (INI_MAX_LINE 200, less '\n' and
+ * the terminator) is accepted; one byte more is an error, never a truncated rule. */
+START_TEST(line_length_limit) {
+        char line[256];
+        char text[300];
+
+        memset(line, 'a', sizeof line);
+        memcpy(line, "path = /", 8);
+        line[198] = '\0';
+        snprintf(text, sizeof text, "[block]\n%s\n", line);
+        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+        ck_assert_ptr_nonnull(policy_match(p, line + 7, NULL));
+
+        line[198] = 'a';
+        line[199] = '\0';
+        snprintf(text, sizeof text, "[block]\n%s\n", line);
+        struct policy *q = NULL;
+        struct policy_error err = {};
+        ck_assert_int_eq(parse_text(text, &q, &err), -EINVAL);
+        ck_assert_ptr_null(q);
+        ck_assert_uint_eq(err.line, 2);
+        ck_assert_ptr_nonnull(strstr(err.message, "line too long"));
+}
+END_TEST
+
+/* ---- errors: exact line and message --------------------------------------------------------- */
+
+struct error_case {
+        const char *name;
+        const char *text;
+        size_t len; /* 0: strlen(text) */
+        unsigned line;
+        const char *message; /* a substring of reterr.message */
+};
+
+#define LONG_PATH_300                                                                                           \
+        "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"  \
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static const struct error_case error_cases[] = {
+        { "unknown section", "[execguard]\nmode = audit\n[blok]\npath = /usr/bin/df\n", 0, 3,
+          "unknown section [blok]" },
+        { "unknown empty section", "[execguard]\n[nothing]\n[block]\npath = /usr/bin/df\n", 0, 2,
+          "unknown section [nothing]" },
+        { "unknown empty section at end", "[block]\npath = /usr/bin/df\n[extra]\n", 0, 3, "unknown section [extra]" },
+        { "section name with spaces", "[ block ]\npath = /usr/bin/df\n", 0, 1, "unknown section [ block ]" },
+        { "section name case", "[Block]\n", 0, 1, "unknown section [Block]" },
+        { "unknown section after BOM", "\xef\xbb\xbf[blok]\n[block]\npath = /usr/bin/df\n", 0, 1,
+          "unknown section [blok]" },
+        { "unknown key in [execguard]", "[execguard]\nmodes = audit\n", 0, 2, "unknown key 'modes' in [execguard]" },
+        { "path in [execguard]", "[execguard]\npath = /usr/bin/df\n", 0, 2, "unknown key 'path' in [execguard]" },
+        { "unknown key in [block]", "[block]\npath = /usr/bin/df\nprogram = /usr/bin/du\n", 0, 3,
+          "unknown key 'program' in [block]" },
+        { "mode in [block]", "[block]\nmode = audit\n", 0, 2, "unknown key 'mode' in [block]" },
+        { "key before any section", "mode = audit\n[execguard]\n", 0, 1, "'mode' outside a section" },
+        { "key before any section after comments", "; policy\n\npath = /usr/bin/df\n[block]\n", 0, 3,
+          "'path' outside a section" },
+        { "invalid mode", "[execguard]\nmode = Enforce\n", 0, 2, "invalid mode 'Enforce'" },
+        { "empty mode", "[execguard]\nmode =\n", 0, 2, "invalid mode ''" },
+        { "invalid action", "[execguard]\naction = block\n", 0, 2, "invalid action 'block'" },
+        { "mode set twice", "[execguard]\nmode = audit\n\nmode = audit\n", 0, 4, "'mode' set twice (first on line 2)" },
+        { "action set twice across sections",
+          "[execguard]\naction = kill\n[block]\npath = /usr/bin/df\n[execguard]\naction = deny\n", 0, 6,
+          "'action' set twice (first on line 2)" },
+        { "relative path", "[block]\npath = usr/bin/df\n", 0, 2, "path 'usr/bin/df' is not absolute" },
+        { "empty path", "[block]\npath =\n", 0, 2, "path '' is not absolute" },
+        { "directory", "[block]\npath = /usr/bin/df\npath = /usr/bin\n", 0, 3, "is a directory" },
+        { "directory via symlink", "[block]\npath = /bin\n", 0, 2, "is a directory" },
+        { "directory with slash", "[block]\npath = /usr/bin/\n", 0, 2, "is a directory" },
+        { "trailing # comment", "[block]\npath = /usr/bin/df # disk usage\n", 0, 2, "'#' starts a comment only" },
+        { "trailing tab # comment", "[block]\npath = /usr/bin/df\t#disk usage\n", 0, 2, "'#' starts a comment only" },
+        { "continuation line", "[block]\npath = /usr/bin/df\n  /usr/bin/du\n", 0, 3, "indented line" },
+        { "indented key", "[block]\n\tpath = /usr/bin/du\n", 0, 2, "indented line" },
+        { "indented section", "[execguard]\n [block]\npath = /usr/bin/du\n", 0, 2, "indented line" },
+        { "line too long", "[block]\npath = " LONG_PATH_300 "\n", 0, 2, "line too long" },
+        { "line too long, no newline", "[block]\npath = " LONG_PATH_300, 0, 2, "line too long" },
+        { "NUL byte", "[block]\npath = /usr/bin/d\0f\n", sizeof "[block]\npath = /usr/bin/d\0f\n" - 1, 2, "NUL byte" },
+        { "NUL byte in comment", "[block]\n; \0\npath = /usr/bin/df\n",
+          sizeof "[block]\n; \0\npath = /usr/bin/df\n" - 1, 2, "NUL byte" },
+        { "section without ]", "[block\npath = /usr/bin/df\n", 0, 1, "section header without ']'" },
+        { "no =", "[block]\n/usr/bin/df\n", 0, 2, "syntax error" },
+        { "no = later", "[execguard]\nmode = audit\n[block]\npath = /usr/bin/df\n/usr/bin/du\n", 0, 5, "syntax error" },
+        { "first error wins", "[blok]\nmode = x\n", 0, 1, "unknown section [blok]" },
+};
+
+static void test_error(int i) {
+        const struct error_case *c = &error_cases[i];
+        struct policy *p = NULL;
+        struct policy_error err = {};
+        int r = parse_bytes(c->text, c->len ? c->len : strlen(c->text), &p, &err);
+        ck_assert_msg(r == -EINVAL, "%s: r=%d, expected -EINVAL", c->name, r);
+        ck_assert_msg(p == NULL, "%s: a failed parse produced a policy", c->name);
+        ck_assert_msg(err.line == c->line, "%s: error on line %u (%s), expected line %u", c->name, err.line,
+                      err.message, c->line);
+        ck_assert_msg(strstr(err.message, c->message), "%s: message '%s' lacks '%s'", c->name, err.message, c->message);
+        policy_free(p);
+}
+
+START_TEST(error) {
+        test_error(_i);
+}
+END_TEST
+
+/* reterr may be NULL, and a failed parse leaves *ret_policy alone. */
+START_TEST(error_without_reterr) {
+        struct policy *p = (struct policy *) 0x1;
+        ck_assert_int_eq(parse_text("[blok]\n", &p, NULL), -EINVAL);
+        ck_assert_ptr_eq(p, (struct policy *) 0x1);
+}
+END_TEST
+
+/* ---- matching --------------------------------------------------------------------------------- */
+
+struct match_fixture {
+        char dir[TMPDIR_MAX];
+        struct policy *policy;
+};
+
+static void make_file(const char *dir, const char *name) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        ck_assert_msg(fd >= 0, "create %s: %m", path);
+        ck_assert_int_eq(write(fd, "x", 1), 1);
+        close(fd);
+}
+
+static void remove_tree(const char *dir) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static void make_tmpdir(char dir[TMPDIR_MAX], const char *prefix) {
+        char tmpl[64];
+        snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
+        ck_assert_ptr_nonnull(mkdtemp(tmpl));
+        /* Rules are canonicalized at load time: compare against the canonical name. */
+        _cleanup_free_ char *canonical = realpath(tmpl, NULL);
+        ck_assert_ptr_nonnull(canonical);
+        ck_assert_uint_lt(strlen(canonical), TMPDIR_MAX);
+        strcpy(dir, canonical);
+}
+
+/* Line numbers of the rules in the matching policy. */
+enum {
+        L_DF = 2,
+        L_FILE = 3,
+        L_LINK = 4,
+        L_X_STAR = 5,
+        L_G_A = 6,
+        L_G_QB = 7,
+        L_G_CLASS = 8,
+        L_G_STAR = 9,
+        L_LDIR = 10,
+        L_ROOT = 11,
+        L_DF_AGAIN = 12,
+};
+
+static void match_setup(struct match_fixture *fx) {
+        char path[PATH_MAX], target[PATH_MAX];
+        char text[4096];
+
+        make_tmpdir(fx->dir, "eg-policy");
+        make_file(fx->dir, "file");
+        make_file(fx->dir, "target");
+        make_file(fx->dir, "copy");
+        snprintf(path, sizeof path, "%s/file", fx->dir);
+        snprintf(target, sizeof target, "%s/hardlink", fx->dir);
+        ck_assert_int_eq(link(path, target), 0);
+        snprintf(path, sizeof path, "%s/link", fx->dir);
+        ck_assert_int_eq(symlink("target", path), 0);
+        snprintf(path, sizeof path, "%s/y", fx->dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/ldir", fx->dir);
+        ck_assert_int_eq(symlink("y", path), 0);
+
+        snprintf(text, sizeof text,
+                 "[block]\n"
+                 "path = /usr/bin/df\n"  /* L_DF */
+                 "path = %1$s/file\n"    /* L_FILE */
+                 "path = %1$s/link\n"    /* L_LINK: a symlink, canonical is target */
+                 "path = %1$s/x/*\n"     /* L_X_STAR */
+                 "path = %1$s/g/a*\n"    /* L_G_A: four globs in one bucket */
+                 "path = %1$s/g/?b\n"    /* L_G_QB */
+                 "path = %1$s/g/[xy]z\n" /* L_G_CLASS */
+                 "path = %1$s/g/*\n"     /* L_G_STAR */
+                 "path = %1$s/ldir/*\n"  /* L_LDIR: glob under a symlinked dir */
+                 "path = /*\n"           /* L_ROOT */
+                 "path = /bin/df\n",     /* L_DF_AGAIN: same file as L_DF */
+                 fx->dir);
+        fx->policy = parse_ok(text);
+}
+
+static void match_teardown(struct match_fixture *fx) {
+        policy_free(fx->policy);
+        remove_tree(fx->dir);
+}
+
+struct match_case {
+        const char *path; /* "%s" is the fixture directory */
+        bool with_stat;   /* pass the stat of the path (it must exist) */
+        unsigned line;    /* 0: no rule */
+};
+
+static const struct match_case match_cases[] = {
+        { "/usr/bin/df", false, L_DF },
+        { "/usr/bin/df", true, L_DF },
+        { "/usr/bin/dfx", false, 0 },
+        { "/usr/bin/d", false, 0 },
+        { "/usr/bin", false, 0 },
+        { "/usr/bin/df/x", false, 0 },
+        { "/usr/sbin/df", false, 0 },
+        { "%s/file", false, L_FILE },
+        { "%s/file", true, L_FILE },
+        { "%s/hardlink", true, L_FILE }, /* same file, by identity */
+        { "%s/hardlink", false, 0 },     /* the name alone is not blocked */
+        { "%s/copy", true, 0 },          /* another inode (content rules are not ours) */
+        { "%s/target", false, L_LINK },  /* the rule named a symlink to it */
+        { "%s/target", true, L_LINK },
+        { "%s/x/a", false, L_X_STAR },
+        { "%s/x/.hidden", false, L_X_STAR }, /* no FNM_PERIOD: dot files too */
+        { "%s/x/a/b", false, 0 },            /* FNM_PATHNAME: '*' stops at '/' */
+        { "%s/x", false, 0 },
+        { "%s/xa", false, 0 },
+        { "%s/g/abc", false, L_G_A }, /* also matches g/ *: the first line is reported */
+        { "%s/g/ab", false, L_G_A },
+        { "%s/g/xb", false, L_G_QB },
+        { "%s/g/xz", false, L_G_CLASS },
+        { "%s/g/yz", false, L_G_CLASS },
+        { "%s/g/zz", false, L_G_STAR },
+        { "%s/g/b", false, L_G_STAR },
+        { "%s/g/sub/abc", false, 0 },
+        { "%s/y/prog", false, L_LDIR },
+        { "%s/ldir/prog", false, 0 }, /* not canonical: never what the resolver passes */
+        { "/vmlinuz", false, L_ROOT },
+        { "/usr", false, L_ROOT },
+        { "/usr/bin/du", false, 0 },
+        { "/tmp/g/abc", false, 0 },
+};
+
+static void test_match(int i) {
+        const struct match_case *c = &match_cases[i];
+        struct match_fixture fx = {};
+        char path[PATH_MAX];
+        struct stat st;
+
+        match_setup(&fx);
+        snprintf(path, sizeof path, c->path, fx.dir);
+        if (c->with_stat)
+                ck_assert_msg(stat(path, &st) == 0, "stat %s: %m", path);
+        const struct policy_rule *rule = policy_match(fx.policy, path, c->with_stat ? &st : NULL);
+        if (c->line == 0)
+                ck_assert_msg(rule == NULL, "%s%s: matched line %u, expected no match", path,
+                              c->with_stat ? " (stat)" : "", rule ? rule->line : 0);
+        else {
+                ck_assert_msg(rule != NULL, "%s%s: no match, expected line %u", path, c->with_stat ? " (stat)" : "",
+                              c->line);
+                ck_assert_msg(rule->line == c->line, "%s%s: matched line %u, expected line %u", path,
+                              c->with_stat ? " (stat)" : "", rule->line, c->line);
+        }
+        match_teardown(&fx);
+}
+
+START_TEST(match) {
+        test_match(_i);
+}
+END_TEST
+
+/* A rule with no glob characters is never a glob, whatever it names. */
+START_TEST(match_literal_only) {
+        _cleanup_(policy_freep) struct policy *p = parse_ok("[block]\npath = /no-such-dir/tool\n");
+        ck_assert_ptr_nonnull(policy_match(p, "/no-such-dir/tool", NULL));
+        ck_assert_ptr_null(policy_match(p, "/no-such-dir/too", NULL));
+        ck_assert_ptr_null(policy_match(p, "/no-such-dir/tool2", NULL));
+        ck_assert_ptr_null(policy_match(p, "/no-such-dir", NULL));
+        ck_assert_ptr_null(policy_match(p, "/", NULL));
+}
+END_TEST
+
+START_TEST(match_empty_policy) {
+        _cleanup_(policy_freep) struct policy *p = parse_ok("[execguard]\n");
+        struct stat st;
+        ck_assert_int_eq(stat("/usr/bin/df", &st), 0);
+        ck_assert_ptr_null(policy_match(p, "/usr/bin/df", &st));
+        ck_assert_ptr_null(policy_match(p, "/", NULL));
+}
+END_TEST
+
+/* ---- policy_load -------------------------------------------------------------------------------- */
+
+static void write_policy(const char *path, mode_t mode) {
+        static const char text[] = "[execguard]\nmode = audit\n[block]\npath = /usr/bin/df\n";
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ck_assert_msg(fd >= 0, "create %s: %m", path);
+        ck_assert_int_eq(write(fd, text, sizeof text - 1), (ssize_t) sizeof text - 1);
+        close(fd);
+        /* chmod, not the umask, decides the mode. */
+        ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(load_ok) {
+        char dir[TMPDIR_MAX], path[PATH_MAX], expected[2 * PATH_MAX];
+        make_tmpdir(dir, "eg-load");
+        snprintf(path, sizeof path, "%s/p.ini", dir);
+        write_policy(path, 0644);
+
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        struct policy_error err = {};
+        int r = policy_load(path, &p, &err);
+        ck_assert_msg(r == 0, "policy_load: %d: %s", r, err.message);
+        ck_assert_str_eq(policy_source(p), path);
+        _cleanup_free_ char *d = dump(p);
+        snprintf(expected, sizeof expected,
+                 "source = %s\nmode = audit\naction = deny\nmatch_content = yes\nfileless = content\n4: path "
+                 "/usr/bin/df -> /usr/bin/df\n",
+                 path);
+        ck_assert_str_eq(d, expected);
+
+        /* Owner-only is fine too. */
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        _cleanup_(policy_freep) struct policy *q = NULL;
+        ck_assert_int_eq(policy_load(path, &q, &err), 0);
+        ck_assert_ptr_nonnull(q);
+        remove_tree(dir);
+}
+END_TEST
+
+struct load_case {
+        const char *name;
+        int kind; /* see load_prepare() */
+        int r;
+        const char *message;
+};
+
+enum { LOAD_GROUP_WRITABLE, LOAD_WORLD_WRITABLE, LOAD_SYMLINK, LOAD_DIRECTORY, LOAD_MISSING, LOAD_OTHER_OWNER };
+
+static const struct load_case load_cases[] = {
+        { "group-writable", LOAD_GROUP_WRITABLE, -EPERM, "writable by group or others" },
+        { "world-writable", LOAD_WORLD_WRITABLE, -EPERM, "writable by group or others" },
+        { "symlink", LOAD_SYMLINK, -ELOOP, "must not be a symlink" },
+        { "directory", LOAD_DIRECTORY, -EINVAL, "not a regular file" },
+        { "missing", LOAD_MISSING, -ENOENT, "No such file" },
+        { "other owner", LOAD_OTHER_OWNER, -EPERM, "owned by uid 4242" },
+};
+
+static void load_prepare(const char *dir, int kind, char *path, size_t size) {
+        char good[PATH_MAX];
+        snprintf(good, sizeof good, "%s/good.ini", dir);
+        write_policy(good, 0644);
+        snprintf(path, size, "%s/p.ini", dir);
+        switch (kind) {
+        case LOAD_GROUP_WRITABLE:
+                write_policy(path, 0664);
+                break;
+        case LOAD_WORLD_WRITABLE:
+                write_policy(path, 0646);
+                break;
+        case LOAD_SYMLINK:
+                /* A symlink to a perfectly good policy: refused all the same. */
+                ck_assert_int_eq(symlink(good, path), 0);
+                break;
+        case LOAD_DIRECTORY:
+                ck_assert_int_eq(mkdir(path, 0755), 0);
+                break;
+        case LOAD_MISSING:
+                break;
+        case LOAD_OTHER_OWNER:
+                write_policy(path, 0644);
+                ck_assert_int_eq(chown(path, 4242, 4242), 0);
+                break;
+        default:
+                ck_abort_msg("bad load case");
+        }
+}
+
+static void test_load_refused(int i) {
+        const struct load_case *c = &load_cases[i];
+        char dir[TMPDIR_MAX], path[PATH_MAX];
+
+        if (c->kind == LOAD_OTHER_OWNER && geteuid() != 0)
+                return; /* needs chown */
+        make_tmpdir(dir, "eg-load");
+        load_prepare(dir, c->kind, path, sizeof path);
+
+        struct policy *p = NULL;
+        struct policy_error err = {};
+        int r = policy_load(path, &p, &err);
+        ck_assert_msg(r == c->r, "%s: r=%d (%s), expected %d", c->name, r, err.message, c->r);
+        ck_assert_msg(p == NULL, "%s: a refused file produced a policy", c->name);
+        ck_assert_msg(err.line == 0, "%s: line %u for a file-level error", c->name, err.line);
+        ck_assert_msg(strstr(err.message, c->message), "%s: message '%s' lacks '%s'", c->name, err.message, c->message);
+        remove_tree(dir);
+}
+
+START_TEST(load_refused) {
+        test_load_refused(_i);
+}
+END_TEST
+
+/* A syntax error in a loaded file is reported like a parsed one. */
+START_TEST(load_syntax_error) {
+        char dir[TMPDIR_MAX], path[PATH_MAX];
+        make_tmpdir(dir, "eg-load");
+        snprintf(path, sizeof path, "%s/p.ini", dir);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("[execguard]\nmode = audit\n[block]\npath = relative\n", f);
+        fclose(f);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+
+        struct policy *p = NULL;
+        struct policy_error err = {};
+        ck_assert_int_eq(policy_load(path, &p, &err), -EINVAL);
+        ck_assert_ptr_null(p);
+        ck_assert_uint_eq(err.line, 4);
+        ck_assert_ptr_nonnull(strstr(err.message, "not absolute"));
+        remove_tree(dir);
+}
+END_TEST
+
+Suite *policy_suite(void) {
+        Suite *s = suite_create("policy");
+
+        TCase *tc = tcase_create("parse");
+        tcase_add_loop_test(tc, valid, 0, (int) ELEMENTSOF(valid_cases));
+        tcase_add_test(tc, accessors);
+        tcase_add_test(tc, line_length_limit);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("errors");
+        tcase_add_loop_test(tc, error, 0, (int) ELEMENTSOF(error_cases));
+        tcase_add_test(tc, error_without_reterr);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("match");
+        tcase_add_loop_test(tc, match, 0, (int) ELEMENTSOF(match_cases));
+        tcase_add_test(tc, match_literal_only);
+        tcase_add_test(tc, match_empty_policy);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("load");
+        tcase_add_test(tc, load_ok);
+        tcase_add_loop_test(tc, load_refused, 0, (int) ELEMENTSOF(load_cases));
+        tcase_add_test(tc, load_syntax_error);
+        suite_add_tcase(s, tc);
+
+        return s;
+}
