@@ -66,13 +66,14 @@ const char *audit_decision_to_string(enum audit_decision d) {
 }
 
 void audit_log(const struct audit_record *rec) {
-        char requested[EG_PATH_MAX], blocked[EG_PATH_MAX], rule[EG_PATH_MAX], source[EG_PATH_MAX];
+        char requested[EG_PATH_MAX], blocked[EG_PATH_MAX], rule[EG_PATH_MAX], source[EG_PATH_MAX], note[512];
         audit_escape(rec->requested, requested, sizeof requested);
         audit_escape(rec->blocked, blocked, sizeof blocked);
-        audit_escape(rec->rule->text, rule, sizeof rule);
+        audit_escape(rec->rule ? rec->rule->text : "", rule, sizeof rule);
         audit_escape(rec->policy_source, source, sizeof source);
+        audit_escape(rec->note ? rec->note : "", note, sizeof note);
         syslog(rec->decision == AUDIT_WOULD_BLOCK ? LOG_NOTICE : LOG_WARNING,
-               "decision=%s pid=%d uid=%u requested=\"%s\" blocked=\"%s\" rule=\"%s:%u\" match=\"%s\"",
+               "decision=%s pid=%d uid=%u requested=\"%s\" blocked=\"%s\" rule=\"%s:%u\" match=\"%s\"%s%s%s",
                audit_decision_to_string(rec->decision), (int) rec->pid, (unsigned) rec->uid, requested, blocked, source,
-               rec->rule->line, rule);
+               rec->rule ? rec->rule->line : 0, rule, rec->note ? " note=\"" : "", note, rec->note ? "\"" : "");
 }

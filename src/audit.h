@@ -20,7 +20,8 @@ struct audit_record {
         const char *requested;          /* the path as the process passed it */
         const char *blocked;            /* the file the rule matched (canonical) */
         const char *policy_source;      /* policy file */
-        const struct policy_rule *rule; /* the rule that decided */
+        const struct policy_rule *rule; /* the rule that decided, or NULL */
+        const char *note;               /* why, when no rule decided (may be NULL) */
 };
 
 /* Connect to syslog. Returns -errno if no syslog socket can be reached: records would be

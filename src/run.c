@@ -129,26 +129,19 @@ static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_ma
         _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
 }
 
-struct child_watch {
-        int signal_fd;
+struct command_watch {
         pid_t command;
         int report_sock;
 };
 
-/* SIGCHLD in the supervisor: reap the command and tell the wrapper how it ended. */
-static int on_sigchld(void *data) {
-        struct child_watch *w = data;
-        struct signalfd_siginfo si;
-        if (read(w->signal_fd, &si, sizeof si) < 0 && errno != EAGAIN)
-                return 0;
-        int status;
-        pid_t pid = waitpid(w->command, &status, WNOHANG);
-        if (pid != w->command)
-                return 0;
+/* The command changed state: once it has ended, tell the wrapper how. */
+static void on_child(pid_t pid, int status, void *data) {
+        struct command_watch *w = data;
+        if (pid != w->command || !(WIFEXITED(status) || WIFSIGNALED(status)) || w->report_sock < 0)
+                return;
         if (send_report(w->report_sock, 'S', status) < 0)
                 log_debug("The wrapper is gone; the command's status is not reported");
         w->report_sock = safe_close(w->report_sock);
-        return 1;
 }
 
 /* The supervisor. Never returns. */
@@ -169,9 +162,8 @@ static _Noreturn void supervisor_main(const struct policy *policy, char **argv, 
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
         sigprocmask(SIG_SETMASK, &chld, NULL);
-        int signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
         int sv[2];
-        if (signal_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
                 log_error_errno(negative_errno(), "Failed to set up the supervisor: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
@@ -218,9 +210,9 @@ static _Noreturn void supervisor_main(const struct policy *policy, char **argv, 
         }
         log_set_target(LOG_TARGET_SYSLOG);
 
-        struct child_watch w = { .signal_fd = signal_fd, .command = command, .report_sock = report_sock };
-        struct supervise_watch watch = { .fd = signal_fd, .on_ready = on_sigchld, .data = &w };
-        r = supervise(listener, policy, &watch);
+        struct command_watch w = { .command = command, .report_sock = report_sock };
+        struct supervise_hooks hooks = { .on_child = on_child, .data = &w };
+        r = supervise(listener, policy, &hooks);
         _exit(r < 0 ? 1 : 0);
 }
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "log.h"
 #include "procmem.h"
 #include "resolve.h"
+#include "verify.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -32,9 +35,13 @@ struct supervisor {
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
         struct identity_cache *identities;
+        struct verifier *verifier;
+        pid_t armed; /* attached for verification, answer not sent yet */
+        int sigchld_fd;
         /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
         struct exec_chain chain;
         char path[EG_PATH_MAX];
+        char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
 };
 
 /* The task that made the notification: still that task, not a recycled PID? */
@@ -94,18 +101,21 @@ static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx
         return TAKE_FD(fd);
 }
 
-/* Tell the user on the process's own stderr why the exec failed. Failures are ignored:
- * the audit record is what counts. */
-static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *blocked) {
-        char msg[EG_PATH_MAX + 64], escaped[EG_PATH_MAX];
+/* Tell the user on the process's own stderr why the exec failed: one line, the path
+ * escaped. Failures are ignored: the audit record is what counts. */
+static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
+                         const char *why) {
+        char msg[EG_PATH_MAX + 128], escaped[EG_PATH_MAX];
         bool socket = false;
         _cleanup_close_ int fd = open_task_stderr(s, ctx, &socket);
         if (fd < 0)
                 return;
-        audit_escape(blocked, escaped, sizeof escaped);
-        int len = snprintf(msg, sizeof msg, "execguard: blocked %s\n", escaped);
+        audit_escape(path, escaped, sizeof escaped);
+        int len = snprintf(msg, sizeof msg, "execguard: %s %s%s\n", what, escaped, why);
         if (len <= 0)
                 return;
+        if ((size_t) len >= sizeof msg)
+                len = sizeof msg - 1;
         ssize_t n = socket ? send(fd, msg, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, msg, (size_t) len);
         if (n < 0)
                 log_debug("Could not write to the stderr of %d: %m", (int) ctx->tid);
@@ -128,6 +138,21 @@ static void answer_continue(struct seccomp_notif_resp *resp) {
         resp->error = 0;
         resp->val = 0;
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+}
+
+/* Answer "continue", and verify after the exec that the kernel ran what was approved. */
+static void allow_verified(struct supervisor *s, const struct exec_context *ctx) {
+        const struct exec_file *image = &s->chain.files[s->chain.image];
+        int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path);
+        if (r < 0) {
+                if (r == -EBUSY)
+                        tell_process(s, ctx, "cannot verify", s->path,
+                                     " in a process traced by another (a debugger): exec denied");
+                log_warning_errno(r, "Cannot verify the exec of '%s' by %d: %m; denied", s->path, (int) ctx->tid);
+                return; /* the preset answer: deny */
+        }
+        s->armed = ctx->tid;
+        answer_continue(s->resp);
 }
 
 static void decide(struct supervisor *s) {
@@ -199,8 +224,12 @@ static void decide(struct supervisor *s) {
         const struct policy_rule *rule = v.rule;
         const struct exec_file *hit = v.file;
         if (!rule) {
+                /* In audit mode nothing is ever blocked, so nothing needs verifying. */
+                if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                        answer_continue(resp);
+                else
+                        allow_verified(s, &ctx);
                 exec_chain_reset(&s->chain);
-                answer_continue(resp);
                 return;
         }
 
@@ -221,7 +250,7 @@ static void decide(struct supervisor *s) {
         }
 
         rec.decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
-        tell_process(s, &ctx, hit->path);
+        tell_process(s, &ctx, "blocked", hit->path, "");
         if (rec.decision == AUDIT_KILL) {
                 r = kill_task(s, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
@@ -245,12 +274,57 @@ static int serve_one(struct supervisor *s) {
         *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
         decide(s);
 
-        if (seccomp_notify_respond(s->listener, s->resp) < 0 && errno != ENOENT)
-                return negative_errno();
-        return 0;
+        int r = seccomp_notify_respond(s->listener, s->resp) < 0 ? negative_errno() : 0;
+        if (s->armed) {
+                if (r == 0)
+                        verifier_armed(s->verifier, s->armed);
+                else
+                        verifier_cancel(s->verifier, s->armed);
+                s->armed = 0;
+        }
+        return r == -ENOENT ? 0 : r;
 }
 
-int supervise(int listener, const struct policy *policy, const struct supervise_watch *watch) {
+/* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
+static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
+        struct signalfd_siginfo si;
+        while (read(s->sigchld_fd, &si, sizeof si) > 0)
+                ;
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+                if (pid <= 0)
+                        return;
+                switch (verifier_handle(s->verifier, pid, status, s->approved, s->mapped, sizeof s->approved)) {
+                case VERIFY_NOT_OURS:
+                        if (hooks)
+                                hooks->on_child(pid, status, hooks->data);
+                        break;
+                case VERIFY_MISMATCH: {
+                        /* The race was run and lost by the racer: what the kernel mapped
+                         * is not what was approved, and it was killed before running. */
+                        struct audit_record rec = {
+                                .decision = AUDIT_KILL,
+                                .pid = pid,
+                                .uid = (uid_t) -1,
+                                .requested = s->approved,
+                                .blocked = s->mapped,
+                                .policy_source = policy_source(s->policy),
+                                .note = "exec changed after it was approved",
+                        };
+                        audit_log(&rec);
+                        log_warning("Process %d execed '%s' instead of the approved '%s': killed", (int) pid, s->mapped,
+                                    s->approved);
+                        break;
+                }
+                case VERIFY_PENDING:
+                case VERIFY_CONFIRMED:
+                        break;
+                }
+        }
+}
+
+int supervise(int listener, const struct policy *policy, const struct supervise_hooks *hooks) {
         _cleanup_free_ struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
@@ -259,19 +333,27 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         int r = root_id_get_own(&s->own_root);
         if (r < 0)
                 return log_error_errno(r, "Failed to identify our root directory: %m");
+
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        _cleanup_close_ int sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigchld_fd < 0)
+                return log_error_errno(negative_errno(), "signalfd() failed: %m");
+        s->sigchld_fd = sigchld_fd;
+        _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
+        _cleanup_(verifier_freep) struct verifier *verifier = verifier_new();
+        if (!identities || !verifier)
+                return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
+        s->identities = identities;
+        s->verifier = verifier;
         r = seccomp_notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
-        _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
-        if (!identities) {
-                seccomp_notify_free(s->req, s->resp);
-                return log_error_errno(-ENOMEM, "Failed to allocate the identity cache: %m");
-        }
-        s->identities = identities;
 
         struct pollfd pfd[2] = {
                 { .fd = listener, .events = POLLIN },
-                { .fd = watch ? watch->fd : -1, .events = POLLIN },
+                { .fd = sigchld_fd, .events = POLLIN },
         };
         for (;;) {
                 if (poll(pfd, 2, -1) < 0) {
@@ -280,13 +362,8 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
-                if (pfd[1].revents) {
-                        r = watch->on_ready(watch->data);
-                        if (r < 0)
-                                break;
-                        if (r > 0)
-                                pfd[1].fd = -1;
-                }
+                if (pfd[1].revents & POLLIN)
+                        reap(s, hooks);
                 if (pfd[0].revents & POLLIN) {
                         r = serve_one(s);
                         if (r < 0) {
@@ -301,6 +378,8 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
                         break;
                 }
         }
+        /* The command may have been reported in the same breath as the last exit. */
+        reap(s, hooks);
         seccomp_notify_free(s->req, s->resp);
         return r;
 }

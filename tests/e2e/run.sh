@@ -269,6 +269,26 @@ begin "fileless = deny refuses a deleted file"
 sv "$T/fileless-deny.ini" "$H/fileless-exec" deleted "$T/bin/allowed" "$T/work/ran"
 marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC"
 
+# ---- the race: the path changes between the check and the kernel's own lookup ------------
+# Measured with the verification layer removed, these racers run the blocked program
+# within a few dozen attempts.
+
+for mode in string symlink; do
+        reset_marker
+        begin "racer swapping the exec $mode: blocked program never runs (2000 attempts)"
+        sv "$P" "$H/racer" $mode /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink"
+        if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+        else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+done
+
+begin "exec in a process traced by another (debugger) is refused, and says why"
+sv "$P" "$H/try-exec" traced /usr/bin/true
+[ "$RC" = 13 ] && has "execguard: cannot verify /usr/bin/true" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "audit mode: a traced process can exec (nothing to verify)"
+sv "$T/audit.ini" "$H/try-exec" traced /usr/bin/true
+[ "$RC" = 0 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
 # ---- outcomes: kill and audit -----------------------------------------------------------
 
 reset_marker

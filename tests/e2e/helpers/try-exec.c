@@ -8,6 +8,9 @@
  *   try-exec int80 PATH [ARG...]           i386 execve through int 0x80
  *   try-exec x32 PATH [ARG...]             x32 execve (syscall number | 0x40000000)
  *   try-exec thread PATH [ARG...]          execve from a second thread, the first alive
+ *   try-exec traced PATH [ARG...]          execve in a child traced by us (a debugger's
+ *                                          PTRACE_TRACEME); exits with the child's errno,
+ *                                          or 0 if the exec went through
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -101,6 +107,23 @@ int main(int argc, char **argv) {
                         return 101;
                 for (;;)
                         pause(); /* stay alive while the other thread execs */
+        } else if (strcmp(mode, "traced") == 0) {
+                pid_t child = fork();
+                if (child == 0) {
+                        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+                        raise(SIGSTOP);
+                        execve(path, args, environ);
+                        _exit(errno);
+                }
+                int status;
+                waitpid(child, &status, 0); /* the SIGSTOP */
+                ptrace(PTRACE_CONT, child, NULL, NULL);
+                waitpid(child, &status, 0);
+                if (WIFSTOPPED(status)) { /* SIGTRAP after a successful exec */
+                        kill(child, SIGKILL);
+                        return 0;
+                }
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
         } else
                 return die_usage();
         return errno;

@@ -1,0 +1,142 @@
+#include "verify.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define PENDING_MAX 1024 /* execs in flight at once; more are refused */
+
+struct pending {
+        pid_t tid; /* 0: free slot */
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime, ctime;
+        char path[EG_PATH_MAX];
+};
+
+struct verifier {
+        struct pending slots[PENDING_MAX];
+};
+
+struct verifier *verifier_new(void) {
+        return calloc(1, sizeof(struct verifier));
+}
+
+void verifier_free(struct verifier *v) {
+        free(v);
+}
+
+static struct pending *find(struct verifier *v, pid_t tid) {
+        for (size_t i = 0; i < PENDING_MAX; i++)
+                if (v->slots[i].tid == tid)
+                        return &v->slots[i];
+        return NULL;
+}
+
+int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *path) {
+        struct pending *p = find(v, 0);
+        if (!p)
+                return -ENOSPC;
+        if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0)
+                /* EPERM: traced already, by a debugger, or not ours to trace. */
+                return errno == EPERM ? -EBUSY : negative_errno();
+        *p = (struct pending){
+                .tid = tid,
+                .dev = image->st_dev,
+                .ino = image->st_ino,
+                .size = image->st_size,
+                .mtime = image->st_mtim,
+                .ctime = image->st_ctim,
+        };
+        snprintf(p->path, sizeof p->path, "%s", path);
+        return 0;
+}
+
+void verifier_armed(struct verifier *v _unused_, pid_t tid) {
+        /* If the exec fails, the thread goes back to its old program: this makes it stop
+         * there, so we can detach. A successful exec stops at PTRACE_EVENT_EXEC first, and
+         * detaching clears the pending interrupt. */
+        (void) ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+}
+
+void verifier_cancel(struct verifier *v, pid_t tid) {
+        struct pending *p = find(v, tid);
+        if (!p)
+                return;
+        p->tid = 0;
+        /* It never got its answer: it is still blocked in the notification, or gone. A
+         * detach needs a stopped tracee, so stop it first; an error means it is gone. */
+        if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+                return;
+        int status;
+        if (waitpid(tid, &status, __WALL) == tid && WIFSTOPPED(status))
+                (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b) {
+        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
+                                    size_t size) {
+        if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+                /* A non-leader thread that execs takes the leader's PID: the event comes for
+                 * the new PID, the message says which thread we attached to. */
+                unsigned long former = 0;
+                if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &former) < 0)
+                        former = (unsigned long) pid;
+                struct pending *p = find(v, (pid_t) former);
+                if (!p)
+                        p = find(v, pid);
+                if (!p) {
+                        (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
+                        return VERIFY_NOT_OURS;
+                }
+
+                char exe[64];
+                struct stat st;
+                snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
+                /* The image is mapped; the program has not run one instruction. Same file,
+                 * unchanged since it was judged? A file being executed cannot be written
+                 * (ETXTBSY), so what is verified now is what runs. */
+                bool same = stat(exe, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino &&
+                            st.st_size == p->size && timespec_equal(&st.st_mtim, &p->mtime) &&
+                            timespec_equal(&st.st_ctim, &p->ctime);
+                p->tid = 0;
+                if (same) {
+                        (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
+                        return VERIFY_CONFIRMED;
+                }
+                kill(pid, SIGKILL);
+                snprintf(approved, size, "%s", p->path);
+                ssize_t n = readlink(exe, mapped, size - 1);
+                mapped[n > 0 ? n : 0] = '\0';
+                return VERIFY_MISMATCH;
+        }
+
+        struct pending *p = find(v, pid);
+        if (!p)
+                return VERIFY_NOT_OURS;
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+                p->tid = 0;
+                return VERIFY_PENDING;
+        }
+        if (WIFSTOPPED(status)) {
+                /* Stopped in the old program: the exec failed (our interrupt, or a signal
+                 * that arrived first). Let go, handing back a signal it was about to get;
+                 * a job-control stop stays in force after the detach. */
+                int sig = WSTOPSIG(status);
+                bool event_stop = status >> 16 == PTRACE_EVENT_STOP;
+                p->tid = 0;
+                (void) ptrace(PTRACE_DETACH, pid, NULL, (void *) (long) (event_stop ? 0 : sig));
+        }
+        return VERIFY_PENDING;
+}

@@ -1,0 +1,60 @@
+/* Verification after exec: closing the race between the supervisor's check and the
+ * kernel's own reading of the path (seccomp_unotify(2), "Caveats").
+ *
+ * After the supervisor answers "continue", the kernel reads the path from the process's
+ * memory again and walks the file system again. Another thread, or another process sharing
+ * that memory, can swap the string in between; anybody who can write the directory can
+ * swap a symlink or rename a file. No check made before the answer can survive that. So
+ * the answer is checked after the fact, before the new program runs one instruction:
+ *
+ *   1. before answering, the supervisor attaches to the exec'ing thread with PTRACE_SEIZE
+ *      and PTRACE_O_TRACEEXEC (the thread is blocked in the notification, nothing runs);
+ *   2. it answers "continue", then PTRACE_INTERRUPTs the thread, so that an exec that fails
+ *      also ends in a stop (back in the old program) and never leaves it traced;
+ *   3. at PTRACE_EVENT_EXEC the new image is mapped but has not run: /proc/PID/exe must be
+ *      the very file that was approved (device, inode, size, mtime, ctime); anything else
+ *      is killed there and then. Then it detaches.
+ *
+ * PTRACE_O_EXITKILL: should the supervisor die mid-verification, the tracee is killed.
+ * The supervisor is an ancestor of every supervised process, which ptrace restrictions
+ * (Yama scope 1) allow. A process already traced by somebody else (a debugger) cannot be
+ * verified: its exec is refused. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct verifier;
+
+/* A table of pending verifications, of fixed size. NULL on ENOMEM. */
+struct verifier *verifier_new(void);
+void verifier_free(struct verifier *v);
+static inline void verifier_freep(struct verifier **v) {
+        verifier_free(*v);
+}
+
+/* Before answering "continue": attach to thread tid and remember that its exec must map
+ * the file whose fstat is image. path names it for records. Returns 0, -EBUSY if the
+ * thread is traced by somebody else, -ENOSPC if too many execs are in flight, or another
+ * -errno (the thread is gone, no permission). On failure the exec must be refused. */
+int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *path);
+
+/* Right after answering "continue" for tid. */
+void verifier_armed(struct verifier *v, pid_t tid);
+
+/* Forget tid without verifying: the answer was not "continue" after all (say, the task went
+ * away before it could be sent). Detaches if still attached. */
+void verifier_cancel(struct verifier *v, pid_t tid);
+
+enum verify_outcome {
+        VERIFY_NOT_OURS,  /* pid is not a tracee of the verifier */
+        VERIFY_PENDING,   /* an event of a tracee that is still pending, or that ended it without an exec */
+        VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
+        VERIFY_MISMATCH,  /* the exec mapped another file: killed */
+};
+
+/* Handle one wait status (from waitpid(-1, ..., __WALL)). For VERIFY_MISMATCH, stores the
+ * approved path and the path actually mapped in the given buffers (size bytes each). */
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
+                                    size_t size);

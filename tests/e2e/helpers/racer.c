@@ -1,0 +1,115 @@
+/* racer MODE ALLOWED BLOCKED MARKER ATTEMPTS SECONDS [LINK]: try to make the kernel run
+ * BLOCKED while the supervisor approves ALLOWED. Each attempt forks a child that execs
+ * while a second thread of it keeps swapping what the exec names:
+ *   string   the path string itself, in memory the exec'ing thread shares;
+ *   symlink  a symlink LINK, renamed over between one to ALLOWED and one to BLOCKED.
+ * BLOCKED is run with MARKER as its argument, which it creates if it ever runs.
+ * Prints the tally; exits 1 if MARKER exists at the end, 0 otherwise. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *allowed, *blocked, *marker, *link_path;
+static char path_buf[4096];
+
+static void *swap_string(void *arg) {
+        (void) arg;
+        size_t la = strlen(allowed) + 1, lb = strlen(blocked) + 1;
+        for (;;) {
+                memcpy(path_buf, blocked, lb);
+                for (volatile int i = 0; i < 50; i++)
+                        ;
+                memcpy(path_buf, allowed, la);
+                for (volatile int i = 0; i < 50; i++)
+                        ;
+        }
+        return NULL;
+}
+
+static void *swap_symlink(void *arg) {
+        (void) arg;
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.%d", link_path, (int) getpid());
+        for (;;) {
+                unlink(tmp);
+                if (symlink(blocked, tmp) == 0)
+                        rename(tmp, link_path);
+                unlink(tmp);
+                if (symlink(allowed, tmp) == 0)
+                        rename(tmp, link_path);
+        }
+        return NULL;
+}
+
+static _Noreturn void attempt(const char *mode) {
+        pthread_t t;
+        char *argv[] = { (char *) "racer-child", (char *) marker, NULL };
+        if (strcmp(mode, "string") == 0) {
+                memcpy(path_buf, allowed, strlen(allowed) + 1);
+                pthread_create(&t, NULL, swap_string, NULL);
+                for (volatile int i = 0; i < 2000; i++)
+                        ;
+                execve(path_buf, argv, environ);
+        } else {
+                pthread_create(&t, NULL, swap_symlink, NULL);
+                for (volatile int i = 0; i < 2000; i++)
+                        ;
+                execve(link_path, argv, environ);
+        }
+        _exit(100 + errno);
+}
+
+int main(int argc, char **argv) {
+        if (argc < 7)
+                return 2;
+        const char *mode = argv[1];
+        allowed = argv[2];
+        blocked = argv[3];
+        marker = argv[4];
+        long attempts = atol(argv[5]);
+        double seconds = atof(argv[6]);
+        link_path = argc > 7 ? argv[7] : NULL;
+        if (strcmp(mode, "symlink") == 0 && !link_path)
+                return 2;
+
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        long n = 0, ran_allowed = 0, denied = 0, killed = 0, other = 0;
+        for (; n < attempts; n++) {
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
+                        break;
+                pid_t pid = fork();
+                if (pid == 0)
+                        attempt(mode);
+                int status;
+                if (pid < 0 || waitpid(pid, &status, 0) != pid)
+                        return 2;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                        ran_allowed++;
+                else if (WIFEXITED(status) && WEXITSTATUS(status) == 100 + EACCES)
+                        denied++;
+                else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                        killed++;
+                else
+                        other++;
+                if (access(marker, F_OK) == 0) {
+                        n++;
+                        break;
+                }
+        }
+        bool ran_blocked = access(marker, F_OK) == 0;
+        printf("%s racer: attempts=%ld allowed-ran=%ld denied=%ld killed-by-verification=%ld other=%ld "
+               "blocked-ran=%s\n",
+               mode, n, ran_allowed, denied, killed, other, ran_blocked ? "YES" : "no");
+        return ran_blocked ? 1 : 0;
+}
