@@ -40,7 +40,7 @@ UNIT_OBJS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%.o)
 UNIT_BIN   := $(B)/unit-tests
 
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
-HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%)
+HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
 
 .PHONY: all check check-unit check-e2e install uninstall clean format check-format
 all: $(BIN)
@@ -60,9 +60,13 @@ $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
-# Test helpers: each performs one exec variant. The i386 one is static and built -m32.
+# Test helpers: small programs that each perform one exec variant or one attack.
 $(B)/helpers/%: tests/e2e/helpers/%.c | $(B)/helpers
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+# A static marker runs in a bare chroot.
+$(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
+	$(CC) $(CFLAGS) -static -o $@ $<
 
 $(B) $(B)/tests $(B)/helpers:
 	mkdir -p $@

@@ -269,6 +269,44 @@ begin "fileless = deny refuses a deleted file"
 sv "$T/fileless-deny.ini" "$H/fileless-exec" deleted "$T/bin/allowed" "$T/work/ran"
 marker_absent && [ "$RC" = 13 ] && pass || fail "rc=$RC"
 
+# ---- chroot: the process's root, not ours ---------------------------------------------------
+
+if [ "$(id -u)" = 0 ]; then
+        mkdir -p "$T/jail/bin" "$T/jail/out"
+        cp "$H/marker-static" "$T/bin/blocked-static"
+        printf '[block]\npath = %s\n' "$T/bin/blocked-static" >"$T/static.ini"
+        printf '[execguard]\nmatch_content = no\n[block]\npath = %s\n' "$T/bin/blocked-static" >"$T/static-id.ini"
+
+        begin "chroot: a copy of a blocked program inside the jail cannot run"
+        cp "$H/marker-static" "$T/jail/bin/copy"
+        rm -f "$T/jail/out/ran"
+        sv "$T/static.ini" chroot "$T/jail" /bin/copy /out/ran
+        [ ! -e "$T/jail/out/ran" ] && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+        begin "chroot: a bind mount of a blocked program inside the jail cannot run (identity)"
+        : >"$T/jail/bin/bound"
+        rm -f "$T/jail/out/ran"
+        unshare --mount --propagation private sh -c "mount --bind '$T/bin/blocked-static' '$T/jail/bin/bound' &&
+                exec '$EG' run -c '$T/static-id.ini' -- chroot '$T/jail' /bin/bound /out/ran" >"$OUT" 2>"$ERR"
+        RC=$?
+        [ ! -e "$T/jail/out/ran" ] && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+        begin "chroot: an absolute symlink in the jail resolves inside the jail"
+        ln -sf /bin/copy "$T/jail/bin/link"
+        rm -f "$T/jail/out/ran"
+        sv "$T/static.ini" chroot "$T/jail" /bin/link /out/ran
+        [ ! -e "$T/jail/out/ran" ] && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+        begin "chroot: an allowed static program in the jail runs"
+        { cat "$H/marker-static"; printf '\0'; } >"$T/jail/bin/ok"
+        chmod 755 "$T/jail/bin/ok"
+        rm -f "$T/jail/out/ran"
+        sv "$T/static.ini" chroot "$T/jail" /bin/ok /out/ran
+        [ -e "$T/jail/out/ran" ] && [ "$RC" = 0 ] && pass || fail "rc=$RC $(cat "$ERR")"
+else
+        begin "chroot"; skip "needs root"
+fi
+
 # ---- the race: the path changes between the check and the kernel's own lookup ------------
 # Measured with the verification layer removed, these racers run the blocked program
 # within a few dozen attempts.
