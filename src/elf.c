@@ -14,19 +14,10 @@
 #define PHDRS_MAX_BYTES 4096
 
 static int read_exact(int fd, void *buf, size_t len, off_t off) {
-        size_t got = 0;
-        while (got < len) {
-                ssize_t n = pread(fd, (char *) buf + got, len - got, off + (off_t) got);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        return -ENOEXEC; /* truncated: the kernel fails such a file */
-                got += (size_t) n;
-        }
-        return 0;
+        ssize_t n = pread_full(fd, buf, len, off);
+        if (n < 0)
+                return (int) n;
+        return (size_t) n == len ? 0 : -ENOEXEC; /* truncated: the kernel fails such a file */
 }
 
 /* The fields we need, whatever the ELF class. */

@@ -55,12 +55,9 @@ static int hash_fd(EVP_MD_CTX *md, unsigned char *buf, int fd, off_t size, uint8
                 return -EIO;
         off_t off = 0;
         for (;;) {
-                ssize_t n = pread(fd, buf, READ_CHUNK, off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
+                ssize_t n = pread_full(fd, buf, READ_CHUNK, off);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 if (EVP_DigestUpdate(md, buf, (size_t) n) != 1)
@@ -76,10 +73,6 @@ static int hash_fd(EVP_MD_CTX *md, unsigned char *buf, int fd, off_t size, uint8
         if (EVP_DigestFinal_ex(md, out, &len) != 1 || len != SHA256_LEN)
                 return -EIO;
         return 0;
-}
-
-static bool timespec_equal(const struct timespec *a, const struct timespec *b) {
-        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
 int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {

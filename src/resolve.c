@@ -319,19 +319,8 @@ static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
 /* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
 static int read_header(int fd, char buf[EG_SHEBANG_BUF]) {
         memset(buf, 0, EG_SHEBANG_BUF);
-        size_t got = 0;
-        while (got < EG_SHEBANG_BUF) {
-                ssize_t n = pread(fd, buf + got, EG_SHEBANG_BUF - got, (off_t) got);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
-        return 0;
+        ssize_t n = pread_full(fd, buf, EG_SHEBANG_BUF, 0);
+        return n < 0 ? (int) n : 0;
 }
 
 /* Open a path the kernel opens on the process's behalf (an interpreter): relative to its

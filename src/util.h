@@ -2,7 +2,9 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bounds on everything a supervised process controls. */
@@ -51,4 +53,26 @@ static inline void closep(int *fd) {
 
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
+}
+
+/* Read up to len bytes at off, going on after short reads and EINTR: the number of bytes
+ * read (less than len only at end of file), or -errno. */
+static inline ssize_t pread_full(int fd, void *buf, size_t len, off_t off) {
+        size_t got = 0;
+        while (got < len) {
+                ssize_t n = pread(fd, (char *) buf + got, len - got, off + (off_t) got);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                got += (size_t) n;
+        }
+        return (ssize_t) got;
+}
+
+static inline bool timespec_equal(const struct timespec *a, const struct timespec *b) {
+        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }

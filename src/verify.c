@@ -81,10 +81,6 @@ void verifier_cancel(struct verifier *v, pid_t tid) {
                 (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
 }
 
-static bool timespec_equal(const struct timespec *a, const struct timespec *b) {
-        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
 enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
                                     size_t size) {
         if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
