@@ -143,7 +143,9 @@ static void answer_continue(struct seccomp_notif_resp *resp) {
 /* Answer "continue", and verify after the exec that the kernel ran what was approved. */
 static void allow_verified(struct supervisor *s, const struct exec_context *ctx) {
         const struct exec_file *image = &s->chain.files[s->chain.image];
-        int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path);
+        const struct exec_file *interp = s->chain.image + 1 < s->chain.n ? &s->chain.files[s->chain.image + 1] : NULL;
+        int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
+                                interp ? interp->path : NULL);
         if (r < 0) {
                 if (r == -EBUSY)
                         tell_process(s, ctx, "cannot verify", s->path,

@@ -1,6 +1,7 @@
 #include "verify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,13 @@ struct pending {
         off_t size;
         struct timespec mtime, ctime;
         char path[EG_PATH_MAX];
+        ino_t interp_ino; /* 0: no ELF interpreter */
+        char interp_path[EG_PATH_MAX];
 };
 
 struct verifier {
         struct pending slots[PENDING_MAX];
+        char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
 };
 
 struct verifier *verifier_new(void) {
@@ -41,7 +45,8 @@ static struct pending *find(struct verifier *v, pid_t tid) {
         return NULL;
 }
 
-int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *path) {
+int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
+                    const struct stat *interp, const char *interp_path) {
         struct pending *p = find(v, 0);
         if (!p)
                 return -ENOSPC;
@@ -56,7 +61,11 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 .mtime = image->st_mtim,
                 .ctime = image->st_ctim,
         };
-        snprintf(p->path, sizeof p->path, "%s", path);
+        snprintf(p->path, sizeof p->path, "%s", image_path);
+        if (interp_path) {
+                p->interp_ino = interp->st_ino;
+                snprintf(p->interp_path, sizeof p->interp_path, "%s", interp_path);
+        }
         return 0;
 }
 
@@ -79,6 +88,44 @@ void verifier_cancel(struct verifier *v, pid_t tid) {
         int status;
         if (waitpid(tid, &status, __WALL) == tid && WIFSTOPPED(status))
                 (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
+}
+
+/* Every file mapped into the new image is the approved program or its approved ELF
+ * interpreter. Inode and path, as /proc/PID/maps shows them: its device numbers are the
+ * superblock's, which stat() does not report on every file system (btrfs subvolumes).
+ * On a mismatch, stores the offending path in mapped. */
+static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
+        char name[64];
+        snprintf(name, sizeof name, "/proc/%d/maps", (int) pid);
+        _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = pread_full(fd, v->maps, sizeof v->maps - 1, 0);
+        if (n <= 0 || (size_t) n == sizeof v->maps - 1)
+                return false; /* unreadable, or more than a fresh image has: refuse */
+        v->maps[n] = '\0';
+
+        for (char *line = v->maps; *line;) {
+                char *end = strchrnul(line, '\n');
+                char *next = *end ? end + 1 : end;
+                *end = '\0';
+                unsigned long ino = 0;
+                int path_at = 0;
+                /* start-end perms offset major:minor inode path */
+                if (sscanf(line, "%*x-%*x %*s %*x %*x:%*x %lu %n", &ino, &path_at) < 1)
+                        return false;
+                if (ino != 0) {
+                        const char *path = path_at > 0 ? line + path_at : "";
+                        bool ok = (ino == p->ino && strcmp(path, p->path) == 0) ||
+                                  (p->interp_ino != 0 && ino == p->interp_ino && strcmp(path, p->interp_path) == 0);
+                        if (!ok) {
+                                snprintf(mapped, size, "%s", path);
+                                return false;
+                        }
+                }
+                line = next;
+        }
+        return true;
 }
 
 enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
@@ -106,15 +153,18 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                 bool same = stat(exe, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino &&
                             st.st_size == p->size && timespec_equal(&st.st_mtim, &p->mtime) &&
                             timespec_equal(&st.st_ctim, &p->ctime);
-                p->tid = 0;
-                if (same) {
+                if (same && mappings_approved(v, p, pid, mapped, size)) {
+                        p->tid = 0;
                         (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
                         return VERIFY_CONFIRMED;
                 }
                 kill(pid, SIGKILL);
                 snprintf(approved, size, "%s", p->path);
-                ssize_t n = readlink(exe, mapped, size - 1);
-                mapped[n > 0 ? n : 0] = '\0';
+                if (!same) {
+                        ssize_t n = readlink(exe, mapped, size - 1);
+                        mapped[n > 0 ? n : 0] = '\0';
+                }
+                p->tid = 0;
                 return VERIFY_MISMATCH;
         }
 

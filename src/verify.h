@@ -12,8 +12,10 @@
  *   2. it answers "continue", then PTRACE_INTERRUPTs the thread, so that an exec that fails
  *      also ends in a stop (back in the old program) and never leaves it traced;
  *   3. at PTRACE_EVENT_EXEC the new image is mapped but has not run: /proc/PID/exe must be
- *      the very file that was approved (device, inode, size, mtime, ctime); anything else
- *      is killed there and then. Then it detaches.
+ *      the very file that was approved (device, inode, size, mtime, ctime), and every file
+ *      mapped (/proc/PID/maps) must be the program or the ELF interpreter that was approved
+ *      (inode and path): the kernel opens PT_INTERP by path too, and that path can be
+ *      swapped just the same. Anything else is killed there and then. Then it detaches.
  *
  * PTRACE_O_EXITKILL: should the supervisor die mid-verification, the tracee is killed.
  * The supervisor is an ancestor of every supervised process, which ptrace restrictions
@@ -35,10 +37,12 @@ static inline void verifier_freep(struct verifier **v) {
 }
 
 /* Before answering "continue": attach to thread tid and remember that its exec must map
- * the file whose fstat is image. path names it for records. Returns 0, -EBUSY if the
- * thread is traced by somebody else, -ENOSPC if too many execs are in flight, or another
- * -errno (the thread is gone, no permission). On failure the exec must be refused. */
-int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *path);
+ * the file whose fstat is image (canonical path image_path) and, if interp_path is not
+ * NULL, no other file than its ELF interpreter (interp). Returns 0, -EBUSY if the thread is
+ * traced by somebody else, -ENOSPC if too many execs are in flight, or another -errno (the
+ * thread is gone, no permission). On failure the exec must be refused. */
+int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
+                    const struct stat *interp, const char *interp_path);
 
 /* Right after answering "continue" for tid. */
 void verifier_armed(struct verifier *v, pid_t tid);

@@ -319,6 +319,28 @@ for mode in string symlink; do
         else pass; printf '     %s\n' "$(cat "$OUT")"; fi
 done
 
+# The kernel opens an ELF's program interpreter by path too: a crafted program whose
+# PT_INTERP is a symlink flipped between ld.so and df. (Without the check of every mapped
+# file, df ran as the interpreter within a few attempts.) PT_INTERP has 27 bytes of room.
+LINK=/tmp/eg-il.$$
+LDSO=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+ln -sfn "$LDSO" "$LINK"
+python3 - /usr/bin/true "$T/bin/interp-prog" "$LINK" <<'PY'
+import sys
+src, dst, link = sys.argv[1:4]
+data = open(src, 'rb').read()
+old = b'/lib64/ld-linux-x86-64.so.2\0'
+assert data.count(old) == 1 and len(link) < len(old)
+open(dst, 'wb').write(data.replace(old, link.encode().ljust(len(old), b'\0')))
+PY
+chmod +x "$T/bin/interp-prog"
+reset_marker
+begin "racer swapping the ELF interpreter's symlink: df never runs as interpreter (2000 attempts)"
+sv "$P" "$H/racer" interp "$LDSO" "$DF" "$T/work/ran" 2000 30 "$LINK" "$T/bin/interp-prog"
+if [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+rm -f "$LINK" "$LINK".*
+
 begin "exec in a process traced by another (debugger) is refused, and says why"
 sv "$P" "$H/try-exec" traced /usr/bin/true
 [ "$RC" = 13 ] && has "execguard: cannot verify /usr/bin/true" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"

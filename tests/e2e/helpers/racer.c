@@ -2,8 +2,11 @@
  * BLOCKED while the supervisor approves ALLOWED. Each attempt forks a child that execs
  * while a second thread of it keeps swapping what the exec names:
  *   string   the path string itself, in memory the exec'ing thread shares;
- *   symlink  a symlink LINK, renamed over between one to ALLOWED and one to BLOCKED.
- * BLOCKED is run with MARKER as its argument, which it creates if it ever runs.
+ *   symlink  a symlink LINK, renamed over between one to ALLOWED and one to BLOCKED;
+ *   interp   the same symlink, while the child execs PROGRAM, an ELF whose program
+ *            interpreter (PT_INTERP) is LINK.
+ * BLOCKED is run with MARKER as its argument, which it creates if it ever runs; a blocked
+ * program that cannot run as an interpreter crashes instead, which is counted (segv).
  * Prints the tally; exits 1 if MARKER exists at the end, 0 otherwise. */
 #include <errno.h>
 #include <pthread.h>
@@ -18,7 +21,7 @@
 
 extern char **environ;
 
-static const char *allowed, *blocked, *marker, *link_path;
+static const char *allowed, *blocked, *marker, *link_path, *program;
 static char path_buf[4096];
 
 static void *swap_string(void *arg) {
@@ -63,7 +66,7 @@ static _Noreturn void attempt(const char *mode) {
                 pthread_create(&t, NULL, swap_symlink, NULL);
                 for (volatile int i = 0; i < 2000; i++)
                         ;
-                execve(link_path, argv, environ);
+                execve(program ? program : link_path, argv, environ);
         }
         _exit(100 + errno);
 }
@@ -78,12 +81,13 @@ int main(int argc, char **argv) {
         long attempts = atol(argv[5]);
         double seconds = atof(argv[6]);
         link_path = argc > 7 ? argv[7] : NULL;
-        if (strcmp(mode, "symlink") == 0 && !link_path)
+        program = argc > 8 ? argv[8] : NULL;
+        if ((strcmp(mode, "symlink") == 0 && !link_path) || (strcmp(mode, "interp") == 0 && !program))
                 return 2;
 
         struct timespec start, now;
         clock_gettime(CLOCK_MONOTONIC, &start);
-        long n = 0, ran_allowed = 0, denied = 0, killed = 0, other = 0;
+        long n = 0, ran_allowed = 0, denied = 0, killed = 0, segv = 0, other = 0;
         for (; n < attempts; n++) {
                 clock_gettime(CLOCK_MONOTONIC, &now);
                 if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
@@ -100,16 +104,18 @@ int main(int argc, char **argv) {
                         denied++;
                 else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
                         killed++;
+                else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+                        segv++;
                 else
                         other++;
-                if (access(marker, F_OK) == 0) {
+                if (access(marker, F_OK) == 0 || segv > 0) {
                         n++;
                         break;
                 }
         }
-        bool ran_blocked = access(marker, F_OK) == 0;
-        printf("%s racer: attempts=%ld allowed-ran=%ld denied=%ld killed-by-verification=%ld other=%ld "
+        bool ran_blocked = access(marker, F_OK) == 0 || segv > 0;
+        printf("%s racer: attempts=%ld allowed-ran=%ld denied=%ld killed-by-verification=%ld segv=%ld other=%ld "
                "blocked-ran=%s\n",
-               mode, n, ran_allowed, denied, killed, other, ran_blocked ? "YES" : "no");
+               mode, n, ran_allowed, denied, killed, segv, other, ran_blocked ? "YES" : "no");
         return ran_blocked ? 1 : 0;
 }
