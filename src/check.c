@@ -67,6 +67,9 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         case EXEC_ROLE_ELF_INTERP:
                                 fprintf(out, " as ELF interpreter %s", file);
                                 break;
+                        case EXEC_ROLE_LOADED:
+                                fprintf(out, " as the program of the dynamic loader, %s", file);
+                                break;
                         }
                         if (policy_mode(policy) == POLICY_MODE_AUDIT)
                                 fprintf(out, " [mode = audit: logged, not blocked]");

@@ -7,7 +7,9 @@
 
 #define PAGE 4096u
 
-int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
+/* Read up to size bytes (at most a page) at addr; returns how many bytes could be read
+ * before the first page that faults. */
+static ssize_t read_upto(pid_t pid, uint64_t addr, void *buf, size_t size) {
         if (addr == 0 || size == 0 || size > PAGE)
                 return -EFAULT;
         if (addr > UINT64_MAX - size)
@@ -29,8 +31,20 @@ int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return errno == EFAULT || errno == ENOMEM ? -EFAULT : -errno;
-        if (n == 0)
-                return -EFAULT;
+        return n == 0 ? -EFAULT : n;
+}
+
+int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
+        ssize_t n = read_upto(pid, addr, buf, len);
+        if (n < 0)
+                return (int) n;
+        return (size_t) n == len ? 0 : -EFAULT;
+}
+
+int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
+        ssize_t n = read_upto(pid, addr, buf, size);
+        if (n < 0)
+                return (int) n;
         char *nul = memchr(buf, '\0', (size_t) n);
         if (!nul)
                 return (size_t) n == size ? -ENAMETOOLONG : -EFAULT;

@@ -16,3 +16,7 @@
  * read, -ENAMETOOLONG if no terminator lies within size bytes, or another -errno
  * (-ESRCH, -EPERM). */
 int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
+
+/* Read exactly len bytes (at most a page) at addr in process pid. Returns 0, -EFAULT if
+ * any of it cannot be read, or another -errno. */
+int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);

@@ -287,12 +287,17 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
 
 /* Take an O_PATH fd into the chain: its stat and canonical path and, for a regular file,
  * an fd open for reading in its place (headers, content identity). */
-static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
+static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) {
+        if (chain->n >= ELEMENTSOF(chain->files)) {
+                safe_close(fd);
+                return -E2BIG;
+        }
         struct exec_file *f = &chain->files[chain->n++];
         char link[32];
 
         f->fd = fd;
         f->role = role;
+        f->script = (struct shebang_line){};
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -314,6 +319,17 @@ static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
         safe_close(f->fd);
         f->fd = rfd;
         return 0;
+}
+
+/* The same, taking fd in any case; on failure the chain is as it was. */
+static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
+        unsigned n = chain->n;
+        int r = add_file_into(chain, fd, role);
+        if (r < 0 && chain->n > n) {
+                chain->n = n;
+                chain->files[n].fd = safe_close(chain->files[n].fd);
+        }
+        return r;
 }
 
 /* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
@@ -384,7 +400,7 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         return r;
 
                 char interp[EG_PATH_MAX];
-                r = shebang_parse(header, interp, sizeof interp);
+                r = shebang_parse(header, f->script.interp, sizeof f->script.interp, f->script.arg);
                 if (r == -ENOEXEC) {
                         /* Not a script: this file is what the kernel maps, and it also
                          * opens and runs the program interpreter the file names. */
@@ -399,8 +415,23 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                 }
                 if (r < 0)
                         return r;
+                f->script.has_arg = r > 0;
                 if (chain->n > EG_INTERP_DEPTH_MAX)
                         return -ELOOP; /* exec_binprm(): too many rewrites */
-                fd = lookup_from(ctx, interp);
+                fd = lookup_from(ctx, f->script.interp);
         }
+}
+
+int resolve_loaded(struct exec_context *ctx, const char *name, struct exec_chain *chain) {
+        int fd = lookup_from(ctx, name);
+        if (fd < 0)
+                return fd;
+        return add_file(chain, fd, EXEC_ROLE_LOADED);
+}
+
+int resolve_loaded_fd(struct exec_context *ctx, int fd_number, struct exec_chain *chain) {
+        int fd = open_process_fd(ctx, fd_number, 0);
+        if (fd < 0)
+                return fd;
+        return add_file(chain, fd, EXEC_ROLE_LOADED);
 }

@@ -45,6 +45,15 @@ enum exec_role {
         EXEC_ROLE_PROGRAM,       /* the file the exec names */
         EXEC_ROLE_SCRIPT_INTERP, /* an interpreter of a #! line */
         EXEC_ROLE_ELF_INTERP,    /* the PT_INTERP of the program the kernel loads */
+        EXEC_ROLE_LOADED,        /* the program a dynamic loader run as a command loads */
+};
+
+/* What a "#!" line says, as the kernel passes it on: the interpreter's name as written and
+ * the optional argument. */
+struct shebang_line {
+        char interp[EG_SHEBANG_BUF];
+        char arg[EG_SHEBANG_BUF];
+        bool has_arg;
 };
 
 /* One file the exec will run. */
@@ -52,15 +61,21 @@ struct exec_file {
         char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
         struct stat st;
         enum exec_role role;
-        int fd; /* the file open for reading, owned by the chain */
+        int fd;                     /* the file open for reading, owned by the chain */
+        struct shebang_line script; /* a script's #! line (it names the next file) */
 };
 
-/* The program named, the #! interpreters, then the ELF interpreter if any. */
+/* The programs a dynamic loader run as a command may load: one per loader flavour whose
+ * reading of the arguments names a program (loader.h). */
+#define EXEC_LOADED_MAX 2
+
+/* The program named, the #! interpreters, then the ELF interpreter if any, then the
+ * programs a loader run as a command would load. */
 struct exec_chain {
         unsigned n;
         unsigned image; /* index of the file the kernel maps as the new program: what
                          * /proc/PID/exe will name once the exec has succeeded */
-        struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1];
+        struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1 + EXEC_LOADED_MAX];
 };
 
 /* Close the chain's fds and empty it. */
@@ -73,3 +88,11 @@ void exec_chain_reset(struct exec_chain *chain);
  * -errno the kernel would fail the exec with (the caller answers with it rather than let
  * the kernel look again). */
 int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain);
+
+/* Add to chain (role EXEC_ROLE_LOADED) the file a dynamic loader running in ctx's process
+ * opens for name: relative to its cwd unless absolute, as open(2) does. Returns 0 or the
+ * -errno of the lookup (nothing added). */
+int resolve_loaded(struct exec_context *ctx, const char *name, struct exec_chain *chain);
+
+/* Add to chain (role EXEC_ROLE_LOADED) the file ctx's process holds open as fd fd_number. */
+int resolve_loaded_fd(struct exec_context *ctx, int fd_number, struct exec_chain *chain);

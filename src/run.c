@@ -319,7 +319,8 @@ int run_supervised(const struct policy *policy, char **argv) {
                         if (pid <= 0)
                                 break;
                         if (pid == supervisor) {
-                                /* It exits 0 only once no supervised process is left. */
+                                /* It exits 0 only once no supervised process is left. If
+                                 * it did not reap the command first, the command is ours now. */
                                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                                         continue;
                                 log_error("The supervisor exited (%s %d); execs in this session now fail",

@@ -25,7 +25,7 @@ static const char *next_terminator(const char *first, const char *last) {
         return NULL;
 }
 
-int shebang_parse(const char buf[], char *ret_interp, size_t size) {
+int shebang_parse(const char buf[], char *ret_interp, size_t size, char *ret_arg) {
         if (buf[0] != '#' || buf[1] != '!')
                 return -ENOEXEC;
 
@@ -57,5 +57,19 @@ int shebang_parse(const char buf[], char *ret_interp, size_t size) {
                 return -ENAMETOOLONG;
         memcpy(ret_interp, i_name, len);
         ret_interp[len] = '\0';
-        return 0;
+
+        /* The optional argument: from the first non-blank after the name up to the end of
+         * the line (blanks inside kept), or to a NUL in it, which may leave it empty. A NUL
+         * right after the name ends the line there. */
+        if (!i_sep || i_sep >= i_end || *i_sep == '\0')
+                return 0;
+        const char *i_arg = next_non_spacetab(i_sep, i_end - 1);
+        if (!i_arg)
+                return 0;
+        if (ret_arg) {
+                size_t arg_len = strnlen(i_arg, (size_t) (i_end - i_arg));
+                memcpy(ret_arg, i_arg, arg_len);
+                ret_arg[arg_len] = '\0';
+        }
+        return 1;
 }

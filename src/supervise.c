@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "filter.h"
 #include "judge.h"
+#include "loader.h"
 #include "log.h"
 #include "procmem.h"
 #include "resolve.h"
@@ -36,11 +37,13 @@ struct supervisor {
         struct seccomp_notif_resp *resp;
         struct identity_cache *identities;
         struct verifier *verifier;
+        struct loader_set loaders;
         pid_t armed; /* attached for verification, answer not sent yet */
         int sigchld_fd;
         /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
         struct exec_chain chain;
         char path[EG_PATH_MAX];
+        char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
         char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
 };
 
@@ -71,7 +74,7 @@ static int open_task_pidfd(pid_t tid) {
 
 /* The process's stderr, as an fd we can write to without ever blocking: a supervisor
  * stalled on a full pipe would stall every exec of the tree. */
-static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx, bool *ret_socket) {
+static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx, bool pinned, bool *ret_socket) {
         struct stat st;
         if (fstatat(ctx->proc_fd, "fd/2", &st, 0) < 0)
                 return negative_errno();
@@ -91,7 +94,7 @@ static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx
         _cleanup_close_ int fd = (int) syscall(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0); /* O_CLOEXEC */
         if (fd < 0)
                 return negative_errno();
-        if (!notification_valid(s) || fstat(fd, &st) < 0)
+        if ((!pinned && !notification_valid(s)) || fstat(fd, &st) < 0)
                 return -ESRCH;
         /* Another thread may have swapped fd 2 meanwhile: anything but a file or a socket
          * could block. */
@@ -102,12 +105,14 @@ static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx
 }
 
 /* Tell the user on the process's own stderr why the exec failed: one line, the path
- * escaped. Failures are ignored: the audit record is what counts. */
-static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
-                         const char *why) {
+ * escaped. Failures are ignored: the audit record is what counts. The process is the one
+ * of the notification being served, unless pinned (a tracee in a stop, whose PID cannot
+ * be recycled). */
+static void tell_process_pinned(struct supervisor *s, const struct exec_context *ctx, bool pinned, const char *what,
+                                const char *path, const char *why) {
         char msg[EG_PATH_MAX + 128], escaped[EG_PATH_MAX];
         bool socket = false;
-        _cleanup_close_ int fd = open_task_stderr(s, ctx, &socket);
+        _cleanup_close_ int fd = open_task_stderr(s, ctx, pinned, &socket);
         if (fd < 0)
                 return;
         audit_escape(path, escaped, sizeof escaped);
@@ -119,6 +124,11 @@ static void tell_process(struct supervisor *s, const struct exec_context *ctx, c
         ssize_t n = socket ? send(fd, msg, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, msg, (size_t) len);
         if (n < 0)
                 log_debug("Could not write to the stderr of %d: %m", (int) ctx->tid);
+}
+
+static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
+                         const char *why) {
+        tell_process_pinned(s, ctx, false, what, path, why);
 }
 
 static int kill_task(struct supervisor *s, pid_t tid) {
@@ -140,12 +150,17 @@ static void answer_continue(struct seccomp_notif_resp *resp) {
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 }
 
-/* Answer "continue", and verify after the exec that the kernel ran what was approved. */
-static void allow_verified(struct supervisor *s, const struct exec_context *ctx) {
-        const struct exec_file *image = &s->chain.files[s->chain.image];
-        const struct exec_file *interp = s->chain.image + 1 < s->chain.n ? &s->chain.files[s->chain.image + 1] : NULL;
+/* Answer "continue", and verify after the exec that the kernel ran what was approved (and,
+ * for a loader run as a command, what it maps as its program). */
+static void allow_verified(struct supervisor *s, const struct exec_context *ctx, bool loader) {
+        const struct exec_chain *chain = &s->chain;
+        const struct exec_file *image = &chain->files[chain->image];
+        const struct exec_file *interp =
+                chain->image + 1 < chain->n && chain->files[chain->image + 1].role == EXEC_ROLE_ELF_INTERP
+                        ? &chain->files[chain->image + 1]
+                        : NULL;
         int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
-                                interp ? interp->path : NULL);
+                                interp ? interp->path : NULL, loader);
         if (r < 0) {
                 if (r == -EBUSY)
                         tell_process(s, ctx, "cannot verify", s->path,
@@ -155,6 +170,17 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx)
         }
         s->armed = ctx->tid;
         answer_continue(s->resp);
+}
+
+/* The name the kernel passes a script's interpreter for the file: the path as given, or
+ * /dev/fd/N[/path] for an execveat() relative to a directory fd (fs/exec.c alloc_bprm()). */
+static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
+        if (dirfd == AT_FDCWD || s->path[0] == '/')
+                snprintf(s->filename, sizeof s->filename, "%s", s->path);
+        else if (s->path[0] == '\0' && (flags & AT_EMPTY_PATH))
+                snprintf(s->filename, sizeof s->filename, "/dev/fd/%d", dirfd);
+        else
+                snprintf(s->filename, sizeof s->filename, "/dev/fd/%d/%s", dirfd, s->path);
 }
 
 static void decide(struct supervisor *s) {
@@ -171,10 +197,11 @@ static void decide(struct supervisor *s) {
 
         uint64_t mask = pointer_size == 4 ? UINT32_MAX : UINT64_MAX;
         int dirfd = AT_FDCWD, flags = 0;
-        uint64_t path_addr = req->data.args[0] & mask;
+        uint64_t path_addr = req->data.args[0] & mask, argv_addr = req->data.args[1] & mask;
         if (kind == EXEC_SYSCALL_EXECVEAT) {
                 dirfd = (int) req->data.args[0];
                 path_addr = req->data.args[1] & mask;
+                argv_addr = req->data.args[2] & mask;
                 flags = (int) req->data.args[4];
                 if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
                         resp->error = -EINVAL; /* what execveat() itself answers */
@@ -216,6 +243,30 @@ static void decide(struct supervisor *s) {
                 return;
         }
 
+        /* A dynamic loader run as a command: what it will load is in its arguments. */
+        r = loader_set_recognises(&s->loaders, s->identities, &s->chain.files[s->chain.image]);
+        bool loader = r > 0;
+        if (loader) {
+                kernel_filename(s, dirfd, flags);
+                struct exec_argv argv = {
+                        .pid = (pid_t) req->pid,
+                        .addr = argv_addr,
+                        .pointer_size = pointer_size,
+                        .filename = s->filename,
+                };
+                r = loader_add_programs(&ctx, &s->chain, &argv);
+                if (!notification_valid(s)) {
+                        exec_chain_reset(&s->chain);
+                        return;
+                }
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot tell what the exec of '%s' by %u would run: %m; denied", s->path,
+                                  req->pid);
+                exec_chain_reset(&s->chain);
+                return;
+        }
+
         struct verdict v;
         r = judge_chain(s->policy, s->identities, &s->chain, &v);
         if (r < 0) {
@@ -230,7 +281,7 @@ static void decide(struct supervisor *s) {
                 if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
                 else
-                        allow_verified(s, &ctx);
+                        allow_verified(s, &ctx, loader);
                 exec_chain_reset(&s->chain);
                 return;
         }
@@ -287,6 +338,66 @@ static int serve_one(struct supervisor *s) {
         return r == -ENOENT ? 0 : r;
 }
 
+/* Is pid still our tracee? Then it is in a stop and its PID cannot have been recycled. */
+static bool traced_by_us(const struct exec_context *ctx) {
+        char buf[2048];
+        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *tracer = strstr(buf, "\nTracerPid:");
+        return tracer && strtol(tracer + 11, NULL, 10) == (long) getpid();
+}
+
+/* A loader run as a command is about to map fd_number executable: its program. Judge that
+ * file, then let the loader go on, or kill it before the program runs. */
+static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        struct verdict v = {};
+        int r = exec_context_open(pid, &s->own_root, &ctx);
+        if (r >= 0 && !traced_by_us(&ctx))
+                r = -ESRCH;
+        if (r >= 0)
+                r = resolve_loaded_fd(&ctx, fd_number, &s->chain);
+        if (r >= 0)
+                r = judge_chain(s->policy, s->identities, &s->chain, &v);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed", s->approved,
+                                  (int) pid);
+                verifier_kill(s->verifier, pid);
+                exec_chain_reset(&s->chain);
+                return;
+        }
+        if (!v.rule) {
+                verifier_release(s->verifier, pid);
+                exec_chain_reset(&s->chain);
+                return;
+        }
+
+        struct audit_record rec = {
+                .decision = AUDIT_KILL,
+                .pid = pid,
+                .uid = process_uid(&ctx),
+                .requested = s->approved,
+                .blocked = v.file->path,
+                .policy_source = policy_source(s->policy),
+                .rule = v.rule,
+                .note = "run by the dynamic loader",
+        };
+        if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
+                rec.decision = AUDIT_WOULD_BLOCK;
+                verifier_release(s->verifier, pid);
+        } else {
+                tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
+                verifier_kill(s->verifier, pid);
+        }
+        audit_log(&rec);
+        exec_chain_reset(&s->chain);
+}
+
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         struct signalfd_siginfo si;
@@ -297,10 +408,17 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
                 if (pid <= 0)
                         return;
-                switch (verifier_handle(s->verifier, pid, status, s->approved, s->mapped, sizeof s->approved)) {
+                int mapped_fd = -1;
+                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, s->approved, s->mapped,
+                                                              sizeof s->approved, &mapped_fd);
+                /* A tracee that ends may be our child too (the command): its end counts. */
+                if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
+                        hooks->on_child(pid, status, hooks->data);
+                switch (outcome) {
+                case VERIFY_LOADED:
+                        judge_loaded(s, pid, mapped_fd);
+                        break;
                 case VERIFY_NOT_OURS:
-                        if (hooks)
-                                hooks->on_child(pid, status, hooks->data);
                         break;
                 case VERIFY_MISMATCH: {
                         /* The race was run and lost by the racer: what the kernel mapped
@@ -349,6 +467,10 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
         s->identities = identities;
         s->verifier = verifier;
+        r = loader_set_scan(&s->loaders);
+        if (r < 0)
+                return log_error_errno(r, "Failed to find the host's dynamic loaders: %m");
+        log_debug("%d dynamic loaders on this host", r);
         r = seccomp_notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procmem.h"
 #include "util.h"
 
 #define PENDING_MAX 1024 /* execs in flight at once; more are refused */
@@ -23,6 +26,8 @@ struct pending {
         char path[EG_PATH_MAX];
         ino_t interp_ino; /* 0: no ELF interpreter */
         char interp_path[EG_PATH_MAX];
+        bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
+        bool watching;     /* doing so: the exec is done and verified */
 };
 
 struct verifier {
@@ -46,7 +51,7 @@ static struct pending *find(struct verifier *v, pid_t tid) {
 }
 
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path) {
+                    const struct stat *interp, const char *interp_path, bool watch_loader) {
         struct pending *p = find(v, 0);
         if (!p)
                 return -ENOSPC;
@@ -60,6 +65,7 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 .size = image->st_size,
                 .mtime = image->st_mtim,
                 .ctime = image->st_ctim,
+                .watch_loader = watch_loader,
         };
         snprintf(p->path, sizeof p->path, "%s", image_path);
         if (interp_path) {
@@ -128,8 +134,77 @@ static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t
         return true;
 }
 
+/* Old-style i386 mmap(): its arguments are a block in memory. */
+struct old_mmap_args {
+        uint32_t addr, len, prot, flags, fd, offset;
+};
+
+/* At a system call stop of a watched loader: the fd it is mapping executable, or -1. */
+static int exec_mapping_fd(pid_t pid) {
+        struct __ptrace_syscall_info info;
+        if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *) sizeof info, &info) <= 0)
+                return -1;
+        if (info.op != PTRACE_SYSCALL_INFO_ENTRY)
+                return -1;
+        uint64_t nr = info.entry.nr, prot, flags, fd;
+        bool i386 = info.arch == AUDIT_ARCH_I386;
+        if (i386 && nr == 90) {
+                struct old_mmap_args a;
+                if (procmem_read(pid, info.entry.args[0] & UINT32_MAX, &a, sizeof a) < 0)
+                        return -1; /* the kernel fails it with EFAULT */
+                prot = a.prot, flags = a.flags, fd = a.fd;
+        } else if ((i386 && nr == 192) || (info.arch == AUDIT_ARCH_X86_64 && (nr == 9 || nr == (0x40000000 | 9)))) {
+                prot = info.entry.args[2], flags = info.entry.args[3], fd = info.entry.args[4];
+        } else
+                return -1;
+        if (!(prot & PROT_EXEC) || (flags & MAP_ANONYMOUS))
+                return -1;
+        return (int) (uint32_t) fd;
+}
+
+/* A stop of a loader being watched. */
+static enum verify_outcome watch(struct pending *p, pid_t pid, int status, char *approved, size_t size, int *ret_fd) {
+        if (!WIFSTOPPED(status)) {
+                p->tid = 0; /* gone */
+                return VERIFY_PENDING;
+        }
+        int sig = WSTOPSIG(status);
+        int resume_sig = 0;
+        if (sig == (SIGTRAP | 0x80)) {
+                int fd = exec_mapping_fd(pid);
+                if (fd >= 0) {
+                        *ret_fd = fd;
+                        snprintf(approved, size, "%s", p->path);
+                        return VERIFY_LOADED;
+                }
+        } else if (status >> 16 == PTRACE_EVENT_STOP) {
+                if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+                        /* A job-control stop: it stays stopped until SIGCONT. */
+                        (void) ptrace(PTRACE_LISTEN, pid, NULL, NULL);
+                        return VERIFY_PENDING;
+                }
+        } else if (status >> 16 == 0)
+                resume_sig = sig; /* a signal on its way: deliver it */
+        (void) ptrace(PTRACE_SYSCALL, pid, NULL, (void *) (long) resume_sig);
+        return VERIFY_PENDING;
+}
+
+void verifier_release(struct verifier *v, pid_t pid) {
+        struct pending *p = find(v, pid);
+        if (p)
+                p->tid = 0;
+        (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
+}
+
+void verifier_kill(struct verifier *v, pid_t pid) {
+        struct pending *p = find(v, pid);
+        if (p)
+                p->tid = 0;
+        kill(pid, SIGKILL);
+}
+
 enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
-                                    size_t size) {
+                                    size_t size, int *ret_fd) {
         if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
                 /* A non-leader thread that execs takes the leader's PID: the event comes for
                  * the new PID, the message says which thread we attached to. */
@@ -154,9 +229,21 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                             st.st_size == p->size && timespec_equal(&st.st_mtim, &p->mtime) &&
                             timespec_equal(&st.st_ctim, &p->ctime);
                 if (same && mappings_approved(v, p, pid, mapped, size)) {
-                        p->tid = 0;
-                        (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
-                        return VERIFY_CONFIRMED;
+                        if (p->watch_loader &&
+                            ptrace(PTRACE_SETOPTIONS, pid, NULL,
+                                   (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&
+                            ptrace(PTRACE_SYSCALL, pid, NULL, NULL) == 0) {
+                                /* From now on known by its PID, which may be new. */
+                                p->tid = pid;
+                                p->watching = true;
+                                return VERIFY_PENDING;
+                        }
+                        if (!p->watch_loader) {
+                                p->tid = 0;
+                                (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
+                                return VERIFY_CONFIRMED;
+                        }
+                        snprintf(mapped, size, "%s (cannot follow the loader)", p->path);
                 }
                 kill(pid, SIGKILL);
                 snprintf(approved, size, "%s", p->path);
@@ -171,6 +258,8 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
         struct pending *p = find(v, pid);
         if (!p)
                 return VERIFY_NOT_OURS;
+        if (p->watching)
+                return watch(p, pid, status, approved, size, ret_fd);
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
                 p->tid = 0;
                 return VERIFY_PENDING;

@@ -17,6 +17,13 @@
  *      (inode and path): the kernel opens PT_INTERP by path too, and that path can be
  *      swapped just the same. Anything else is killed there and then. Then it detaches.
  *
+ * A dynamic loader run as a command (loader.h) opens and maps its program itself, by path,
+ * after the exec: that path can be swapped just as well. So for such an exec the tracee is
+ * not let go at PTRACE_EVENT_EXEC; its system calls are followed until the loader maps a
+ * file executable, which is its program (glibc and musl map the program before anything
+ * else). That file, taken from the loader's own fd, is judged before the mapping is made;
+ * then the tracee is let go, or killed.
+ *
  * PTRACE_O_EXITKILL: should the supervisor die mid-verification, the tracee is killed.
  * The supervisor is an ancestor of every supervised process, which ptrace restrictions
  * (Yama scope 1) allow. A process already traced by somebody else (a debugger) cannot be
@@ -38,11 +45,13 @@ static inline void verifier_freep(struct verifier **v) {
 
 /* Before answering "continue": attach to thread tid and remember that its exec must map
  * the file whose fstat is image (canonical path image_path) and, if interp_path is not
- * NULL, no other file than its ELF interpreter (interp). Returns 0, -EBUSY if the thread is
- * traced by somebody else, -ENOSPC if too many execs are in flight, or another -errno (the
- * thread is gone, no permission). On failure the exec must be refused. */
+ * NULL, no other file than its ELF interpreter (interp). With watch_loader (the image is a
+ * dynamic loader run as a command), follow it after the exec until it maps its program.
+ * Returns 0, -EBUSY if the thread is traced by somebody else, -ENOSPC if too many execs
+ * are in flight, or another -errno (the thread is gone, no permission). On failure the
+ * exec must be refused. */
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path);
+                    const struct stat *interp, const char *interp_path, bool watch_loader);
 
 /* Right after answering "continue" for tid. */
 void verifier_armed(struct verifier *v, pid_t tid);
@@ -56,9 +65,19 @@ enum verify_outcome {
         VERIFY_PENDING,   /* an event of a tracee that is still pending, or that ended it without an exec */
         VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
         VERIFY_MISMATCH,  /* the exec mapped another file: killed */
+        VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
 };
 
 /* Handle one wait status (from waitpid(-1, ..., __WALL)). For VERIFY_MISMATCH, stores the
- * approved path and the path actually mapped in the given buffers (size bytes each). */
+ * approved path and the path actually mapped in the given buffers (size bytes each). For
+ * VERIFY_LOADED, stores the number of the loader's fd being mapped in *ret_fd and the
+ * loader's path in approved; the tracee waits, stopped, for verifier_release() or
+ * verifier_kill(). */
 enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
-                                    size_t size);
+                                    size_t size, int *ret_fd);
+
+/* After VERIFY_LOADED: let the loader go on (and run its program), untraced. */
+void verifier_release(struct verifier *v, pid_t pid);
+
+/* After VERIFY_LOADED: kill it before its program runs. */
+void verifier_kill(struct verifier *v, pid_t pid);

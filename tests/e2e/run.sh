@@ -76,13 +76,14 @@ write_policy "$T/no-content.ini" enforce deny "match_content = no"
 write_policy "$T/fileless-deny.ini" enforce deny "fileless = deny"
 P=$T/deny.ini
 
-# sv POLICY CMD... : run CMD supervised; sets RC, OUT (stdout file), ERR (stderr file).
+# sv POLICY CMD... : run CMD supervised; sets RC, OUT (stdout file), ERR (stderr file). A
+# session that hangs is a failure (RC 124), never a stuck suite.
 OUT=$T/out
 ERR=$T/err
 sv() {
         local policy=$1
         shift
-        "$EG" run -c "$policy" -- "$@" >"$OUT" 2>"$ERR" </dev/null
+        timeout --kill-after=5 120 "$EG" run -c "$policy" -- "$@" >"$OUT" 2>"$ERR" </dev/null
         RC=$?
 }
 
@@ -91,17 +92,27 @@ blocked_line() { has "execguard: blocked $1" "$ERR"; }
 marker_absent() { [ ! -e "$T/work/ran" ]; }
 reset_marker() { rm -f "$T/work/ran"; }
 
-# expect_blocked NAME CMD... : CMD under the deny policy must not run df, must print the
-# block line for df, and the shell-visible failure must be a permission error.
+# expect_df_blocked NAME CMD... : CMD under the deny policy must not run df, and must print
+# the block line for df.
 expect_df_blocked() {
         local name=$1
         shift
+        expect_df_refused "$name" "" "$@"
+}
+
+# expect_df_refused NAME RC CMD... : the same, and CMD exits with RC (unless RC is empty):
+# for a direct exec, refused before it happened rather than killed after it.
+expect_df_refused() {
+        local name=$1 want=$2
+        shift 2
         begin "$name"
         sv "$P" "$@"
         if grep -q '^Filesystem' "$OUT"; then
                 fail "df ran (rc=$RC)"
         elif ! blocked_line "$DF"; then
                 fail "no 'execguard: blocked $DF' line; stderr: $(head -c 300 "$ERR")"
+        elif [ -n "$want" ] && [ "$RC" != "$want" ]; then
+                fail "exit status $RC, want $want (refused before the exec, not killed after it)"
         else
                 pass
         fi
@@ -168,6 +179,68 @@ open(dst, 'wb').write(data.replace(old, df.encode().ljust(len(old), b'\0')))
 PY
 chmod +x "$T/bin/df-as-elf-interp"
 expect_df_blocked "ELF program whose PT_INTERP is df" "$T/bin/df-as-elf-interp"
+
+# ---- the dynamic loader run as a command: `ld.so [OPTIONS] PROG` maps PROG with no exec ---
+
+LOADERS=$(for g in /lib*/ld-*.so* /lib/*/ld-*.so* /usr/lib*/ld-*.so* /usr/lib/*/ld-*.so*; do
+        [ -f "$g" ] && readlink -f "$g"; done | sort -u)
+LDSO=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+for ld in $LOADERS; do
+        expect_df_refused "loader $ld runs df" 126 "$ld" "$DF"
+done
+expect_df_refused "loader through its /lib64 symlink" 126 /lib64/ld-linux-x86-64.so.2 "$DF"
+expect_df_refused "loader with --library-path --preload --argv0" 126 "$LDSO" --library-path /nonexistent \
+        --preload /lib/x86_64-linux-gnu/libc.so.6 --argv0 innocent "$DF"
+expect_df_refused "loader with --inhibit-cache --inhibit-rpath --glibc-hwcaps-mask" 126 "$LDSO" --inhibit-cache \
+        --inhibit-rpath x --glibc-hwcaps-mask x86-64-v2 "$DF"
+expect_df_refused "loader with --audit (a missing auditor)" 126 "$LDSO" --audit /nonexistent.so "$DF"
+expect_df_refused "loader given a relative path" 126 bash -c "cd /usr/bin && exec $LDSO ./df"
+expect_df_refused "loader given a symlink to df" 126 "$LDSO" "$T/bin/mydf"
+cp "$LDSO" "$T/bin/myld"
+expect_df_refused "a copy of the loader under another name" 126 "$T/bin/myld" "$DF"
+expect_df_refused "loader run by execveat (fexecve)" 13 "$H/try-exec" fexecve "$LDSO" "$DF"
+printf '#!%s %s\n' "$LDSO" "$DF" >"$T/bin/ld-script"
+chmod +x "$T/bin/ld-script"
+expect_df_refused "#! line naming the loader with df as its argument" 126 "$T/bin/ld-script"
+printf '#!%s\n' "$T/bin/ld-script" >"$T/bin/ld-script2"
+chmod +x "$T/bin/ld-script2"
+expect_df_refused "#! chain ending in the loader with df" 126 "$T/bin/ld-script2"
+
+reset_marker
+begin "loader: the blocked marker program never runs"
+sv "$P" "$LDSO" "$T/bin/blocked" "$T/work/ran"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "loader: an allowed program runs, with its arguments"
+sv "$P" "$LDSO" /bin/echo hello
+[ "$RC" = 0 ] && [ "$(cat "$OUT")" = hello ] && pass || fail "rc=$RC out=$(cat "$OUT") $(cat "$ERR")"
+
+begin "loader: --argv0 and options still work for an allowed program"
+sv "$P" "$LDSO" --inhibit-cache --argv0 renamed /bin/sh -c 'echo $0'
+[ "$RC" = 0 ] && [ "$(cat "$OUT")" = renamed ] && pass || fail "rc=$RC out=$(cat "$OUT") $(cat "$ERR")"
+
+begin "loader: --help and usage errors run nothing and are not refused"
+sv "$P" "$LDSO" --help
+[ "$RC" = 0 ] && has "--library-path" "$OUT" && pass || fail "rc=$RC"
+
+begin "loader: thousands of options before the program are refused (fail closed)"
+sv "$P" "$LDSO" $(for _ in $(seq 5000); do printf -- '--list '; done) "$DF"
+[ "$RC" = 126 ] && ! grep -q '^Filesystem' "$OUT" && pass || fail "rc=$RC"
+
+# A bare name is looked up by glibc's loader in ld.so.cache, which we do not read before the
+# exec: the program is judged when the loader maps it. libc.so.6 is an executable in the
+# cache; blocked, running it through the loader must be stopped, while every dynamically
+# linked program keeps loading it as a library.
+LIBC=$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)
+printf '[block]\npath = %s\n' "$LIBC" >"$T/libc.ini"
+begin "loader: a bare name found in ld.so.cache is judged when mapped (killed before it runs)"
+sv "$T/libc.ini" "$LDSO" libc.so.6
+if grep -q 'GNU C Library' "$OUT"; then fail "libc.so.6 ran"
+elif [ "$RC" != 137 ] || ! blocked_line "$LIBC"; then fail "rc=$RC $(cat "$ERR")"
+else pass; fi
+begin "loader: the same policy lets programs load that library"
+sv "$T/libc.ini" "$LDSO" /bin/echo fine
+[ "$RC" = 0 ] && [ "$(cat "$OUT")" = fine ] && pass || fail "rc=$RC $(cat "$ERR")"
 
 begin "x32 execve cannot run df"
 sv "$P" "$H/try-exec" x32 "$DF"
@@ -323,7 +396,6 @@ done
 # PT_INTERP is a symlink flipped between ld.so and df. (Without the check of every mapped
 # file, df ran as the interpreter within a few attempts.) PT_INTERP has 27 bytes of room.
 LINK=/tmp/eg-il.$$
-LDSO=$(readlink -f /lib64/ld-linux-x86-64.so.2)
 ln -sfn "$LDSO" "$LINK"
 python3 - /usr/bin/true "$T/bin/interp-prog" "$LINK" <<'PY'
 import sys
@@ -340,6 +412,15 @@ sv "$P" "$H/racer" interp "$LDSO" "$DF" "$T/work/ran" 2000 30 "$LINK" "$T/bin/in
 if [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
 else pass; printf '     %s\n' "$(cat "$OUT")"; fi
 rm -f "$LINK" "$LINK".*
+
+# The loader opens its program by path after the exec: a symlink flipped between an allowed
+# program and the blocked one. (Without judging what the loader maps, the blocked program
+# ran within a few attempts.)
+reset_marker
+begin "racer swapping the loader's program: blocked program never runs (2000 attempts)"
+sv "$P" "$H/racer" loader /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink" "$LDSO"
+if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+else pass; printf '     %s\n' "$(cat "$OUT")"; fi
 
 begin "exec in a process traced by another (debugger) is refused, and says why"
 sv "$P" "$H/try-exec" traced /usr/bin/true

@@ -16,6 +16,7 @@ struct shebang_case {
         int r;
         const char *interp; /* when r == 0 */
         size_t size;        /* output buffer size; 0: EG_PATH_MAX */
+        const char *arg;    /* the optional argument when r == 0; NULL: none */
 };
 
 /* Cases whose content does not fit a string literal comfortably. */
@@ -30,49 +31,53 @@ enum {
 };
 
 static const struct shebang_case cases[] = {
-        { "plain", "#!/bin/sh\n", 0, 0, "/bin/sh", 0 },
-        { "space and argument", "#! /bin/sh -x\n", 0, 0, "/bin/sh", 0 },
-        { "tabs", "#!\t/bin/sh\t-x\t\n", 0, 0, "/bin/sh", 0 },
-        { "spaces and tabs", "#! \t /usr/bin/env \t python3 -u \n", 0, 0, "/usr/bin/env", 0 },
-        { "trailing spaces trimmed", "#!/bin/sh   \n", 0, 0, "/bin/sh", 0 },
-        { "trailing tabs and spaces", "#!/bin/sh \t \t\n", 0, 0, "/bin/sh", 0 },
-        { "no newline, zero fill", "#!/bin/sh", 0, 0, "/bin/sh", 0 },
-        { "no newline, argument", "#!/bin/sh -e", 0, 0, "/bin/sh", 0 },
-        { "no newline, trailing space", "#!/bin/sh ", 0, 0, "/bin/sh", 0 },
-        { "relative interpreter", "#!interp\n", 0, 0, "interp", 0 },
-        { "script body follows", "#!/bin/sh\necho hello\nexit 0\n", 0, 0, "/bin/sh", 0 },
-        { "CR is part of the name", "#!/bin/sh\r\n", 0, 0, "/bin/sh\r", 0 },
-        { "NUL ends the name", "#!/bin/s\0h\n", sizeof "#!/bin/s\0h\n" - 1, 0, "/bin/s", 0 },
-        { "only the first line", "#!/bin/sh\n#!/bin/bash\n", 0, 0, "/bin/sh", 0 },
+        { "plain", "#!/bin/sh\n", 0, 0, "/bin/sh", 0, NULL },
+        { "space and argument", "#! /bin/sh -x\n", 0, 0, "/bin/sh", 0, "-x" },
+        { "tabs", "#!\t/bin/sh\t-x\t\n", 0, 0, "/bin/sh", 0, "-x" },
+        { "spaces and tabs", "#! \t /usr/bin/env \t python3 -u \n", 0, 0, "/usr/bin/env", 0, "python3 -u" },
+        { "trailing spaces trimmed", "#!/bin/sh   \n", 0, 0, "/bin/sh", 0, NULL },
+        { "trailing tabs and spaces", "#!/bin/sh \t \t\n", 0, 0, "/bin/sh", 0, NULL },
+        { "no newline, zero fill", "#!/bin/sh", 0, 0, "/bin/sh", 0, NULL },
+        { "no newline, argument", "#!/bin/sh -e", 0, 0, "/bin/sh", 0, "-e" },
+        { "no newline, trailing space", "#!/bin/sh ", 0, 0, "/bin/sh", 0, "" },
+        { "relative interpreter", "#!interp\n", 0, 0, "interp", 0, NULL },
+        { "script body follows", "#!/bin/sh\necho hello\nexit 0\n", 0, 0, "/bin/sh", 0, NULL },
+        { "CR is part of the name", "#!/bin/sh\r\n", 0, 0, "/bin/sh\r", 0, NULL },
+        { "NUL ends the name", "#!/bin/s\0h\n", sizeof "#!/bin/s\0h\n" - 1, 0, "/bin/s", 0, NULL },
+        { "argument keeps inner blanks", "#!/bin/sh  a b  \n", 0, 0, "/bin/sh", 0, "a b" },
+        { "NUL starts the argument", "#!/bin/sh \0x\n", sizeof "#!/bin/sh \0x\n" - 1, 0, "/bin/sh", 0, "" },
+        { "NUL ends the argument", "#!/bin/sh -a\0b\n", sizeof "#!/bin/sh -a\0b\n" - 1, 0, "/bin/sh", 0, "-a" },
+        { "only the first line", "#!/bin/sh\n#!/bin/bash\n", 0, 0, "/bin/sh", 0, NULL },
         /* No interpreter. */
-        { "empty #! line", "#!\n", 0, -ENOEXEC, NULL, 0 },
-        { "blank #! line", "#!   \n", 0, -ENOEXEC, NULL, 0 },
-        { "tab #! line", "#!\t\n", 0, -ENOEXEC, NULL, 0 },
-        { "newline before the name", "#!\n/bin/sh\n", 0, -ENOEXEC, NULL, 0 },
-        { "only spaces to the end", NULL, FILL_SPACES_ONLY, -ENOEXEC, NULL, 0 },
+        { "empty #! line", "#!\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "blank #! line", "#!   \n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "tab #! line", "#!\t\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "newline before the name", "#!\n/bin/sh\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "only spaces to the end", NULL, FILL_SPACES_ONLY, -ENOEXEC, NULL, 0, NULL },
         /* Not a script. */
         { "ELF",
           "\x7f"
           "ELF\x02\x01\x01",
-          0, -ENOEXEC, NULL, 0 },
-        { "empty", "", 0, -ENOEXEC, NULL, 0 },
-        { "one #", "#", 0, -ENOEXEC, NULL, 0 },
-        { "# comment", "# !/bin/sh\n", 0, -ENOEXEC, NULL, 0 },
-        { "!#", "!#/bin/sh\n", 0, -ENOEXEC, NULL, 0 },
-        { "leading space", " #!/bin/sh\n", 0, -ENOEXEC, NULL, 0 },
-        { "BOM", "\xef\xbb\xbf#!/bin/sh\n", 0, -ENOEXEC, NULL, 0 },
+          0, -ENOEXEC, NULL, 0, NULL },
+        { "empty", "", 0, -ENOEXEC, NULL, 0, NULL },
+        { "one #", "#", 0, -ENOEXEC, NULL, 0, NULL },
+        { "# comment", "# !/bin/sh\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "!#", "!#/bin/sh\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "leading space", " #!/bin/sh\n", 0, -ENOEXEC, NULL, 0, NULL },
+        { "BOM", "\xef\xbb\xbf#!/bin/sh\n", 0, -ENOEXEC, NULL, 0, NULL },
         /* The end of the buffer. */
-        { "truncated name", NULL, FILL_TRUNCATED, -ENOEXEC, NULL, 0 },
-        { "long name, space before byte 255", NULL, FILL_SPACE_AT_200, 0, NULL, 0 },
-        { "long name, zero fill at byte 255", NULL, FILL_NUL_AT_255, 0, NULL, 0 },
-        { "long name, space at byte 255", NULL, FILL_SPACE_AT_255, 0, NULL, 0 },
-        { "long name, tab at byte 255", NULL, FILL_TAB_AT_255, 0, NULL, 0 },
-        { "long name, newline at byte 255", NULL, FILL_LONG_NEWLINE, 0, NULL, 0 },
+        { "truncated name", NULL, FILL_TRUNCATED, -ENOEXEC, NULL, 0, NULL },
+        { "long name, space before byte 255", NULL, FILL_SPACE_AT_200, 0, NULL, 0,
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
+        { "long name, zero fill at byte 255", NULL, FILL_NUL_AT_255, 0, NULL, 0, NULL },
+        { "long name, space at byte 255", NULL, FILL_SPACE_AT_255, 0, NULL, 0, NULL },
+        { "long name, tab at byte 255", NULL, FILL_TAB_AT_255, 0, NULL, 0, NULL },
+        { "long name, newline at byte 255", NULL, FILL_LONG_NEWLINE, 0, NULL, 0, NULL },
         /* The output buffer. */
-        { "name longer than buffer", "#!/bin/bash\n", 0, -ENAMETOOLONG, NULL, 9 },
-        { "name just fits", "#!/bin/bash\n", 0, 0, "/bin/bash", 10 },
-        { "name one too long", "#!/bin/bash\n", 0, -ENAMETOOLONG, NULL, 10 - 1 },
-        { "tiny buffer", "#!/bin/sh\n", 0, -ENAMETOOLONG, NULL, 1 },
+        { "name longer than buffer", "#!/bin/bash\n", 0, -ENAMETOOLONG, NULL, 9, NULL },
+        { "name just fits", "#!/bin/bash\n", 0, 0, "/bin/bash", 10, NULL },
+        { "name one too long", "#!/bin/bash\n", 0, -ENAMETOOLONG, NULL, 10 - 1, NULL },
+        { "tiny buffer", "#!/bin/sh\n", 0, -ENAMETOOLONG, NULL, 1, NULL },
 };
 
 /* Build the buffer for a case; expected_interp receives the expected name for the fill
@@ -127,17 +132,25 @@ static void fill_case(const struct shebang_case *c, char buf[EG_SHEBANG_BUF], ch
 START_TEST(parse) {
         const struct shebang_case *c = &cases[_i];
         char buf[EG_SHEBANG_BUF], expected[EG_SHEBANG_BUF];
-        char out[EG_PATH_MAX];
+        char out[EG_PATH_MAX], arg[EG_SHEBANG_BUF];
 
         fill_case(c, buf, expected);
         size_t size = c->size ? c->size : sizeof out;
         memset(out, 'Z', sizeof out);
-        int r = shebang_parse(buf, out, size);
-        ck_assert_msg(r == c->r, "%s: r=%d (%s), expected %d (%s)", c->name, r, strerror(-r), c->r, strerror(-c->r));
-        if (r == 0) {
+        memset(arg, 'Z', sizeof arg);
+        int r = shebang_parse(buf, out, size, arg);
+        int expected_r = c->r == 0 && c->arg ? 1 : c->r;
+        ck_assert_msg(r == expected_r, "%s: r=%d (%s), expected %d (%s)", c->name, r, strerror(-r), expected_r,
+                      strerror(-expected_r));
+        if (r >= 0) {
                 ck_assert_msg(strlen(out) < size, "%s: result overruns the buffer", c->name);
                 ck_assert_msg(strcmp(out, expected) == 0, "%s: interpreter '%s', expected '%s'", c->name, out,
                               expected);
+                if (c->arg)
+                        ck_assert_msg(strcmp(arg, c->arg) == 0, "%s: argument '%s', expected '%s'", c->name, arg,
+                                      c->arg);
+                else
+                        ck_assert_msg(arg[0] == 'Z', "%s: argument written where there is none", c->name);
         } else
                 /* Outputs are written only on success. */
                 ck_assert_msg(out[0] == 'Z', "%s: output written on failure", c->name);

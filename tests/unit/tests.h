@@ -10,3 +10,4 @@ Suite *resolve_suite(void);
 Suite *procmem_suite(void);
 Suite *filter_suite(void);
 Suite *audit_suite(void);
+Suite *loader_suite(void);

@@ -4,7 +4,9 @@
  *   string   the path string itself, in memory the exec'ing thread shares;
  *   symlink  a symlink LINK, renamed over between one to ALLOWED and one to BLOCKED;
  *   interp   the same symlink, while the child execs PROGRAM, an ELF whose program
- *            interpreter (PT_INTERP) is LINK.
+ *            interpreter (PT_INTERP) is LINK;
+ *   loader   the same symlink, while the child runs PROGRAM, a dynamic loader, as a
+ *            command: `PROGRAM LINK MARKER`.
  * BLOCKED is run with MARKER as its argument, which it creates if it ever runs; a blocked
  * program that cannot run as an interpreter crashes instead, which is counted (segv).
  * Prints the tally; exits 1 if MARKER exists at the end, 0 otherwise. */
@@ -63,10 +65,14 @@ static _Noreturn void attempt(const char *mode) {
                         ;
                 execve(path_buf, argv, environ);
         } else {
+                char *loader_argv[] = { (char *) program, (char *) link_path, (char *) marker, NULL };
                 pthread_create(&t, NULL, swap_symlink, NULL);
                 for (volatile int i = 0; i < 2000; i++)
                         ;
-                execve(program ? program : link_path, argv, environ);
+                if (strcmp(mode, "loader") == 0)
+                        execve(program, loader_argv, environ);
+                else
+                        execve(program ? program : link_path, argv, environ);
         }
         _exit(100 + errno);
 }
@@ -82,7 +88,8 @@ int main(int argc, char **argv) {
         double seconds = atof(argv[6]);
         link_path = argc > 7 ? argv[7] : NULL;
         program = argc > 8 ? argv[8] : NULL;
-        if ((strcmp(mode, "symlink") == 0 && !link_path) || (strcmp(mode, "interp") == 0 && !program))
+        if ((strcmp(mode, "symlink") == 0 && !link_path) ||
+            ((strcmp(mode, "interp") == 0 || strcmp(mode, "loader") == 0) && !program))
                 return 2;
 
         struct timespec start, now;
