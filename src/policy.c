@@ -28,6 +28,20 @@ struct rule_slot {
         uint64_t size;
 };
 
+/* What a blocked file was before it was replaced (a package upgrade): the old program is
+ * still the blocked program, by the identity it kept (a hard link made before) and by its
+ * content (a copy made before). */
+struct former_file {
+        struct file_key id;
+        uint8_t digest[SHA256_LEN];
+        bool has_digest;
+        uint64_t size;
+        size_t rule; /* index into rules */
+};
+
+/* Formers kept at most; the oldest go first. Each is a file that was blocked once. */
+#define FORMERS_MAX 4096
+
 struct policy {
         char *source;
         enum policy_mode mode;
@@ -37,6 +51,8 @@ struct policy {
 
         struct rule_slot *rules;
         size_t n_rules;
+        struct former_file *formers;
+        size_t n_formers;
 
         struct table paths;      /* canonical path → rule */
         struct table identities; /* (dev, ino) → rule: the same file under any name */
@@ -424,6 +440,28 @@ static int policy_index(struct policy *p, struct policy_error *err) {
         return 0;
 }
 
+static int carry_formers(struct policy *p, const struct policy *old);
+
+/* Index the parsed rules of *pp (carrying over what old's files were, if old is given) and
+ * hand the policy out, or say why not. */
+static int index_and_hand_out(struct policy **pp, const struct policy *old, struct policy **ret_policy,
+                              struct policy_error *reterr) {
+        struct policy_error err = {};
+        int r = policy_index(*pp, &err);
+        if (r >= 0 && old)
+                r = carry_formers(*pp, old);
+        if (r < 0) {
+                if (reterr) {
+                        if (err.line == 0)
+                                snprintf(err.message, sizeof err.message, "%s", strerror(-r));
+                        *reterr = err;
+                }
+                return r;
+        }
+        *ret_policy = TAKE_PTR(*pp);
+        return 0;
+}
+
 /* ---- public API ------------------------------------------------------------------------- */
 
 int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, struct policy_error *reterr) {
@@ -457,17 +495,7 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
                 return r == -2 ? -ENOMEM : -EINVAL;
         }
 
-        r = policy_index(p, &err);
-        if (r < 0) {
-                if (reterr) {
-                        if (err.line == 0)
-                                snprintf(err.message, sizeof err.message, "%s", strerror(-r));
-                        *reterr = err;
-                }
-                return r;
-        }
-        *ret_policy = TAKE_PTR(p);
-        return 0;
+        return index_and_hand_out(&p, NULL, ret_policy, reterr);
 }
 
 int policy_load(const char *path, struct policy **ret_policy, struct policy_error *reterr) {
@@ -516,6 +544,85 @@ int policy_load(const char *path, struct policy **ret_policy, struct policy_erro
         return r;
 }
 
+/* Keep what the files of old's rules were, where they are no longer so, as formers of p. */
+static int carry_formers(struct policy *p, const struct policy *old) {
+        size_t max = old->n_formers + old->n_rules;
+        p->formers = calloc(max ? max : 1, sizeof *p->formers);
+        if (!p->formers)
+                return -ENOMEM;
+        for (size_t i = 0; i < old->n_formers; i++)
+                p->formers[p->n_formers++] = old->formers[i];
+        for (size_t i = 0; i < old->n_rules; i++) {
+                const struct rule_slot *was = &old->rules[i], *now = &p->rules[i];
+                bool same_id = now->has_id && was->id.dev == now->id.dev && was->id.ino == now->id.ino;
+                bool same_digest = now->has_digest && memcmp(was->digest, now->digest, SHA256_LEN) == 0;
+                if (!was->has_id || (same_id && (!was->has_digest || same_digest)))
+                        continue;
+                p->formers[p->n_formers++] = (struct former_file){
+                        .id = was->id,
+                        .has_digest = was->has_digest,
+                        .size = was->size,
+                        .rule = i,
+                };
+                memcpy(p->formers[p->n_formers - 1].digest, was->digest, SHA256_LEN);
+        }
+        if (p->n_formers > FORMERS_MAX) {
+                size_t drop = p->n_formers - FORMERS_MAX;
+                memmove(p->formers, p->formers + drop, FORMERS_MAX * sizeof *p->formers);
+                p->n_formers = FORMERS_MAX;
+        }
+        /* The files of the current rules come first in the tables (table_put keeps the
+         * first entry of a key); formers only add what is not known yet. */
+        for (size_t i = 0; i < p->n_formers; i++) {
+                struct former_file *f = &p->formers[i];
+                struct policy_rule *rule = &p->rules[f->rule].rule;
+                int r = table_put(&p->identities, &f->id, sizeof f->id, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                if (!f->has_digest || !p->match_content)
+                        continue;
+                r = table_put(&p->contents, f->digest, SHA256_LEN, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                r = table_put(&p->sizes, &f->size, sizeof f->size, rule, NULL);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        return 0;
+}
+
+int policy_reidentify(const struct policy *old, struct policy **ret_policy, struct policy_error *reterr) {
+        _cleanup_(policy_freep) struct policy *p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        p->source = strdup(old->source);
+        p->rules = calloc(old->n_rules ? old->n_rules : 1, sizeof *p->rules);
+        if (!p->source || !p->rules)
+                return -ENOMEM;
+        p->mode = old->mode;
+        p->action = old->action;
+        p->match_content = old->match_content;
+        p->fileless = old->fileless;
+        for (size_t i = 0; i < old->n_rules; i++) {
+                const struct policy_rule *was = &old->rules[i].rule;
+                struct rule_slot *slot = &p->rules[p->n_rules];
+                *slot = (struct rule_slot){ .rule = { .kind = was->kind, .line = was->line } };
+                slot->rule.text = strdup(was->text);
+                if (!slot->rule.text)
+                        return -ENOMEM;
+                p->n_rules++;
+        }
+        return index_and_hand_out(&p, old, ret_policy, reterr);
+}
+
+size_t policy_n_rules(const struct policy *p) {
+        return p->n_rules;
+}
+
+const struct policy_rule *policy_rule_at(const struct policy *p, size_t i) {
+        return i < p->n_rules ? &p->rules[i].rule : NULL;
+}
+
 void policy_free(struct policy *p) {
         if (!p)
                 return;
@@ -524,6 +631,7 @@ void policy_free(struct policy *p) {
                 free(p->rules[i].rule.canonical);
         }
         free(p->rules);
+        free(p->formers);
         table_free(&p->paths);
         table_free(&p->identities);
         table_free(&p->glob_dirs);

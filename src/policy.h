@@ -65,6 +65,17 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
  * by group or others) and parse it. Errors as policy_parse(). */
 int policy_load(const char *path, struct policy **ret_policy, struct policy_error *reterr);
 
+/* A new policy with the same source, settings and rules as old, whose files are identified
+ * again (device, inode and content taken from what the paths name now): for when a blocked
+ * file has been replaced. What the files were before stays blocked as well (a hard link or a
+ * copy of the old program, made before, is still that program). Errors as policy_parse();
+ * on error old stays as it is, and in force. */
+int policy_reidentify(const struct policy *old, struct policy **ret_policy, struct policy_error *reterr);
+
+/* The rules, in file order. */
+size_t policy_n_rules(const struct policy *p);
+const struct policy_rule *policy_rule_at(const struct policy *p, size_t i);
+
 /* Free a policy. Accepts NULL. */
 void policy_free(struct policy *p);
 static inline void policy_freep(struct policy **p) {

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "procmem.h"
 #include "resolve.h"
+#include "rulewatch.h"
 #include "verify.h"
 
 #ifndef PIDFD_THREAD
@@ -32,6 +33,8 @@
 struct supervisor {
         int listener;
         const struct policy *policy;
+        struct policy *reidentified; /* the policy in force, once its files were replaced */
+        struct rule_watch *watch;
         struct root_id own_root;
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
@@ -444,6 +447,28 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         }
 }
 
+/* A file a rule names has changed: identify the rules' files again, and put the result in
+ * force. A failure leaves the policy as it was, which still blocks by path. */
+static void reidentify(struct supervisor *s) {
+        int r = rule_watch_drain(s->watch);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read file change events: %m");
+        if (r == 0)
+                return;
+        struct policy *fresh = NULL;
+        struct policy_error err = {};
+        r = policy_reidentify(s->policy, &fresh, &err);
+        if (r < 0) {
+                log_error("A blocked file changed, and %s:%u could not be applied again: %s; the rules' files "
+                          "are still known as they were",
+                          policy_source(s->policy), err.line, err.message);
+                return;
+        }
+        policy_free(s->reidentified);
+        s->policy = s->reidentified = fresh;
+        log_debug("A blocked file changed: its identity and content were taken again");
+}
+
 int supervise(int listener, const struct policy *policy, const struct supervise_hooks *hooks) {
         _cleanup_free_ struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
@@ -471,21 +496,31 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         if (r < 0)
                 return log_error_errno(r, "Failed to find the host's dynamic loaders: %m");
         log_debug("%d dynamic loaders on this host", r);
+        _cleanup_(rule_watch_freep) struct rule_watch *watch = NULL;
+        r = rule_watch_new(policy, &watch);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the files of the policy's rules: %m");
+        s->watch = watch;
         r = seccomp_notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
 
-        struct pollfd pfd[2] = {
+        struct pollfd pfd[3] = {
                 { .fd = listener, .events = POLLIN },
                 { .fd = sigchld_fd, .events = POLLIN },
+                { .fd = rule_watch_fd(watch), .events = POLLIN },
         };
         for (;;) {
-                if (poll(pfd, 2, -1) < 0) {
+                if (poll(pfd, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
+                /* First: a change made to a blocked file before an exec is known before
+                 * that exec is judged. */
+                if (pfd[2].revents & POLLIN)
+                        reidentify(s);
                 if (pfd[1].revents & POLLIN)
                         reap(s, hooks);
                 if (pfd[0].revents & POLLIN) {
@@ -505,5 +540,6 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         /* The command may have been reported in the same breath as the last exit. */
         reap(s, hooks);
         seccomp_notify_free(s->req, s->resp);
+        policy_free(s->reidentified);
         return r;
 }

@@ -380,6 +380,39 @@ else
         begin "chroot"; skip "needs root"
 fi
 
+# ---- a blocked file replaced where it stands (a package upgrade) ---------------------------
+# Its new device, inode and content are blocked from then on; its old ones stay blocked.
+# The replacement happens inside the session, right before the exec it must affect.
+UPG=$T/bin/upgraded
+new_version() { { cat "$H/marker"; printf '\0%s' "$1"; } >"$2"; chmod 755 "$2"; }
+for mc in no yes; do
+        printf '[execguard]\nmatch_content = %s\n[block]\npath = %s\n' "$mc" "$UPG" >"$T/upgrade-$mc.ini"
+done
+upgrade_then() { # POLICY-MATCH-CONTENT SHELL-COMMANDS-AFTER-THE-UPGRADE
+        new_version 1 "$UPG"
+        rm -f "$T/work/upg-"* "$T/work/ran"
+        sv "$T/upgrade-$1.ini" bash -c "set -e; ${3:-}
+                cp '$T/bin/next' '$UPG.tmp'; mv '$UPG.tmp' '$UPG'
+                $2"
+}
+new_version 2 "$T/bin/next"
+
+begin "upgrade: a hard link to the new file is blocked (identity taken again)"
+upgrade_then no "ln '$UPG' '$T/work/upg-link'; exec '$T/work/upg-link' '$T/work/ran'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "upgrade: a hard link to the old file, made before, is still blocked"
+upgrade_then no "exec '$T/work/upg-old' '$T/work/ran'" "ln '$UPG' '$T/work/upg-old'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "upgrade: a copy of the new file is blocked (content taken again)"
+upgrade_then yes "cp '$UPG' '$T/work/upg-copy'; exec '$T/work/upg-copy' '$T/work/ran'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "upgrade: the upgraded program itself is blocked by path"
+upgrade_then no "exec '$UPG' '$T/work/ran'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
 # ---- the race: the path changes between the check and the kernel's own lookup ------------
 # Measured with the verification layer removed, these racers run the blocked program
 # within a few dozen attempts.

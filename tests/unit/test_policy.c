@@ -600,6 +600,88 @@ START_TEST(load_syntax_error) {
 }
 END_TEST
 
+/* Write content to path through a new file renamed into place, as a package upgrade does. */
+static void replace_file(const char *path, const char *content) {
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s.new", path);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+        close(fd);
+        ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+static void digest_of(const char *path, uint8_t digest[SHA256_LEN]) {
+        ck_assert_int_eq(identity_sha256_path(path, digest, NULL), 0);
+}
+
+START_TEST(reidentify_after_replace) {
+        char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
+        make_tmpdir(dir, "eg-reid");
+        snprintf(prog, sizeof prog, "%s/prog", dir);
+        replace_file(prog, "old program");
+        struct stat old_st, new_st;
+        uint8_t old_digest[SHA256_LEN], new_digest[SHA256_LEN];
+        ck_assert_int_eq(stat(prog, &old_st), 0);
+        digest_of(prog, old_digest);
+
+        snprintf(text, sizeof text, "[block]\npath = %s\n", prog);
+        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+
+        replace_file(prog, "new program!");
+        ck_assert_int_eq(stat(prog, &new_st), 0);
+        digest_of(prog, new_digest);
+        /* Not known yet: a hard link to the new file elsewhere, or a copy of it. */
+        ck_assert_ptr_null(policy_match(p, "/elsewhere/link", &new_st));
+        ck_assert_ptr_null(policy_match_content(p, new_digest));
+
+        _cleanup_(policy_freep) struct policy *fresh = NULL;
+        struct policy_error err = {};
+        ck_assert_int_eq(policy_reidentify(p, &fresh, &err), 0);
+        /* The new file, by identity and by content. */
+        const struct policy_rule *rule = policy_match(fresh, "/elsewhere/link", &new_st);
+        ck_assert_ptr_nonnull(rule);
+        ck_assert_uint_eq(rule->line, 2);
+        ck_assert(policy_wants_content(fresh, new_st.st_size));
+        ck_assert_ptr_nonnull(policy_match_content(fresh, new_digest));
+        /* And still the old one: a hard link or a copy made before the upgrade. */
+        ck_assert_ptr_nonnull(policy_match(fresh, "/elsewhere/old-link", &old_st));
+        ck_assert(policy_wants_content(fresh, old_st.st_size));
+        ck_assert_ptr_nonnull(policy_match_content(fresh, old_digest));
+        /* The same rules, the same settings. */
+        ck_assert_uint_eq(policy_n_rules(fresh), policy_n_rules(p));
+        ck_assert_str_eq(policy_source(fresh), policy_source(p));
+
+        /* Once more: the formers accumulate. */
+        replace_file(prog, "newest program");
+        _cleanup_(policy_freep) struct policy *fresher = NULL;
+        ck_assert_int_eq(policy_reidentify(fresh, &fresher, &err), 0);
+        ck_assert_ptr_nonnull(policy_match_content(fresher, old_digest));
+        ck_assert_ptr_nonnull(policy_match_content(fresher, new_digest));
+        ck_assert_ptr_nonnull(policy_match(fresher, "/x", &old_st));
+        ck_assert_ptr_nonnull(policy_match(fresher, "/x", &new_st));
+        remove_tree(dir);
+}
+END_TEST
+
+START_TEST(reidentify_refuses_a_directory) {
+        char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
+        make_tmpdir(dir, "eg-reid");
+        snprintf(prog, sizeof prog, "%s/prog", dir);
+        replace_file(prog, "program");
+        snprintf(text, sizeof text, "[block]\npath = %s\n", prog);
+        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+        ck_assert_int_eq(unlink(prog), 0);
+        ck_assert_int_eq(mkdir(prog, 0755), 0);
+        struct policy *fresh = NULL;
+        struct policy_error err = {};
+        ck_assert_int_eq(policy_reidentify(p, &fresh, &err), -EINVAL);
+        ck_assert_ptr_null(fresh);
+        ck_assert_uint_eq(err.line, 2);
+        remove_tree(dir);
+}
+END_TEST
+
 Suite *policy_suite(void) {
         Suite *s = suite_create("policy");
 
@@ -624,6 +706,11 @@ Suite *policy_suite(void) {
         tcase_add_test(tc, load_ok);
         tcase_add_loop_test(tc, load_refused, 0, (int) ELEMENTSOF(load_cases));
         tcase_add_test(tc, load_syntax_error);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("reidentify");
+        tcase_add_test(tc, reidentify_after_replace);
+        tcase_add_test(tc, reidentify_refuses_a_directory);
         suite_add_tcase(s, tc);
 
         return s;
