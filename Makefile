@@ -26,7 +26,7 @@ LDFLAGS    ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
-LIB_SRCS   := src/audit.c src/check.c src/elf.c src/filter.c src/identity.c src/judge.c src/loader.c src/log.c \
+LIB_SRCS   := src/audit.c src/check.c src/creds.c src/elf.c src/filter.c src/identity.c src/judge.c src/loader.c src/log.c \
               src/policy.c src/procmem.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/verify.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)

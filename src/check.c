@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "creds.h"
 #include "judge.h"
 #include "resolve.h"
 #include "util.h"
@@ -38,8 +39,11 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         continue;
                 }
 
+                struct policy_subject subj;
                 struct verdict v;
-                r = judge_chain(policy, identities, chain, &v);
+                r = creds_subject_of_self(policy, &subj);
+                if (r >= 0)
+                        r = judge_chain(policy, &subj, identities, chain, &v);
                 if (r < 0) {
                         fprintf(out, "%s: cannot be judged: %s\n", shown, strerror(-r));
                         unresolved = true;
@@ -54,8 +58,10 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         char file[EG_PATH_MAX], text[EG_PATH_MAX];
                         audit_escape(hit->path, file, sizeof file);
                         audit_escape(rule->text, text, sizeof text);
-                        fprintf(out, "%s: blocked by %s:%u (path = %s)", shown, policy_source(policy), rule->line,
-                                text);
+                        fprintf(out, "%s: blocked by %s:%u (%s = %s)", shown, policy_source(policy), rule->line,
+                                rule->kind == POLICY_RULE_HASH ? "hash" : "path", text);
+                        if (rule->scope)
+                                fprintf(out, " in [%s]", rule->scope);
                         switch (hit->role) {
                         case EXEC_ROLE_PROGRAM:
                                 if (strcmp(file, shown) != 0)

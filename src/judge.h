@@ -11,8 +11,9 @@ struct verdict {
         const struct exec_file *file;   /* the file it blocks */
 };
 
-/* Judge each file of chain in order; the first blocked file decides. Returns 0 with
- * *ret filled, or -errno when a file could not be judged (its content could not be read
- * or changed while read): the caller must then refuse the exec. */
-int judge_chain(const struct policy *p, struct identity_cache *cache, const struct exec_chain *chain,
-                struct verdict *ret);
+/* Judge each file of chain in order, for subj (policy_subject_init(); NULL: the global
+ * scope only); the first blocked file decides. Returns 0 with *ret filled, or -errno when a
+ * file could not be judged (its content could not be read or changed while read): the
+ * caller must then refuse the exec. */
+int judge_chain(const struct policy *p, const struct policy_subject *subj, struct identity_cache *cache,
+                const struct exec_chain *chain, struct verdict *ret);

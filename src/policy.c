@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@ struct file_key {
 
 struct rule_slot {
         struct policy_rule rule;
+        size_t scope;       /* index into scopes */
         struct file_key id; /* table keys must live as long as the tables */
         bool has_id;
         uint8_t digest[SHA256_LEN];
@@ -42,6 +45,24 @@ struct former_file {
 /* Formers kept at most; the oldest go first. Each is a file that was blocked once. */
 #define FORMERS_MAX 4096
 
+/* The lookup tables of one set of rules: the blocks of a scope, or its allows. */
+struct ruleset {
+        struct table paths;      /* canonical path → rule */
+        struct table identities; /* (dev, ino) → rule: the same file under any name */
+        struct table glob_dirs;  /* literal directory prefix ("/usr/bin/") → first glob */
+        struct table contents;   /* SHA-256 → rule: copies of named files, hash rules */
+        struct table sizes;      /* sizes of named files: only those are worth hashing */
+        bool hash_every_file;    /* a hash rule exists: its size is unknown */
+};
+
+/* Where rules apply: everybody ([block]), a user, or a group. */
+struct scope {
+        enum policy_scope_kind kind;
+        uint32_t id; /* uid or gid */
+        char *name;  /* "user:alice"; NULL for the global scope */
+        struct ruleset block, allow;
+};
+
 struct policy {
         char *source;
         enum policy_mode mode;
@@ -54,12 +75,10 @@ struct policy {
         struct former_file *formers;
         size_t n_formers;
 
-        struct table paths;      /* canonical path → rule */
-        struct table identities; /* (dev, ino) → rule: the same file under any name */
-        struct table glob_dirs;  /* literal directory prefix ("/usr/bin/") → first glob */
-        struct table contents;   /* SHA-256 → rule: copies of blocked files, hash rules */
-        struct table sizes;      /* sizes of blocked files: only those are worth hashing */
-        bool hash_every_file;    /* a hash rule exists: its size is unknown */
+        struct scope *scopes; /* [0]: the global scope */
+        size_t n_scopes;
+        struct table users;  /* uid → scope */
+        struct table groups; /* gid → scope */
 };
 
 /* ---- reading lines for inih ---------------------------------------------------------- */
@@ -89,7 +108,8 @@ static void record_error(struct policy_error *err, unsigned line, const char *fm
 }
 
 static bool section_is_known(const char *name, size_t len) {
-        return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0);
+        return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0) ||
+               (len > 5 && memcmp(name, "user:", 5) == 0) || (len > 6 && memcmp(name, "group:", 6) == 0);
 }
 
 static void check_line(struct reader *rd, const char *buf) {
@@ -112,7 +132,8 @@ static void check_line(struct reader *rd, const char *buf) {
                         return;
                 }
                 if (!section_is_known(s + 1, end - s - 1))
-                        record_error(rd->err, rd->line, "unknown section [%.*s] (known: [execguard], [block])",
+                        record_error(rd->err, rd->line,
+                                     "unknown section [%.*s] (known: [execguard], [block], [user:NAME], [group:NAME])",
                                      (int) (end - s - 1), s + 1);
         }
 }
@@ -151,14 +172,34 @@ static char *reader_gets(char *buf, int size, void *stream) {
 
 /* ---- the handler ---------------------------------------------------------------------- */
 
+/* Append a scope (its name copied from name, NULL for the global one). */
+static int add_scope(struct policy *p, size_t *allocated, const struct scope *sc, const char *name) {
+        if (p->n_scopes == *allocated) {
+                size_t n = *allocated ? *allocated * 2 : 4;
+                struct scope *scopes = reallocarray(p->scopes, n, sizeof *scopes);
+                if (!scopes)
+                        return -ENOMEM;
+                p->scopes = scopes;
+                *allocated = n;
+        }
+        struct scope *new = &p->scopes[p->n_scopes];
+        *new = *sc;
+        new->name = NULL;
+        new->block = new->allow = (struct ruleset){};
+        if (name && !(new->name = strdup(name)))
+                return -ENOMEM;
+        p->n_scopes++;
+        return 0;
+}
+
 struct parser {
         struct policy *policy;
         struct reader reader;
-        size_t rules_allocated;
+        size_t rules_allocated, scopes_allocated;
         unsigned mode_line, action_line, match_content_line, fileless_line;
 };
 
-static int add_rule(struct parser *ps, enum policy_rule_kind kind, const char *value) {
+static int add_rule(struct parser *ps, size_t scope, bool allow, enum policy_rule_kind kind, const char *value) {
         struct policy *p = ps->policy;
         if (p->n_rules == ps->rules_allocated) {
                 size_t n = ps->rules_allocated ? ps->rules_allocated * 2 : 16;
@@ -169,7 +210,7 @@ static int add_rule(struct parser *ps, enum policy_rule_kind kind, const char *v
                 ps->rules_allocated = n;
         }
         struct rule_slot *slot = &p->rules[p->n_rules];
-        *slot = (struct rule_slot){ .rule = { .kind = kind, .line = ps->reader.line } };
+        *slot = (struct rule_slot){ .rule = { .kind = kind, .line = ps->reader.line, .allow = allow }, .scope = scope };
         slot->rule.text = strdup(value);
         if (!slot->rule.text)
                 return -ENOMEM;
@@ -235,20 +276,69 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
         return r < 0 ? r : 0;
 }
 
-static int handle_block(struct parser *ps, const char *name, const char *value) {
+/* The scope of a [block], [user:NAME] or [group:NAME] section, created on first use. The
+ * name must exist on this host: a misspelt one would silently apply to nobody. */
+static int section_scope(struct parser *ps, const char *section, size_t *ret) {
+        struct policy *p = ps->policy;
+        if (strcmp(section, "block") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        for (size_t i = 1; i < p->n_scopes; i++)
+                if (strcmp(p->scopes[i].name, section) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+
+        struct scope sc = {};
+        const char *name;
+        if (strncmp(section, "user:", 5) == 0) {
+                name = section + 5;
+                struct passwd *pw = getpwnam(name);
+                if (!pw) {
+                        record_error(ps->reader.err, ps->reader.line, "unknown user '%s' in [%s]", name, section);
+                        return -EINVAL;
+                }
+                sc = (struct scope){ .kind = POLICY_SCOPE_USER, .id = pw->pw_uid };
+        } else {
+                name = section + 6;
+                struct group *gr = getgrnam(name);
+                if (!gr) {
+                        record_error(ps->reader.err, ps->reader.line, "unknown group '%s' in [%s]", name, section);
+                        return -EINVAL;
+                }
+                sc = (struct scope){ .kind = POLICY_SCOPE_GROUP, .id = gr->gr_gid };
+        }
+        for (size_t i = 1; i < p->n_scopes; i++)
+                if (p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id) {
+                        record_error(ps->reader.err, ps->reader.line, "[%s] is the same %s as [%s] (id %u)", section,
+                                     sc.kind == POLICY_SCOPE_USER ? "user" : "group", p->scopes[i].name,
+                                     (unsigned) sc.id);
+                        return -EINVAL;
+                }
+        int r = add_scope(p, &ps->scopes_allocated, &sc, section);
+        if (r < 0)
+                return r;
+        *ret = p->n_scopes - 1;
+        return 0;
+}
+
+/* A rule of a scope's section: path, hash, or allow (a path, a glob or a hash). */
+static int handle_rule(struct parser *ps, size_t scope, const char *section, const char *name, const char *value) {
         unsigned line = ps->reader.line;
         struct policy_error *err = ps->reader.err;
+        bool allow = strcmp(name, "allow") == 0;
 
-        if (strcmp(name, "hash") == 0) {
+        if (strcmp(name, "hash") == 0 || (allow && strncmp(value, "sha256:", 7) == 0)) {
                 uint8_t digest[SHA256_LEN];
                 if (identity_parse_sha256(value, digest) < 0) {
                         record_error(err, line, "invalid hash '%s' (expected sha256: and 64 hex digits)", value);
                         return -EINVAL;
                 }
-                return add_rule(ps, POLICY_RULE_HASH, value);
+                return add_rule(ps, scope, allow, POLICY_RULE_HASH, value);
         }
-        if (strcmp(name, "path") != 0) {
-                record_error(err, line, "unknown key '%s' in [block] (known: path, hash)", name);
+        if (strcmp(name, "path") != 0 && !allow) {
+                record_error(err, line, "unknown key '%s' in [%s] (known: path, hash, allow)", name, section);
                 return -EINVAL;
         }
         if (value[0] != '/') {
@@ -267,7 +357,7 @@ static int handle_block(struct parser *ps, const char *name, const char *value) 
                              "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing comment");
                 return -EINVAL;
         }
-        return add_rule(ps, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
+        return add_rule(ps, scope, allow, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
 }
 
 static int handle_pair(struct parser *ps, const char *section, const char *name, const char *value) {
@@ -278,10 +368,11 @@ static int handle_pair(struct parser *ps, const char *section, const char *name,
         }
         if (strcmp(section, "execguard") == 0)
                 return handle_setting(ps, name, value);
-        if (strcmp(section, "block") == 0)
-                return handle_block(ps, name, value);
-        record_error(ps->reader.err, ps->reader.line, "unknown section [%s]", section);
-        return -EINVAL;
+        size_t scope;
+        int r = section_scope(ps, section, &scope);
+        if (r < 0)
+                return r;
+        return handle_rule(ps, scope, section, name, value);
 }
 
 static int policy_ini_handler(void *user, const char *section, const char *name, const char *value) {
@@ -359,17 +450,24 @@ static int canonicalize_glob(const char *glob, char **ret) {
         return 0;
 }
 
+static struct ruleset *ruleset_of(struct policy *p, const struct rule_slot *slot) {
+        struct scope *sc = &p->scopes[slot->scope];
+        return slot->rule.allow ? &sc->allow : &sc->block;
+}
+
 static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
         struct policy_rule *rule = &slot->rule;
+        struct ruleset *rs = ruleset_of(p, slot);
         int r;
 
+        rule->scope = p->scopes[slot->scope].name;
         if (rule->kind == POLICY_RULE_GLOB) {
                 r = canonicalize_glob(rule->text, &rule->canonical);
                 if (r < 0)
                         return r;
                 size_t dir_len = glob_literal_dir_len(rule->canonical);
                 void *first = NULL;
-                r = table_put(&p->glob_dirs, rule->canonical, dir_len, rule, &first);
+                r = table_put(&rs->glob_dirs, rule->canonical, dir_len, rule, &first);
                 if (r == -EEXIST) {
                         /* Append, so globs in one bucket are tried in file order. */
                         struct policy_rule *last = first;
@@ -386,8 +484,8 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 if (!rule->canonical)
                         return -ENOMEM;
                 (void) identity_parse_sha256(rule->text, slot->digest); /* validated when parsed */
-                p->hash_every_file = true;
-                r = table_put(&p->contents, slot->digest, SHA256_LEN, rule, NULL);
+                rs->hash_every_file = true;
+                r = table_put(&rs->contents, slot->digest, SHA256_LEN, rule, NULL);
                 return r == -EEXIST ? 0 : r;
         }
 
@@ -408,11 +506,11 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
         }
         /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
          * one is reported. */
-        r = table_put(&p->paths, rule->canonical, strlen(rule->canonical), rule, NULL);
+        r = table_put(&rs->paths, rule->canonical, strlen(rule->canonical), rule, NULL);
         if (r < 0 && r != -EEXIST)
                 return r;
         if (slot->has_id) {
-                r = table_put(&p->identities, &slot->id, sizeof slot->id, rule, NULL);
+                r = table_put(&rs->identities, &slot->id, sizeof slot->id, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
@@ -421,10 +519,10 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
         if (p->match_content && slot->has_id && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
                 slot->has_digest = true;
                 slot->size = (uint64_t) st.st_size;
-                r = table_put(&p->contents, slot->digest, SHA256_LEN, rule, NULL);
+                r = table_put(&rs->contents, slot->digest, SHA256_LEN, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
-                r = table_put(&p->sizes, &slot->size, sizeof slot->size, rule, NULL);
+                r = table_put(&rs->sizes, &slot->size, sizeof slot->size, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
@@ -432,6 +530,13 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
 }
 
 static int policy_index(struct policy *p, struct policy_error *err) {
+        for (size_t i = 1; i < p->n_scopes; i++) {
+                struct scope *sc = &p->scopes[i];
+                int r = table_put(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, &sc->id, sizeof sc->id, sc,
+                                  NULL);
+                if (r < 0)
+                        return r; /* -EEXIST: two names of one id ("[user:root]", "[user:toor]") */
+        }
         for (size_t i = 0; i < p->n_rules; i++) {
                 int r = index_rule(p, &p->rules[i], err);
                 if (r < 0)
@@ -478,7 +583,10 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
                 .policy = p,
                 .reader = { .stream = stream, .err = &err },
         };
-        int r = ini_parse_stream(reader_gets, &ps.reader, policy_ini_handler, &ps);
+        int r = add_scope(p, &ps.scopes_allocated, &(struct scope){ .kind = POLICY_SCOPE_GLOBAL }, NULL);
+        if (r < 0)
+                return r;
+        r = ini_parse_stream(reader_gets, &ps.reader, policy_ini_handler, &ps);
         /* Any nonzero return is a failure, and so is an error our reader or handler recorded:
          * inih may already have handed truncated or continued values to the handler. */
         if (r != 0 || err.line != 0 || ferror(stream)) {
@@ -576,15 +684,16 @@ static int carry_formers(struct policy *p, const struct policy *old) {
         for (size_t i = 0; i < p->n_formers; i++) {
                 struct former_file *f = &p->formers[i];
                 struct policy_rule *rule = &p->rules[f->rule].rule;
-                int r = table_put(&p->identities, &f->id, sizeof f->id, rule, NULL);
+                struct ruleset *rs = ruleset_of(p, &p->rules[f->rule]);
+                int r = table_put(&rs->identities, &f->id, sizeof f->id, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
                 if (!f->has_digest || !p->match_content)
                         continue;
-                r = table_put(&p->contents, f->digest, SHA256_LEN, rule, NULL);
+                r = table_put(&rs->contents, f->digest, SHA256_LEN, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
-                r = table_put(&p->sizes, &f->size, sizeof f->size, rule, NULL);
+                r = table_put(&rs->sizes, &f->size, sizeof f->size, rule, NULL);
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
@@ -599,6 +708,12 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         p->rules = calloc(old->n_rules ? old->n_rules : 1, sizeof *p->rules);
         if (!p->source || !p->rules)
                 return -ENOMEM;
+        size_t scopes_allocated = 0;
+        for (size_t i = 0; i < old->n_scopes; i++) {
+                int r = add_scope(p, &scopes_allocated, &old->scopes[i], old->scopes[i].name);
+                if (r < 0)
+                        return r;
+        }
         p->mode = old->mode;
         p->action = old->action;
         p->match_content = old->match_content;
@@ -606,7 +721,10 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         for (size_t i = 0; i < old->n_rules; i++) {
                 const struct policy_rule *was = &old->rules[i].rule;
                 struct rule_slot *slot = &p->rules[p->n_rules];
-                *slot = (struct rule_slot){ .rule = { .kind = was->kind, .line = was->line } };
+                *slot = (struct rule_slot){
+                        .rule = { .kind = was->kind, .line = was->line, .allow = was->allow },
+                        .scope = old->rules[i].scope,
+                };
                 slot->rule.text = strdup(was->text);
                 if (!slot->rule.text)
                         return -ENOMEM;
@@ -623,6 +741,14 @@ const struct policy_rule *policy_rule_at(const struct policy *p, size_t i) {
         return i < p->n_rules ? &p->rules[i].rule : NULL;
 }
 
+static void ruleset_free(struct ruleset *rs) {
+        table_free(&rs->paths);
+        table_free(&rs->identities);
+        table_free(&rs->glob_dirs);
+        table_free(&rs->contents);
+        table_free(&rs->sizes);
+}
+
 void policy_free(struct policy *p) {
         if (!p)
                 return;
@@ -632,11 +758,14 @@ void policy_free(struct policy *p) {
         }
         free(p->rules);
         free(p->formers);
-        table_free(&p->paths);
-        table_free(&p->identities);
-        table_free(&p->glob_dirs);
-        table_free(&p->contents);
-        table_free(&p->sizes);
+        for (size_t i = 0; i < p->n_scopes; i++) {
+                ruleset_free(&p->scopes[i].block);
+                ruleset_free(&p->scopes[i].allow);
+                free(p->scopes[i].name);
+        }
+        free(p->scopes);
+        table_free(&p->users);
+        table_free(&p->groups);
         free(p->source);
         free(p);
 }
@@ -653,42 +782,111 @@ const char *policy_source(const struct policy *p) {
         return p->source;
 }
 
-const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st) {
+/* The rule of rs that names the file: by identity, path, glob, or (digest given) content. */
+static const struct policy_rule *ruleset_match(const struct ruleset *rs, const char *canonical_path,
+                                               const struct stat *st, const uint8_t *digest) {
         const struct policy_rule *rule;
 
         if (st) {
                 struct file_key id = { .dev = st->st_dev, .ino = st->st_ino };
-                rule = table_get(&p->identities, &id, sizeof id);
+                rule = table_get(&rs->identities, &id, sizeof id);
                 if (rule)
                         return rule;
         }
-        rule = table_get(&p->paths, canonical_path, strlen(canonical_path));
+        rule = table_get(&rs->paths, canonical_path, strlen(canonical_path));
         if (rule)
                 return rule;
-        if (p->glob_dirs.count == 0)
-                return NULL;
-        /* One probe per directory level: only globs whose literal directory is a prefix of
-         * the path are ever tried. */
-        for (const char *s = canonical_path; (s = strchr(s, '/')); s++) {
-                for (rule = table_get(&p->glob_dirs, canonical_path, s - canonical_path + 1); rule;
-                     rule = rule->next_in_bucket)
-                        if (fnmatch(rule->canonical, canonical_path, FNM_PATHNAME) == 0)
-                                return rule;
-        }
-        return NULL;
+        if (rs->glob_dirs.count != 0)
+                /* One probe per directory level: only globs whose literal directory is a
+                 * prefix of the path are ever tried. */
+                for (const char *s = canonical_path; (s = strchr(s, '/')); s++) {
+                        for (rule = table_get(&rs->glob_dirs, canonical_path, s - canonical_path + 1); rule;
+                             rule = rule->next_in_bucket)
+                                if (fnmatch(rule->canonical, canonical_path, FNM_PATHNAME) == 0)
+                                        return rule;
+                }
+        return digest ? table_get(&rs->contents, digest, SHA256_LEN) : NULL;
 }
 
-bool policy_wants_content(const struct policy *p, off_t size) {
-        if (p->hash_every_file)
+static bool ruleset_wants_content(const struct policy *p, const struct ruleset *rs, uint64_t size) {
+        if (rs->hash_every_file)
                 return true;
-        if (!p->match_content || p->sizes.count == 0)
-                return false;
-        uint64_t key = (uint64_t) size;
-        return table_get(&p->sizes, &key, sizeof key) != NULL;
+        return p->match_content && rs->sizes.count != 0 && table_get(&rs->sizes, &size, sizeof size);
+}
+
+const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st) {
+        return ruleset_match(&p->scopes[0].block, canonical_path, st, NULL);
 }
 
 const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]) {
-        return table_get(&p->contents, digest, SHA256_LEN);
+        return table_get(&p->scopes[0].block.contents, digest, SHA256_LEN);
+}
+
+int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
+                        struct policy_subject *ret) {
+        struct policy_subject subj = { .uid = uid };
+        if (p->users.count)
+                subj.user = table_get(&p->users, &(uint32_t){ uid }, sizeof(uint32_t));
+        if (p->groups.count)
+                for (size_t i = 0; i < n_gids; i++) {
+                        const struct scope *sc = table_get(&p->groups, &(uint32_t){ gids[i] }, sizeof(uint32_t));
+                        bool seen = false;
+                        for (size_t k = 0; sc && k < subj.n_groups; k++)
+                                seen |= subj.groups[k] == sc;
+                        if (!sc || seen)
+                                continue;
+                        if (subj.n_groups == POLICY_SUBJECT_GROUPS_MAX)
+                                return -E2BIG;
+                        subj.groups[subj.n_groups++] = sc;
+                }
+        *ret = subj;
+        return 0;
+}
+
+/* The scopes that apply to subj, as levels from the most specific: its user's, its groups'
+ * (one level), the global one. */
+static size_t subject_level(const struct policy *p, const struct policy_subject *subj, unsigned level,
+                            const struct scope **ret, size_t max) {
+        size_t n = 0;
+        if (level == 0 && subj && subj->user)
+                ret[n++] = subj->user;
+        if (level == 1 && subj)
+                for (size_t i = 0; i < subj->n_groups && n < max; i++)
+                        ret[n++] = subj->groups[i];
+        if (level == 2)
+                ret[n++] = &p->scopes[0];
+        return n;
+}
+
+bool policy_wants_content(const struct policy *p, const struct policy_subject *subj, off_t size) {
+        const struct scope *scopes[POLICY_SUBJECT_GROUPS_MAX];
+        for (unsigned level = 0; level < 3; level++) {
+                size_t n = subject_level(p, subj, level, scopes, ELEMENTSOF(scopes));
+                for (size_t i = 0; i < n; i++)
+                        if (ruleset_wants_content(p, &scopes[i]->block, (uint64_t) size) ||
+                            ruleset_wants_content(p, &scopes[i]->allow, (uint64_t) size))
+                                return true;
+        }
+        return false;
+}
+
+const struct policy_rule *policy_decide(const struct policy *p, const struct policy_subject *subj,
+                                        const char *canonical_path, const struct stat *st, const uint8_t *digest) {
+        const struct scope *scopes[POLICY_SUBJECT_GROUPS_MAX];
+        for (unsigned level = 0; level < 3; level++) {
+                size_t n = subject_level(p, subj, level, scopes, ELEMENTSOF(scopes));
+                const struct policy_rule *allowed = NULL;
+                for (size_t i = 0; i < n; i++) {
+                        const struct policy_rule *rule = ruleset_match(&scopes[i]->block, canonical_path, st, digest);
+                        if (rule)
+                                return rule; /* within a level, a block beats an allow */
+                        if (!allowed)
+                                allowed = ruleset_match(&scopes[i]->allow, canonical_path, st, digest);
+                }
+                if (allowed)
+                        return allowed;
+        }
+        return NULL;
 }
 
 const struct policy_rule *policy_fileless_rule(const struct policy *p) {
@@ -723,6 +921,8 @@ void policy_dump(const struct policy *p, FILE *out) {
                 policy_fileless_rule(p) ? "deny" : "content");
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
-                fprintf(out, "%u: %s %s -> %s\n", r->line, policy_rule_kind_to_string(r->kind), r->text, r->canonical);
+                fprintf(out, "%u: %s%s%s%s %s -> %s\n", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",
+                        r->scope ? "] " : "", r->allow ? "allow" : policy_rule_kind_to_string(r->kind), r->text,
+                        r->canonical);
         }
 }

@@ -5,9 +5,14 @@
  *     action = deny | kill
  *     match_content = yes | no       (a byte-identical copy of a blocked file is blocked)
  *     fileless = content | deny      (files with no name: memfd, deleted)
- *     [block]
+ *     [block]                                    (everybody)
  *     path = /absolute/path or fnmatch(3) glob   (repeatable)
  *     hash = sha256:HEX                          (repeatable)
+ *     allow = path, glob or sha256:HEX           (an exception; repeatable)
+ *     [user:NAME] and [group:NAME]               (the same keys, for one user or group)
+ *
+ * Precedence: the most specific scope that has a rule matching the file decides (the user's,
+ * then the groups', then [block]); within a scope a block beats an allow.
  *
  * Lookups never scan the rule list: exact paths and file identities are hash lookups, and
  * globs are bucketed by their literal directory prefix, so a lookup costs one hash probe per
@@ -18,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "identity.h"
 
@@ -38,10 +44,18 @@ enum policy_rule_kind {
         POLICY_RULE_FILELESS, /* fileless = deny */
 };
 
+enum policy_scope_kind {
+        POLICY_SCOPE_GLOBAL,
+        POLICY_SCOPE_USER,
+        POLICY_SCOPE_GROUP,
+};
+
 struct policy_rule {
         enum policy_rule_kind kind;
-        char *text;      /* the value as written in the file */
-        char *canonical; /* what it is matched against: the path, or the glob, after resolving
+        bool allow;        /* an exception (allow =), not a block */
+        const char *scope; /* "user:NAME", "group:NAME", or NULL for [block] */
+        char *text;        /* the value as written in the file */
+        char *canonical;   /* what it is matched against: the path, or the glob, after resolving
                           * the symlinks in its existing literal part at load time */
         unsigned line;
         struct policy_rule *next_in_bucket; /* globs sharing a directory prefix */
@@ -86,15 +100,38 @@ enum policy_mode policy_mode(const struct policy *p);
 enum policy_action policy_action(const struct policy *p);
 const char *policy_source(const struct policy *p);
 
-/* The rule that blocks the file with this canonical path and stat by its identity (device
- * and inode), its path or a glob, or NULL. st may be NULL when only the name is known. */
+/* Who execs: the scopes of the policy that apply to a process. */
+#define POLICY_SUBJECT_GROUPS_MAX 64
+struct scope;
+struct policy_subject {
+        uid_t uid;
+        const struct scope *user;
+        const struct scope *groups[POLICY_SUBJECT_GROUPS_MAX];
+        size_t n_groups;
+};
+
+/* The subject for a process with effective uid and the groups gids (effective gid and
+ * supplementary groups), as they are at the moment of its exec. Returns 0, or -E2BIG if
+ * more than POLICY_SUBJECT_GROUPS_MAX of its groups have a section (the exec must then be
+ * refused). */
+int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
+                        struct policy_subject *ret);
+
+/* Whether a file of this size can only be judged by its content, for subj (NULL: the global
+ * scope only): match_content and a named file of that size, or any hash rule. */
+bool policy_wants_content(const struct policy *p, const struct policy_subject *subj, off_t size);
+
+/* The rule that decides for the file with this canonical path, stat (may be NULL) and
+ * SHA-256 (NULL when not wanted) exec'd by subj (NULL: the global scope only): a block, an
+ * allow (rule->allow), or NULL when no rule matches. */
+const struct policy_rule *policy_decide(const struct policy *p, const struct policy_subject *subj,
+                                        const char *canonical_path, const struct stat *st, const uint8_t *digest);
+
+/* The global block rule that names the file by identity (device and inode), path or glob,
+ * or NULL. st may be NULL when only the name is known. */
 const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st);
 
-/* Whether a file of this size can only be judged by its content (match_content and a
- * blocked file of that size, or any hash rule). */
-bool policy_wants_content(const struct policy *p, off_t size);
-
-/* The rule that blocks content with this SHA-256, or NULL. */
+/* The global block rule that names content with this SHA-256, or NULL. */
 const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]);
 
 /* The rule that refuses every file without a name (fileless = deny), or NULL. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "creds.h"
 #include "filter.h"
 #include "judge.h"
 #include "loader.h"
@@ -270,8 +271,12 @@ static void decide(struct supervisor *s) {
                 return;
         }
 
+        /* Who execs, as the process is now: its own user and groups pick the rules. */
+        struct policy_subject subj;
         struct verdict v;
-        r = judge_chain(s->policy, s->identities, &s->chain, &v);
+        r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
+        if (r >= 0)
+                r = judge_chain(s->policy, &subj, s->identities, &s->chain, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge the exec of '%s' by %u: %m; denied", s->path, req->pid);
                 exec_chain_reset(&s->chain);
@@ -365,8 +370,11 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                 r = -ESRCH;
         if (r >= 0)
                 r = resolve_loaded_fd(&ctx, fd_number, &s->chain);
+        struct policy_subject subj;
         if (r >= 0)
-                r = judge_chain(s->policy, s->identities, &s->chain, &v);
+                r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
+        if (r >= 0)
+                r = judge_chain(s->policy, &subj, s->identities, &s->chain, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed", s->approved,
                                   (int) pid);

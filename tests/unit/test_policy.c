@@ -642,11 +642,11 @@ START_TEST(reidentify_after_replace) {
         const struct policy_rule *rule = policy_match(fresh, "/elsewhere/link", &new_st);
         ck_assert_ptr_nonnull(rule);
         ck_assert_uint_eq(rule->line, 2);
-        ck_assert(policy_wants_content(fresh, new_st.st_size));
+        ck_assert(policy_wants_content(fresh, NULL, new_st.st_size));
         ck_assert_ptr_nonnull(policy_match_content(fresh, new_digest));
         /* And still the old one: a hard link or a copy made before the upgrade. */
         ck_assert_ptr_nonnull(policy_match(fresh, "/elsewhere/old-link", &old_st));
-        ck_assert(policy_wants_content(fresh, old_st.st_size));
+        ck_assert(policy_wants_content(fresh, NULL, old_st.st_size));
         ck_assert_ptr_nonnull(policy_match_content(fresh, old_digest));
         /* The same rules, the same settings. */
         ck_assert_uint_eq(policy_n_rules(fresh), policy_n_rules(p));
@@ -682,6 +682,145 @@ START_TEST(reidentify_refuses_a_directory) {
 }
 END_TEST
 
+/* ---- scopes: [user:NAME], [group:NAME], allow, and precedence ------------------------- */
+
+static const char scoped_policy[] = "[block]\n"                         /* 1 */
+                                    "path = /nonexistent-eg/df\n"       /* 2 */
+                                    "path = /nonexistent-eg/tools/*\n"  /* 3 */
+                                    "[group:adm]\n"                     /* 4 */
+                                    "allow = /nonexistent-eg/df\n"      /* 5 */
+                                    "path = /nonexistent-eg/who\n"      /* 6 */
+                                    "allow = /nonexistent-eg/who\n"     /* 7 */
+                                    "allow = /nonexistent-eg/tools/*\n" /* 8 */
+                                    "allow = /nonexistent-eg/both\n"    /* 9 */
+                                    "[user:nobody]\n"                   /* 10 */
+                                    "path = /nonexistent-eg/id\n"       /* 11 */
+                                    "allow = /nonexistent-eg/who\n"     /* 12 */
+                                    "[group:staff]\n"                   /* 13 */
+                                    "path = /nonexistent-eg/both\n";    /* 14 */
+
+enum { UID_ROOT = 0, UID_NOBODY = 65534, GID_ROOT = 0, GID_ADM = 4, GID_STAFF = 50, GID_NOGROUP = 65534 };
+
+struct scope_case {
+        const char *name;
+        uid_t uid;
+        gid_t gids[3];
+        size_t n_gids;
+        const char *path;
+        unsigned line; /* the deciding rule's line; 0: no rule */
+        bool allow;
+};
+
+static const struct scope_case scope_cases[] = {
+        { "global block applies to everybody", UID_ROOT, { GID_ROOT }, 1, "/nonexistent-eg/df", 2, false },
+        { "a group's allow overrides the global block",
+          UID_ROOT,
+          { GID_ROOT, GID_ADM },
+          2,
+          "/nonexistent-eg/df",
+          5,
+          true },
+        { "the group counts as a supplementary group too",
+          UID_NOBODY,
+          { GID_NOGROUP, GID_ADM },
+          2,
+          "/nonexistent-eg/df",
+          5,
+          true },
+        { "within a scope a block beats an allow", UID_ROOT, { GID_ADM }, 1, "/nonexistent-eg/who", 6, false },
+        { "the user's scope beats the group's", UID_NOBODY, { GID_ADM }, 1, "/nonexistent-eg/who", 12, true },
+        { "a user's block applies to that user", UID_NOBODY, { GID_NOGROUP }, 1, "/nonexistent-eg/id", 11, false },
+        { "a user's block applies to nobody else", UID_ROOT, { GID_ROOT }, 1, "/nonexistent-eg/id", 0, false },
+        { "a glob allow overrides a global glob block", UID_ROOT, { GID_ADM }, 1, "/nonexistent-eg/tools/x", 8, true },
+        { "the global glob block, outside the group", UID_ROOT, { GID_ROOT }, 1, "/nonexistent-eg/tools/x", 3, false },
+        { "two groups: a block in one beats an allow in the other",
+          UID_ROOT,
+          { GID_ADM, GID_STAFF },
+          2,
+          "/nonexistent-eg/both",
+          14,
+          false },
+        { "an allow with nothing to override is still an allow",
+          UID_ROOT,
+          { GID_ADM },
+          1,
+          "/nonexistent-eg/both",
+          9,
+          true },
+        { "no rule at all", UID_NOBODY, { GID_ADM, GID_STAFF }, 2, "/nonexistent-eg/other", 0, false },
+};
+
+static void test_scope(int i) {
+        const struct scope_case *c = &scope_cases[i];
+        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
+        struct policy_subject subj;
+        ck_assert_int_eq(policy_subject_init(p, c->uid, c->gids, c->n_gids, &subj), 0);
+        const struct policy_rule *rule = policy_decide(p, &subj, c->path, NULL, NULL);
+        if (c->line == 0) {
+                ck_assert_msg(!rule, "%s: decided by line %u", c->name, rule ? rule->line : 0);
+                return;
+        }
+        ck_assert_msg(rule, "%s: no rule", c->name);
+        ck_assert_msg(rule->line == c->line && rule->allow == c->allow, "%s: line %u (%s), expected %u (%s)", c->name,
+                      rule->line, rule->allow ? "allow" : "block", c->line, c->allow ? "allow" : "block");
+}
+
+START_TEST(scope_precedence) {
+        test_scope(_i);
+}
+END_TEST
+
+START_TEST(scope_dump_and_errors) {
+        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
+        _cleanup_free_ char *text = dump(p);
+        ck_assert_ptr_nonnull(strstr(text, "5: [group:adm] allow /nonexistent-eg/df -> /nonexistent-eg/df\n"));
+        ck_assert_ptr_nonnull(strstr(text, "11: [user:nobody] path /nonexistent-eg/id"));
+        ck_assert_ptr_nonnull(strstr(text, "2: path /nonexistent-eg/df"));
+
+        static const struct {
+                const char *text;
+                unsigned line;
+                const char *message;
+        } errors[] = {
+                { "[user:no-such-user-eg]\npath = /x\n", 2, "unknown user 'no-such-user-eg'" },
+                { "[group:no-such-group-eg]\npath = /x\n", 2, "unknown group" },
+                { "[user:]\npath = /x\n", 1, "unknown section" },
+                { "[user:root]\npath = /x\n[user:root]\npath = /y\n", 0, NULL }, /* one section, twice: fine */
+                { "[execguard]\nallow = /x\n", 2, "unknown key 'allow'" },
+                { "[group:adm]\nallow = relative\n", 2, "not absolute" },
+                { "[group:adm]\nallow = sha256:12\n", 2, "invalid hash" },
+                { "[group:adm]\nbogus = /x\n", 2, "unknown key 'bogus' in [group:adm]" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(errors); i++) {
+                struct policy *q = NULL;
+                struct policy_error err = {};
+                int r = parse_text(errors[i].text, &q, &err);
+                if (!errors[i].message) {
+                        ck_assert_int_eq(r, 0);
+                        policy_free(q);
+                        continue;
+                }
+                ck_assert_msg(r == -EINVAL && !q, "case %zu: r=%d", i, r);
+                ck_assert_msg(err.line == errors[i].line && strstr(err.message, errors[i].message),
+                              "case %zu: line %u '%s'", i, err.line, err.message);
+        }
+}
+END_TEST
+
+START_TEST(scope_subject) {
+        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
+        struct policy_subject subj;
+        /* Groups without a section are no scope; one listed twice is one scope. */
+        const gid_t gids[] = { GID_ROOT, GID_ADM, GID_NOGROUP, GID_ADM, GID_STAFF };
+        ck_assert_int_eq(policy_subject_init(p, UID_NOBODY, gids, ELEMENTSOF(gids), &subj), 0);
+        ck_assert_uint_eq(subj.n_groups, 2);
+        ck_assert_ptr_nonnull(subj.user);
+        ck_assert_int_eq(policy_subject_init(p, UID_ROOT, gids, 1, &subj), 0);
+        ck_assert_uint_eq(subj.n_groups, 0);
+        ck_assert_ptr_null(subj.user);
+}
+END_TEST
+
 Suite *policy_suite(void) {
         Suite *s = suite_create("policy");
 
@@ -706,6 +845,12 @@ Suite *policy_suite(void) {
         tcase_add_test(tc, load_ok);
         tcase_add_loop_test(tc, load_refused, 0, (int) ELEMENTSOF(load_cases));
         tcase_add_test(tc, load_syntax_error);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("scopes");
+        tcase_add_loop_test(tc, scope_precedence, 0, (int) ELEMENTSOF(scope_cases));
+        tcase_add_test(tc, scope_dump_and_errors);
+        tcase_add_test(tc, scope_subject);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("reidentify");
