@@ -7,7 +7,8 @@
 
 #include "policy.h"
 
-/* Groups read at most; a process with more is refused its exec (-E2BIG). */
+/* Groups read at most; a process with more is refused its exec (-E2BIG), when the policy
+ * has user or group sections. */
 #define CREDS_GROUPS_MAX 1024
 
 /* The subject for the process whose /proc/PID directory is proc_fd. Returns 0 or -errno

@@ -814,12 +814,8 @@ static bool ruleset_wants_content(const struct policy *p, const struct ruleset *
         return p->match_content && rs->sizes.count != 0 && table_get(&rs->sizes, &size, sizeof size);
 }
 
-const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st) {
-        return ruleset_match(&p->scopes[0].block, canonical_path, st, NULL);
-}
-
-const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]) {
-        return table_get(&p->scopes[0].block.contents, digest, SHA256_LEN);
+bool policy_has_scopes(const struct policy *p) {
+        return p->n_scopes > 1;
 }
 
 int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, size_t n_gids,

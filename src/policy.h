@@ -110,6 +110,9 @@ struct policy_subject {
         size_t n_groups;
 };
 
+/* Whether the policy has [user:] or [group:] sections: else who execs does not matter. */
+bool policy_has_scopes(const struct policy *p);
+
 /* The subject for a process with effective uid and the groups gids (effective gid and
  * supplementary groups), as they are at the moment of its exec. Returns 0, or -E2BIG if
  * more than POLICY_SUBJECT_GROUPS_MAX of its groups have a section (the exec must then be
@@ -121,18 +124,11 @@ int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, si
  * scope only): match_content and a named file of that size, or any hash rule. */
 bool policy_wants_content(const struct policy *p, const struct policy_subject *subj, off_t size);
 
-/* The rule that decides for the file with this canonical path, stat (may be NULL) and
- * SHA-256 (NULL when not wanted) exec'd by subj (NULL: the global scope only): a block, an
- * allow (rule->allow), or NULL when no rule matches. */
+/* The rule that decides for the file with this canonical path ("" when only its content
+ * counts), stat (may be NULL) and SHA-256 (NULL when not wanted), exec'd by subj (NULL: the
+ * global scope only): a block, an allow (rule->allow), or NULL when no rule matches. */
 const struct policy_rule *policy_decide(const struct policy *p, const struct policy_subject *subj,
                                         const char *canonical_path, const struct stat *st, const uint8_t *digest);
-
-/* The global block rule that names the file by identity (device and inode), path or glob,
- * or NULL. st may be NULL when only the name is known. */
-const struct policy_rule *policy_match(const struct policy *p, const char *canonical_path, const struct stat *st);
-
-/* The global block rule that names content with this SHA-256, or NULL. */
-const struct policy_rule *policy_match_content(const struct policy *p, const uint8_t digest[SHA256_LEN]);
 
 /* The rule that refuses every file without a name (fileless = deny), or NULL. */
 const struct policy_rule *policy_fileless_rule(const struct policy *p);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "procstatus.h"
 #include "shebang.h"
 
 #define PROC_ROOT_INO 1
@@ -103,36 +104,18 @@ static int open_process_fd(struct exec_context *ctx, int fd_number, int flags) {
  * process we resolve for, numbered as its own PID namespace numbers it (the innermost
  * NStgid/NSpid), since that is the procfs it normally has mounted. */
 static int proc_self_target(struct exec_context *ctx, bool thread, char *buf, size_t size) {
-        char status[4096];
-        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        ssize_t n = read(fd, status, sizeof status - 1);
+        char status[PROCSTATUS_BUF];
+        ssize_t n = procstatus_read(ctx->proc_fd, status, sizeof status);
         if (n < 0)
-                return negative_errno();
-        status[n] = '\0';
-
-        long tgid = -1, pid = -1;
-        for (char *line = status; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-                const char *key = NULL;
-                long *out = NULL;
-                if (strncmp(line, "NStgid:", 7) == 0)
-                        key = line + 7, out = &tgid;
-                else if (strncmp(line, "NSpid:", 6) == 0)
-                        key = line + 6, out = &pid;
-                if (!key)
-                        continue;
-                /* The last number on the line is the innermost namespace's. */
-                char *end = strchr(key, '\n');
-                const char *last = key;
-                for (const char *s = key; s < (end ? end : key + strlen(key)); s++)
-                        if (*s == ' ' || *s == '\t')
-                                last = s + 1;
-                *out = strtol(last, NULL, 10);
-        }
+                return (int) n;
+        /* The last number on the line is the innermost namespace's. */
+        unsigned long tgid = 0, pid = 0;
+        if (procstatus_number(status, "NStgid", PROCSTATUS_LAST, &tgid) < 0 ||
+            procstatus_number(status, "NSpid", PROCSTATUS_LAST, &pid) < 0)
+                return -ESRCH;
         if (tgid <= 0 || pid <= 0)
                 return -ESRCH;
-        int len = thread ? snprintf(buf, size, "%ld/task/%ld", tgid, pid) : snprintf(buf, size, "%ld", tgid);
+        int len = thread ? snprintf(buf, size, "%lu/task/%lu", tgid, pid) : snprintf(buf, size, "%lu", tgid);
         return len < 0 || (size_t) len >= size ? -ENAMETOOLONG : 0;
 }
 

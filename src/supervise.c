@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "log.h"
 #include "procmem.h"
+#include "procstatus.h"
 #include "resolve.h"
 #include "rulewatch.h"
 #include "verify.h"
@@ -56,17 +57,13 @@ static bool notification_valid(const struct supervisor *s) {
         return seccomp_notify_id_valid(s->listener, s->req->id) == 0;
 }
 
+/* The real uid: who is running it, for the audit record. */
 static uid_t process_uid(const struct exec_context *ctx) {
-        char buf[1024];
-        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        char status[PROCSTATUS_BUF];
+        unsigned long uid;
+        if (procstatus_read(ctx->proc_fd, status, sizeof status) < 0 || procstatus_number(status, "Uid", 0, &uid) < 0)
                 return (uid_t) -1;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        if (n <= 0)
-                return (uid_t) -1;
-        buf[n] = '\0';
-        const char *uid = strstr(buf, "\nUid:");
-        return uid ? (uid_t) strtoul(uid + 5, NULL, 10) : (uid_t) -1;
+        return (uid_t) uid;
 }
 
 static int open_task_pidfd(pid_t tid) {
@@ -348,16 +345,10 @@ static int serve_one(struct supervisor *s) {
 
 /* Is pid still our tracee? Then it is in a stop and its PID cannot have been recycled. */
 static bool traced_by_us(const struct exec_context *ctx) {
-        char buf[2048];
-        _cleanup_close_ int fd = openat(ctx->proc_fd, "status", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        if (n <= 0)
-                return false;
-        buf[n] = '\0';
-        const char *tracer = strstr(buf, "\nTracerPid:");
-        return tracer && strtol(tracer + 11, NULL, 10) == (long) getpid();
+        char status[PROCSTATUS_BUF];
+        unsigned long tracer;
+        return procstatus_read(ctx->proc_fd, status, sizeof status) >= 0 &&
+               procstatus_number(status, "TracerPid", 0, &tracer) == 0 && tracer == (unsigned long) getpid();
 }
 
 /* A loader run as a command is about to map fd_number executable: its program. Judge that

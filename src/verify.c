@@ -179,7 +179,8 @@ static enum verify_outcome watch(struct pending *p, pid_t pid, int status, char 
                 }
         } else if (status >> 16 == PTRACE_EVENT_STOP) {
                 if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-                        /* A job-control stop: it stays stopped until SIGCONT. */
+                        /* A job-control stop: it stays stopped until SIGCONT, which
+                         * re-traps it (PTRACE_EVENT_STOP, SIGTRAP): following resumes there. */
                         (void) ptrace(PTRACE_LISTEN, pid, NULL, NULL);
                         return VERIFY_PENDING;
                 }

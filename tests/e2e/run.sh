@@ -168,16 +168,22 @@ printf '#!%s\n' "$T/bin/df-interp" >"$T/bin/df-interp2"
 chmod +x "$T/bin/df-interp2"
 expect_df_blocked "#! chain ending in df" "$T/bin/df-interp2"
 
-# An ELF whose PT_INTERP names df: the kernel would map df and jump to its entry point.
-python3 - "$H/marker" "$T/bin/df-as-elf-interp" "$DF" <<'PY'
+# with_interp SRC DST INTERP: a copy of the dynamically linked SRC whose program interpreter
+# (PT_INTERP) is INTERP, which must be shorter than the 27 bytes of "/lib64/ld-linux-x86-64.so.2".
+with_interp() {
+        python3 - "$1" "$2" "$3" <<'PY'
 import sys
-src, dst, df = sys.argv[1:4]
+src, dst, interp = sys.argv[1:4]
 data = open(src, 'rb').read()
 old = b'/lib64/ld-linux-x86-64.so.2\0'
-assert data.count(old) == 1 and len(df) < len(old)
-open(dst, 'wb').write(data.replace(old, df.encode().ljust(len(old), b'\0')))
+assert data.count(old) == 1 and len(interp) < len(old)
+open(dst, 'wb').write(data.replace(old, interp.encode().ljust(len(old), b'\0')))
 PY
-chmod +x "$T/bin/df-as-elf-interp"
+        chmod +x "$2"
+}
+
+# An ELF whose PT_INTERP names df: the kernel would map df and jump to its entry point.
+with_interp "$H/marker" "$T/bin/df-as-elf-interp" "$DF"
 expect_df_blocked "ELF program whose PT_INTERP is df" "$T/bin/df-as-elf-interp"
 
 # ---- the dynamic loader run as a command: `ld.so [OPTIONS] PROG` maps PROG with no exec ---
@@ -472,15 +478,7 @@ done
 # file, df ran as the interpreter within a few attempts.) PT_INTERP has 27 bytes of room.
 LINK=/tmp/eg-il.$$
 ln -sfn "$LDSO" "$LINK"
-python3 - /usr/bin/true "$T/bin/interp-prog" "$LINK" <<'PY'
-import sys
-src, dst, link = sys.argv[1:4]
-data = open(src, 'rb').read()
-old = b'/lib64/ld-linux-x86-64.so.2\0'
-assert data.count(old) == 1 and len(link) < len(old)
-open(dst, 'wb').write(data.replace(old, link.encode().ljust(len(old), b'\0')))
-PY
-chmod +x "$T/bin/interp-prog"
+with_interp /usr/bin/true "$T/bin/interp-prog" "$LINK"
 reset_marker
 begin "racer swapping the ELF interpreter's symlink: df never runs as interpreter (2000 attempts)"
 sv "$P" "$H/racer" interp "$LDSO" "$DF" "$T/work/ran" 2000 30 "$LINK" "$T/bin/interp-prog"

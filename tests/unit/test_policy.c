@@ -15,8 +15,6 @@
 #include "util.h"
 
 #define SOURCE "test.ini"
-/* Temporary directories: short enough that every path built from one fits. */
-#define TMPDIR_MAX 128
 #define HEADER(mode, action) \
         "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n"
 
@@ -62,6 +60,16 @@ static struct policy *parse_ok(const char *text) {
         ck_assert_msg(r == 0, "parse failed: r=%d line %u: %s\n--- input ---\n%s", r, err.line, err.message, text);
         ck_assert_ptr_nonnull(p);
         return p;
+}
+
+/* What a global rule decides for a file, by identity, path or glob (st may be NULL). */
+static const struct policy_rule *global_rule(const struct policy *p, const char *path, const struct stat *st) {
+        return policy_decide(p, NULL, path, st, NULL);
+}
+
+/* What a global rule decides for content alone. */
+static const struct policy_rule *global_content_rule(const struct policy *p, const uint8_t digest[SHA256_LEN]) {
+        return policy_decide(p, NULL, "", NULL, digest);
 }
 
 /* ---- valid policies: golden dumps ---------------------------------------------------------- */
@@ -189,7 +197,7 @@ START_TEST(line_length_limit) {
         line[198] = '\0';
         snprintf(text, sizeof text, "[block]\n%s\n", line);
         _cleanup_(policy_freep) struct policy *p = parse_ok(text);
-        ck_assert_ptr_nonnull(policy_match(p, line + 7, NULL));
+        ck_assert_ptr_nonnull(global_rule(p, line + 7, NULL));
 
         line[198] = 'a';
         line[199] = '\0';
@@ -306,23 +314,6 @@ static void make_file(const char *dir, const char *name) {
         close(fd);
 }
 
-static void remove_tree(const char *dir) {
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
-static void make_tmpdir(char dir[TMPDIR_MAX], const char *prefix) {
-        char tmpl[64];
-        snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        /* Rules are canonicalized at load time: compare against the canonical name. */
-        _cleanup_free_ char *canonical = realpath(tmpl, NULL);
-        ck_assert_ptr_nonnull(canonical);
-        ck_assert_uint_lt(strlen(canonical), TMPDIR_MAX);
-        strcpy(dir, canonical);
-}
-
 /* Line numbers of the rules in the matching policy. */
 enum {
         L_DF = 2,
@@ -342,7 +333,7 @@ static void match_setup(struct match_fixture *fx) {
         char path[PATH_MAX], target[PATH_MAX];
         char text[4096];
 
-        make_tmpdir(fx->dir, "eg-policy");
+        tmpdir_make(fx->dir, "eg-policy");
         make_file(fx->dir, "file");
         make_file(fx->dir, "target");
         make_file(fx->dir, "copy");
@@ -375,7 +366,7 @@ static void match_setup(struct match_fixture *fx) {
 
 static void match_teardown(struct match_fixture *fx) {
         policy_free(fx->policy);
-        remove_tree(fx->dir);
+        tmpdir_remove(fx->dir);
 }
 
 struct match_case {
@@ -430,7 +421,7 @@ static void test_match(int i) {
         snprintf(path, sizeof path, c->path, fx.dir);
         if (c->with_stat)
                 ck_assert_msg(stat(path, &st) == 0, "stat %s: %m", path);
-        const struct policy_rule *rule = policy_match(fx.policy, path, c->with_stat ? &st : NULL);
+        const struct policy_rule *rule = global_rule(fx.policy, path, c->with_stat ? &st : NULL);
         if (c->line == 0)
                 ck_assert_msg(rule == NULL, "%s%s: matched line %u, expected no match", path,
                               c->with_stat ? " (stat)" : "", rule ? rule->line : 0);
@@ -451,11 +442,11 @@ END_TEST
 /* A rule with no glob characters is never a glob, whatever it names. */
 START_TEST(match_literal_only) {
         _cleanup_(policy_freep) struct policy *p = parse_ok("[block]\npath = /no-such-dir/tool\n");
-        ck_assert_ptr_nonnull(policy_match(p, "/no-such-dir/tool", NULL));
-        ck_assert_ptr_null(policy_match(p, "/no-such-dir/too", NULL));
-        ck_assert_ptr_null(policy_match(p, "/no-such-dir/tool2", NULL));
-        ck_assert_ptr_null(policy_match(p, "/no-such-dir", NULL));
-        ck_assert_ptr_null(policy_match(p, "/", NULL));
+        ck_assert_ptr_nonnull(global_rule(p, "/no-such-dir/tool", NULL));
+        ck_assert_ptr_null(global_rule(p, "/no-such-dir/too", NULL));
+        ck_assert_ptr_null(global_rule(p, "/no-such-dir/tool2", NULL));
+        ck_assert_ptr_null(global_rule(p, "/no-such-dir", NULL));
+        ck_assert_ptr_null(global_rule(p, "/", NULL));
 }
 END_TEST
 
@@ -463,8 +454,8 @@ START_TEST(match_empty_policy) {
         _cleanup_(policy_freep) struct policy *p = parse_ok("[execguard]\n");
         struct stat st;
         ck_assert_int_eq(stat("/usr/bin/df", &st), 0);
-        ck_assert_ptr_null(policy_match(p, "/usr/bin/df", &st));
-        ck_assert_ptr_null(policy_match(p, "/", NULL));
+        ck_assert_ptr_null(global_rule(p, "/usr/bin/df", &st));
+        ck_assert_ptr_null(global_rule(p, "/", NULL));
 }
 END_TEST
 
@@ -482,7 +473,7 @@ static void write_policy(const char *path, mode_t mode) {
 
 START_TEST(load_ok) {
         char dir[TMPDIR_MAX], path[PATH_MAX], expected[2 * PATH_MAX];
-        make_tmpdir(dir, "eg-load");
+        tmpdir_make(dir, "eg-load");
         snprintf(path, sizeof path, "%s/p.ini", dir);
         write_policy(path, 0644);
 
@@ -503,7 +494,7 @@ START_TEST(load_ok) {
         _cleanup_(policy_freep) struct policy *q = NULL;
         ck_assert_int_eq(policy_load(path, &q, &err), 0);
         ck_assert_ptr_nonnull(q);
-        remove_tree(dir);
+        tmpdir_remove(dir);
 }
 END_TEST
 
@@ -561,7 +552,7 @@ static void test_load_refused(int i) {
 
         if (c->kind == LOAD_OTHER_OWNER && geteuid() != 0)
                 return; /* needs chown */
-        make_tmpdir(dir, "eg-load");
+        tmpdir_make(dir, "eg-load");
         load_prepare(dir, c->kind, path, sizeof path);
 
         struct policy *p = NULL;
@@ -571,7 +562,7 @@ static void test_load_refused(int i) {
         ck_assert_msg(p == NULL, "%s: a refused file produced a policy", c->name);
         ck_assert_msg(err.line == 0, "%s: line %u for a file-level error", c->name, err.line);
         ck_assert_msg(strstr(err.message, c->message), "%s: message '%s' lacks '%s'", c->name, err.message, c->message);
-        remove_tree(dir);
+        tmpdir_remove(dir);
 }
 
 START_TEST(load_refused) {
@@ -582,7 +573,7 @@ END_TEST
 /* A syntax error in a loaded file is reported like a parsed one. */
 START_TEST(load_syntax_error) {
         char dir[TMPDIR_MAX], path[PATH_MAX];
-        make_tmpdir(dir, "eg-load");
+        tmpdir_make(dir, "eg-load");
         snprintf(path, sizeof path, "%s/p.ini", dir);
         FILE *f = fopen(path, "we");
         ck_assert_ptr_nonnull(f);
@@ -596,7 +587,7 @@ START_TEST(load_syntax_error) {
         ck_assert_ptr_null(p);
         ck_assert_uint_eq(err.line, 4);
         ck_assert_ptr_nonnull(strstr(err.message, "not absolute"));
-        remove_tree(dir);
+        tmpdir_remove(dir);
 }
 END_TEST
 
@@ -617,7 +608,7 @@ static void digest_of(const char *path, uint8_t digest[SHA256_LEN]) {
 
 START_TEST(reidentify_after_replace) {
         char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
-        make_tmpdir(dir, "eg-reid");
+        tmpdir_make(dir, "eg-reid");
         snprintf(prog, sizeof prog, "%s/prog", dir);
         replace_file(prog, "old program");
         struct stat old_st, new_st;
@@ -632,22 +623,22 @@ START_TEST(reidentify_after_replace) {
         ck_assert_int_eq(stat(prog, &new_st), 0);
         digest_of(prog, new_digest);
         /* Not known yet: a hard link to the new file elsewhere, or a copy of it. */
-        ck_assert_ptr_null(policy_match(p, "/elsewhere/link", &new_st));
-        ck_assert_ptr_null(policy_match_content(p, new_digest));
+        ck_assert_ptr_null(global_rule(p, "/elsewhere/link", &new_st));
+        ck_assert_ptr_null(global_content_rule(p, new_digest));
 
         _cleanup_(policy_freep) struct policy *fresh = NULL;
         struct policy_error err = {};
         ck_assert_int_eq(policy_reidentify(p, &fresh, &err), 0);
         /* The new file, by identity and by content. */
-        const struct policy_rule *rule = policy_match(fresh, "/elsewhere/link", &new_st);
+        const struct policy_rule *rule = global_rule(fresh, "/elsewhere/link", &new_st);
         ck_assert_ptr_nonnull(rule);
         ck_assert_uint_eq(rule->line, 2);
         ck_assert(policy_wants_content(fresh, NULL, new_st.st_size));
-        ck_assert_ptr_nonnull(policy_match_content(fresh, new_digest));
+        ck_assert_ptr_nonnull(global_content_rule(fresh, new_digest));
         /* And still the old one: a hard link or a copy made before the upgrade. */
-        ck_assert_ptr_nonnull(policy_match(fresh, "/elsewhere/old-link", &old_st));
+        ck_assert_ptr_nonnull(global_rule(fresh, "/elsewhere/old-link", &old_st));
         ck_assert(policy_wants_content(fresh, NULL, old_st.st_size));
-        ck_assert_ptr_nonnull(policy_match_content(fresh, old_digest));
+        ck_assert_ptr_nonnull(global_content_rule(fresh, old_digest));
         /* The same rules, the same settings. */
         ck_assert_uint_eq(policy_n_rules(fresh), policy_n_rules(p));
         ck_assert_str_eq(policy_source(fresh), policy_source(p));
@@ -656,17 +647,17 @@ START_TEST(reidentify_after_replace) {
         replace_file(prog, "newest program");
         _cleanup_(policy_freep) struct policy *fresher = NULL;
         ck_assert_int_eq(policy_reidentify(fresh, &fresher, &err), 0);
-        ck_assert_ptr_nonnull(policy_match_content(fresher, old_digest));
-        ck_assert_ptr_nonnull(policy_match_content(fresher, new_digest));
-        ck_assert_ptr_nonnull(policy_match(fresher, "/x", &old_st));
-        ck_assert_ptr_nonnull(policy_match(fresher, "/x", &new_st));
-        remove_tree(dir);
+        ck_assert_ptr_nonnull(global_content_rule(fresher, old_digest));
+        ck_assert_ptr_nonnull(global_content_rule(fresher, new_digest));
+        ck_assert_ptr_nonnull(global_rule(fresher, "/x", &old_st));
+        ck_assert_ptr_nonnull(global_rule(fresher, "/x", &new_st));
+        tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(reidentify_refuses_a_directory) {
         char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
-        make_tmpdir(dir, "eg-reid");
+        tmpdir_make(dir, "eg-reid");
         snprintf(prog, sizeof prog, "%s/prog", dir);
         replace_file(prog, "program");
         snprintf(text, sizeof text, "[block]\npath = %s\n", prog);
@@ -678,7 +669,7 @@ START_TEST(reidentify_refuses_a_directory) {
         ck_assert_int_eq(policy_reidentify(p, &fresh, &err), -EINVAL);
         ck_assert_ptr_null(fresh);
         ck_assert_uint_eq(err.line, 2);
-        remove_tree(dir);
+        tmpdir_remove(dir);
 }
 END_TEST
 

@@ -16,8 +16,6 @@
 #include "tests.h"
 #include "util.h"
 
-#define TMPDIR_MAX 128
-
 /* The temporary directory of the running test (check forks each test: one per process). */
 static char dir[TMPDIR_MAX];
 
@@ -62,27 +60,11 @@ static void put_true(const char *name) {
         ck_assert_int_eq(system(cmd), 0);
 }
 
-static void make_dir(const char *prefix) {
-        char tmpl[64];
-        snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
-        ck_assert_ptr_nonnull(mkdtemp(tmpl));
-        _cleanup_free_ char *canonical = realpath(tmpl, NULL);
-        ck_assert_ptr_nonnull(canonical);
-        ck_assert_uint_lt(strlen(canonical), TMPDIR_MAX);
-        strcpy(dir, canonical);
-}
-
-static void remove_dir(void) {
-        char cmd[PATH_MAX];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        ck_assert_int_eq(system(cmd), 0);
-}
-
 /* The tree most tests resolve in. */
 static void setup(void) {
         char text[PATH_MAX];
 
-        make_dir("eg-resolve");
+        tmpdir_make(dir, "eg-resolve");
         put_true("exe");
         put_true("other");
         put_link("l1", "l2"); /* l1 → l2 → exe, the second absolute */
@@ -116,7 +98,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-        remove_dir();
+        tmpdir_remove(dir);
 }
 
 /* Resolve for the test process itself. */

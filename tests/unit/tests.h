@@ -11,3 +11,12 @@ Suite *procmem_suite(void);
 Suite *filter_suite(void);
 Suite *audit_suite(void);
 Suite *loader_suite(void);
+
+/* Temporary directories: short enough that every path built from one fits. */
+#define TMPDIR_MAX 128
+
+/* Create /tmp/PREFIX-XXXXXX and store its canonical name in dir. */
+void tmpdir_make(char dir[TMPDIR_MAX], const char *prefix);
+
+/* Remove dir and everything in it. */
+void tmpdir_remove(const char *dir);
