@@ -5,12 +5,16 @@ DESTDIR    ?=
 BINDIR     := $(PREFIX)/sbin
 MANDIR     := $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR    ?= /etc/systemd/system
+# The file capabilities `execguard run` uses for no_new_privs = no and capabilities =
+# (see privs.h); NO_SETCAP=1 skips them (a package sets them in its postinst).
+FILECAPS   := cap_sys_admin,cap_setpcap+p
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 B          := build
 
-PKGS       := libseccomp inih libcrypto
+PKGS       := libseccomp inih libcrypto libcap libsystemd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check)
@@ -26,7 +30,8 @@ LDFLAGS    ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
-LIB_SRCS   := src/audit.c src/check.c src/creds.c src/elf.c src/filter.c src/identity.c src/judge.c src/loader.c src/log.c \
+LIB_SRCS   := src/audit.c src/check.c src/creds.c src/daemon.c src/elf.c src/filter.c src/identity.c src/judge.c \
+              src/loader.c src/log.c src/login.c src/privs.c src/procinfo.c src/protocol.c \
               src/policy.c src/procmem.c src/procstatus.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/verify.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
@@ -81,6 +86,13 @@ check-e2e: $(BIN) $(HELPERS)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
+	@if [ -z "$(NO_SETCAP)" ]; then \
+		setcap $(FILECAPS) $(DESTDIR)$(BINDIR)/execguard || \
+		{ echo "setcap failed (libcap2-bin installed? file system with xattrs?); NO_SETCAP=1 skips it" >&2; exit 1; }; \
+	fi
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/execguard.service >$(DESTDIR)$(UNITDIR)/execguard.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/execguard.service
 	install -D -m 0644 man/execguard.8 $(DESTDIR)$(MANDIR)/man8/execguard.8
 	install -D -m 0644 man/execguard.ini.5 $(DESTDIR)$(MANDIR)/man5/execguard.ini.5
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/execguard.ini ]; then \
@@ -91,7 +103,7 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/execguard $(DESTDIR)$(MANDIR)/man8/execguard.8 \
-	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5
+	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
 
 clean:
 	rm -rf $(B)

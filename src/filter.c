@@ -41,7 +41,7 @@ static void ctx_releasep(scmp_filter_ctx *ctx) {
                 seccomp_release(*ctx);
 }
 
-int filter_install(int *ret_listener) {
+int filter_install(bool no_new_privs, int *ret_listener) {
         _cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         int r;
 
@@ -52,7 +52,7 @@ int filter_install(int *ret_listener) {
         r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
         if (r < 0)
                 return r;
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(filter_arches); i++) {

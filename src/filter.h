@@ -3,6 +3,7 @@
  * an ABI the filter does not know kills the process. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum exec_syscall {
@@ -11,9 +12,11 @@ enum exec_syscall {
         EXEC_SYSCALL_EXECVEAT, /* execveat(dirfd, path, argv, envp, flags) */
 };
 
-/* Install the filter on the calling (single-threaded) process, with no_new_privs, and
- * return the listener fd (O_CLOEXEC) in *ret_listener. Returns 0 or -errno. */
-int filter_install(int *ret_listener);
+/* Install the filter on the calling (single-threaded) process and return the listener fd
+ * (O_CLOEXEC) in *ret_listener. With no_new_privs, sets it first; without, the caller
+ * needs CAP_SYS_ADMIN in its effective set (setuid programs then gain privileges in the
+ * session, and only a root supervisor can judge their execs). Returns 0 or -errno. */
+int filter_install(bool no_new_privs, int *ret_listener);
 
 /* Which exec syscall (arch, nr) from a notification is, and the pointer size of its ABI
  * (8 for x86_64, 4 for i386 and x32). */

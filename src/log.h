@@ -25,3 +25,4 @@ int log_full_errno(int priority, int error, const char *fmt, ...) __attribute__(
 #define log_warning(...)              log_full_errno(4, 0, __VA_ARGS__)
 #define log_info(...)                 log_full_errno(6, 0, __VA_ARGS__)
 #define log_debug(...)                log_full_errno(7, 0, __VA_ARGS__)
+#define log_debug_errno(error, ...)   log_full_errno(7, (error), __VA_ARGS__)

@@ -5,27 +5,39 @@
 #include <string.h>
 
 #include "check.h"
+#include "daemon.h"
 #include "log.h"
+#include "login.h"
 #include "policy.h"
+#include "privs.h"
+#include "protocol.h"
 #include "run.h"
 #include "util.h"
 
 #ifndef EXECGUARD_VERSION
 #define EXECGUARD_VERSION "0.1.0"
 #endif
-#define DEFAULT_POLICY "/etc/execguard.ini"
-#define EXIT_USAGE     2
+#define EXIT_USAGE        2
+#define EXIT_SETUP_FAILED 125
 
 static void usage(FILE *out) {
         fputs("Usage:\n"
-              "  execguard run [-c FILE] [-v] -- COMMAND [ARG...]\n"
-              "                 Run COMMAND with every exec in its process tree checked\n"
+              "  execguard run [-c FILE | --socket PATH] [-v] -- COMMAND [ARG...]\n"
+              "                 Run COMMAND with every exec in its process tree checked: by the\n"
+              "                 daemon when it runs, else standalone with " DEFAULT_POLICY "\n"
+              "  execguard login [-c FILE | --socket PATH] [-v]\n"
+              "                 Start the user's shell under supervision (sshd's ForceCommand)\n"
+              "  execguard daemon [-c FILE] [--socket PATH] [-v]\n"
+              "                 Run the host daemon in the foreground (systemd)\n"
+              "  execguard reload [--socket PATH]\n"
+              "                 Make the daemon load its policy file again\n"
               "  execguard check [-c FILE] PATH...\n"
               "                 Say whether each PATH would be blocked, and by which rule\n"
               "  execguard --help | --version\n"
               "\n"
               "Options:\n"
               "  -c, --config FILE   policy file (default " DEFAULT_POLICY ")\n"
+              "      --socket PATH   the daemon's socket (default " DAEMON_SOCKET_DEFAULT ")\n"
               "  -v, --verbose       log debug messages\n"
               "\n"
               "See execguard(8) and execguard.ini(5).\n",
@@ -42,6 +54,8 @@ static int usage_error(const char *fmt, const char *arg) {
 
 struct options {
         const char *config;
+        const char *socket_path;
+        bool socket_given;
         bool verbose;
 };
 
@@ -49,6 +63,7 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *o) {
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
+                { "socket", required_argument, NULL, 'S' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -61,6 +76,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 switch (c) {
                 case 'c':
                         o->config = optarg;
+                        break;
+                case 'S':
+                        o->socket_path = optarg;
+                        o->socket_given = true;
                         break;
                 case 'v':
                         o->verbose = true;
@@ -84,21 +103,43 @@ static struct policy *load_policy_or_die(const char *path) {
         struct policy_error err = {};
         int r = policy_load(path, &p, &err);
         if (r < 0) {
-                if (err.line)
-                        fprintf(stderr, "execguard: %s:%u: %s\n", path, err.line, err.message);
-                else
-                        fprintf(stderr, "execguard: %s: %s\n", path, err.message[0] ? err.message : strerror(-r));
+                char msg[512];
+                policy_error_format(path, r, &err, msg, sizeof msg);
+                fprintf(stderr, "execguard: %s\n", msg);
                 exit(EXIT_USAGE);
         }
         return p;
 }
 
+static struct run_options run_options_of(const struct options *o) {
+        return (struct run_options){
+                .config = o->config,
+                .socket_path = o->socket_path,
+                .socket_given = o->socket_given,
+        };
+}
+
 int main(int argc, char **argv) {
+        /* Run as a login shell ("-execguard", or "execguard -c COMMAND" from sshd): that is
+         * `execguard login`. execguard's own options never come before a command. */
+        bool login_shell = argv[0] && argv[0][0] == '-';
+        if (login_shell || (argc == 3 && strcmp(argv[1], "-c") == 0)) {
+                int r = privs_startup(true);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to drop capabilities: %m"), EXIT_SETUP_FAILED;
+                struct run_options ro = { .socket_path = DAEMON_SOCKET_DEFAULT };
+                return login_run(&ro, login_shell ? NULL : argv[2]);
+        }
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
         const char *verb = argv[1];
+        /* File capabilities (make install) are for the filter of run and login only. */
+        bool needs_caps = strcmp(verb, "run") == 0 || strcmp(verb, "login") == 0;
+        int r = privs_startup(needs_caps);
+        if (r < 0)
+                return log_error_errno(r, "Failed to drop capabilities: %m"), EXIT_SETUP_FAILED;
         if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
                 usage(stdout);
                 return 0;
@@ -108,24 +149,48 @@ int main(int argc, char **argv) {
                 return 0;
         }
 
-        struct options o = { .config = DEFAULT_POLICY };
+        struct options o = { .socket_path = DAEMON_SOCKET_DEFAULT };
         int first = parse_options(argc - 1, argv + 1, &o);
         if (first < 0)
                 return EXIT_USAGE;
         char **operands = argv + 1 + first;
         int n_operands = argc - 1 - first;
         log_set_verbose(o.verbose);
+        if (o.config && o.socket_given && strcmp(verb, "daemon") != 0)
+                return usage_error("%s: -c and --socket exclude each other (-c: standalone)", verb);
 
         if (strcmp(verb, "run") == 0) {
                 if (n_operands == 0)
                         return usage_error("%s: missing COMMAND", "run");
-                _cleanup_(policy_freep) struct policy *p = load_policy_or_die(o.config);
-                return run_supervised(p, operands);
+                struct run_options ro = run_options_of(&o);
+                return run_command(&ro, NULL, operands);
+        }
+        if (strcmp(verb, "login") == 0) {
+                if (n_operands != 0)
+                        return usage_error("%s: takes no operands (the command comes from SSH_ORIGINAL_COMMAND)",
+                                           "login");
+                struct run_options ro = run_options_of(&o);
+                return login_run(&ro, NULL);
+        }
+        if (strcmp(verb, "daemon") == 0) {
+                if (n_operands != 0)
+                        return usage_error("%s: takes no operands", "daemon");
+                struct daemon_options d = { .config = o.config ? o.config : DEFAULT_POLICY,
+                                            .socket_path = o.socket_path };
+                return daemon_run(&d);
+        }
+        if (strcmp(verb, "reload") == 0) {
+                if (n_operands != 0 || o.config)
+                        return usage_error("%s: takes only --socket", "reload");
+                char msg[512];
+                r = protocol_reload(o.socket_path, msg, sizeof msg);
+                fprintf(r < 0 ? stderr : stdout, "execguard: %s\n", msg);
+                return r < 0 ? 1 : 0;
         }
         if (strcmp(verb, "check") == 0) {
                 if (n_operands == 0)
                         return usage_error("%s: missing PATH", "check");
-                _cleanup_(policy_freep) struct policy *p = load_policy_or_die(o.config);
+                _cleanup_(policy_freep) struct policy *p = load_policy_or_die(o.config ? o.config : DEFAULT_POLICY);
                 return check_paths(p, operands, n_operands, stdout);
         }
         return usage_error("unknown command '%s'", verb);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 #include "table.h"
@@ -69,6 +70,7 @@ struct policy {
         enum policy_action action;
         bool match_content;
         struct policy_rule fileless; /* kind FILELESS when fileless = deny, line 0 if not */
+        struct policy_settings settings;
 
         struct rule_slot *rules;
         size_t n_rules;
@@ -197,6 +199,7 @@ struct parser {
         struct reader reader;
         size_t rules_allocated, scopes_allocated;
         unsigned mode_line, action_line, match_content_line, fileless_line;
+        unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line;
 };
 
 static int add_rule(struct parser *ps, size_t scope, bool allow, enum policy_rule_kind kind, const char *value) {
@@ -240,6 +243,60 @@ static int parse_setting(struct parser *ps, const char *name, const char *value,
         return -EINVAL;
 }
 
+static bool setting_seen(struct parser *ps, const char *name, unsigned *seen_line) {
+        if (*seen_line) {
+                record_error(ps->reader.err, ps->reader.line, "'%s' set twice (first on line %u)", name, *seen_line);
+                return true;
+        }
+        *seen_line = ps->reader.line;
+        return false;
+}
+
+/* log_file = /absolute/path: JSON lines, opened by whoever supervises. */
+static int parse_log_file(struct parser *ps, const char *value) {
+        if (setting_seen(ps, "log_file", &ps->log_file_line))
+                return -EINVAL;
+        if (value[0] != '/' || strlen(value) >= EG_PATH_MAX) {
+                record_error(ps->reader.err, ps->reader.line, "log_file must be an absolute path");
+                return -EINVAL;
+        }
+        free(ps->policy->settings.log_file);
+        ps->policy->settings.log_file = strdup(value);
+        return ps->policy->settings.log_file ? 0 : -ENOMEM;
+}
+
+/* capabilities = NAME[, NAME...] | none: the bounding set of supervised sessions. Names are
+ * libcap's (cap_net_bind_service); a name this libcap does not know is an error, not a
+ * capability silently kept or lost. */
+static int parse_capabilities(struct parser *ps, const char *value) {
+        if (setting_seen(ps, "capabilities", &ps->capabilities_line))
+                return -EINVAL;
+        uint64_t keep = 0;
+        if (strcmp(value, "none") != 0) {
+                char buf[1024];
+                if (strlen(value) >= sizeof buf) {
+                        record_error(ps->reader.err, ps->reader.line, "capabilities: list too long");
+                        return -EINVAL;
+                }
+                strcpy(buf, value);
+                char *save = NULL;
+                for (char *name = strtok_r(buf, ", \t", &save); name; name = strtok_r(NULL, ", \t", &save)) {
+                        cap_value_t cap;
+                        if (cap_from_name(name, &cap) < 0 || cap < 0 || cap > 63) {
+                                record_error(ps->reader.err, ps->reader.line,
+                                             "unknown capability '%s' (expected names such as cap_net_bind_service, "
+                                             "or none)",
+                                             name);
+                                return -EINVAL;
+                        }
+                        keep |= UINT64_C(1) << cap;
+                }
+        }
+        ps->policy->settings.limit_capabilities = true;
+        ps->policy->settings.capabilities = keep;
+        return 0;
+}
+
 static int handle_setting(struct parser *ps, const char *name, const char *value) {
         struct policy *p = ps->policy;
         int r;
@@ -268,9 +325,25 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                                 .text = (char *) "fileless = deny",
                                 .line = ps->reader.line,
                         };
+        } else if (strcmp(name, "log_allowed") == 0) {
+                r = parse_setting(ps, name, value, &ps->log_allowed_line, (const char *const[]){ "yes", "no", NULL },
+                                  "yes or no");
+                if (r >= 0)
+                        p->settings.log_allowed = r == 0;
+        } else if (strcmp(name, "no_new_privs") == 0) {
+                r = parse_setting(ps, name, value, &ps->no_new_privs_line, (const char *const[]){ "yes", "no", NULL },
+                                  "yes or no");
+                if (r >= 0)
+                        p->settings.no_new_privs = r == 0;
+        } else if (strcmp(name, "log_file") == 0) {
+                r = parse_log_file(ps, value);
+        } else if (strcmp(name, "capabilities") == 0) {
+                r = parse_capabilities(ps, value);
         } else {
                 record_error(ps->reader.err, ps->reader.line,
-                             "unknown key '%s' in [execguard] (known: mode, action, match_content, fileless)", name);
+                             "unknown key '%s' in [execguard] (known: mode, action, match_content, fileless, log_file, "
+                             "log_allowed, no_new_privs, capabilities)",
+                             name);
                 return -EINVAL;
         }
         return r < 0 ? r : 0;
@@ -578,6 +651,7 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
         if (!p->source)
                 return -ENOMEM;
         p->match_content = true;
+        p->settings.no_new_privs = true;
 
         struct parser ps = {
                 .policy = p,
@@ -700,6 +774,13 @@ static int carry_formers(struct policy *p, const struct policy *old) {
         return 0;
 }
 
+void policy_error_format(const char *path, int r, const struct policy_error *err, char *buf, size_t size) {
+        if (err->line)
+                snprintf(buf, size, "%s:%u: %s", path, err->line, err->message);
+        else
+                snprintf(buf, size, "%s: %s", path, err->message[0] ? err->message : strerror(-r));
+}
+
 int policy_reidentify(const struct policy *old, struct policy **ret_policy, struct policy_error *reterr) {
         _cleanup_(policy_freep) struct policy *p = calloc(1, sizeof *p);
         if (!p)
@@ -718,6 +799,9 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         p->action = old->action;
         p->match_content = old->match_content;
         p->fileless = old->fileless;
+        p->settings = old->settings;
+        if (old->settings.log_file && !(p->settings.log_file = strdup(old->settings.log_file)))
+                return -ENOMEM;
         for (size_t i = 0; i < old->n_rules; i++) {
                 const struct policy_rule *was = &old->rules[i].rule;
                 struct rule_slot *slot = &p->rules[p->n_rules];
@@ -766,6 +850,7 @@ void policy_free(struct policy *p) {
         free(p->scopes);
         table_free(&p->users);
         table_free(&p->groups);
+        free(p->settings.log_file);
         free(p->source);
         free(p);
 }
@@ -776,6 +861,10 @@ enum policy_mode policy_mode(const struct policy *p) {
 
 enum policy_action policy_action(const struct policy *p) {
         return p->action;
+}
+
+const struct policy_settings *policy_settings(const struct policy *p) {
+        return &p->settings;
 }
 
 const char *policy_source(const struct policy *p) {
@@ -915,6 +1004,23 @@ void policy_dump(const struct policy *p, FILE *out) {
         fprintf(out, "source = %s\nmode = %s\naction = %s\nmatch_content = %s\nfileless = %s\n", p->source,
                 policy_mode_to_string(p->mode), policy_action_to_string(p->action), p->match_content ? "yes" : "no",
                 policy_fileless_rule(p) ? "deny" : "content");
+        const struct policy_settings *st = &p->settings;
+        fprintf(out, "log_file = %s\nlog_allowed = %s\nno_new_privs = %s\n", st->log_file ? st->log_file : "",
+                st->log_allowed ? "yes" : "no", st->no_new_privs ? "yes" : "no");
+        if (!st->limit_capabilities)
+                fputs("capabilities = unchanged\n", out);
+        else if (st->capabilities == 0)
+                fputs("capabilities = none\n", out);
+        else {
+                fputs("capabilities =", out);
+                for (cap_value_t c = 0; c < 64; c++)
+                        if (st->capabilities & (UINT64_C(1) << c)) {
+                                char *name = cap_to_name(c);
+                                fprintf(out, " %s", name ? name : "?");
+                                cap_free(name);
+                        }
+                fputc('\n', out);
+        }
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
                 fprintf(out, "%u: %s%s%s%s %s -> %s\n", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",

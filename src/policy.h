@@ -5,6 +5,10 @@
  *     action = deny | kill
  *     match_content = yes | no       (a byte-identical copy of a blocked file is blocked)
  *     fileless = content | deny      (files with no name: memfd, deleted)
+ *     log_file = /path               (JSON lines, besides journald or syslog)
+ *     log_allowed = no | yes         (a record for every allowed exec too)
+ *     no_new_privs = yes | no        (no: setuid programs work; daemon sessions only)
+ *     capabilities = NAME, ... | none (the sessions' bounding set; default unchanged)
  *     [block]                                    (everybody)
  *     path = /absolute/path or fnmatch(3) glob   (repeatable)
  *     hash = sha256:HEX                          (repeatable)
@@ -63,6 +67,15 @@ struct policy_rule {
 
 struct policy;
 
+/* The [execguard] settings that are not about judging a file. */
+struct policy_settings {
+        char *log_file; /* NULL: none */
+        bool log_allowed;
+        bool no_new_privs;       /* default yes */
+        bool limit_capabilities; /* capabilities = was given */
+        uint64_t capabilities;   /* the bounding set to keep, one bit per capability */
+};
+
 /* Where a parse failed. line is 0 when the failure is not tied to a line (open, fstat). */
 struct policy_error {
         unsigned line;
@@ -78,6 +91,9 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
 /* Open path safely (no symlink, a regular file owned by root or by the caller, not writable
  * by group or others) and parse it. Errors as policy_parse(). */
 int policy_load(const char *path, struct policy **ret_policy, struct policy_error *reterr);
+
+/* Say why policy_parse() or policy_load() of path failed with r: "path:line: why". */
+void policy_error_format(const char *path, int r, const struct policy_error *err, char *buf, size_t size);
 
 /* A new policy with the same source, settings and rules as old, whose files are identified
  * again (device, inode and content taken from what the paths name now): for when a blocked
@@ -99,6 +115,7 @@ static inline void policy_freep(struct policy **p) {
 enum policy_mode policy_mode(const struct policy *p);
 enum policy_action policy_action(const struct policy *p);
 const char *policy_source(const struct policy *p);
+const struct policy_settings *policy_settings(const struct policy *p);
 
 /* Who execs: the scopes of the policy that apply to a process. */
 #define POLICY_SUBJECT_GROUPS_MAX 64

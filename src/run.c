@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,58 +18,15 @@
 #include "audit.h"
 #include "filter.h"
 #include "log.h"
+#include "privs.h"
+#include "protocol.h"
 #include "supervise.h"
 #include "util.h"
 
+#define EXIT_USAGE          2
 #define EXIT_SETUP_FAILED   125
 #define EXIT_CANNOT_EXECUTE 126
 #define EXIT_NOT_FOUND      127
-
-static int send_fd(int sock, int fd) {
-        char byte = 'L';
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct msghdr msg = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof control.buf,
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
-}
-
-static int receive_fd(int sock, int *ret_fd) {
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct msghdr msg = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof control.buf,
-        };
-        /* MSG_CMSG_CLOEXEC: the listener must never leak into anything we start. */
-        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0)
-                return negative_errno();
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (n == 0 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-            c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
-                return -EBADMSG;
-        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-        return 0;
-}
 
 /* Messages from the supervisor to the wrapper over their socket. */
 struct report {
@@ -88,33 +46,70 @@ static void reset_signals(const sigset_t *mask) {
         sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
+/* How the command must be started: from the policy, or from the daemon's. */
+struct command_settings {
+        bool no_new_privs;
+        bool limit_capabilities;
+        uint64_t capabilities;
+};
+
 /* The command. Never returns. */
-static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_mask) {
+static _Noreturn void command_main(const struct command_settings *cs, const char *file, char **argv, int sock,
+                                   const sigset_t *old_mask) {
         reset_signals(old_mask);
 
+        /* The bounding set first: it limits what setuid programs and file capabilities can
+         * give anything in the session. Without CAP_SETPCAP and with no_new_privs nothing in
+         * the session can gain a capability anyway. */
+        if (cs->limit_capabilities) {
+                int r = privs_limit_bounding(cs->capabilities);
+                if (r == -EPERM && cs->no_new_privs && getuid() != 0)
+                        log_debug("No CAP_SETPCAP to narrow the bounding set; with no_new_privs nothing in the "
+                                  "session can gain a capability");
+                else if (r < 0) {
+                        log_error_errno(r, "Failed to narrow the capability bounding set: %m (is execguard "
+                                           "installed with its file capabilities? see make install)");
+                        _exit(EXIT_SETUP_FAILED);
+                }
+        }
+        if (!cs->no_new_privs) {
+                int r = privs_raise_sys_admin();
+                if (r < 0) {
+                        log_error_errno(r, "no_new_privs = no needs CAP_SYS_ADMIN to install the filter: %m (is "
+                                           "execguard installed with its file capabilities? see make install)");
+                        _exit(EXIT_SETUP_FAILED);
+                }
+        }
         int listener = -1;
-        int r = filter_install(&listener);
+        int r = filter_install(cs->no_new_privs, &listener);
         if (r < 0) {
                 log_error_errno(r, "Failed to install the seccomp filter: %m (is CONFIG_SECCOMP_FILTER enabled?)");
                 _exit(EXIT_SETUP_FAILED);
         }
-        r = send_fd(sock, listener);
+        r = protocol_send(sock, "L", 1, listener);
         safe_close(listener);
         if (r < 0) {
-                log_error_errno(r, "Failed to hand the listener to the supervisor: %m");
+                log_error_errno(r, "Failed to hand the listener over: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
         /* Wait until the supervisor holds the listener, so that a failure to set up is
          * reported as such and not as a mysterious ENOSYS from our own exec. */
         char ready;
         if (read(sock, &ready, 1) != 1) {
-                log_error("The supervisor failed to start; not running %s", argv[0]);
+                log_error("Supervision failed to start; not running %s", argv[0]);
                 _exit(EXIT_SETUP_FAILED);
         }
         /* The supervised tree keeps stdio and nothing else of ours or of our caller's. */
         if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
                 for (int fd = 3; fd < 65536; fd++)
                         close(fd);
+        }
+        /* No capability of ours goes on into the command (file capabilities of an
+         * installed execguard), before anything can trace us. */
+        r = privs_drop_all();
+        if (r < 0) {
+                log_error_errno(r, "Failed to drop capabilities: %m");
+                _exit(EXIT_SETUP_FAILED);
         }
         /* Inherited from the supervisor, non-dumpability would make our /proc files
          * unreadable to a supervisor that is not root. Nothing of the supervisor's is left
@@ -123,10 +118,27 @@ static _Noreturn void command_main(char **argv, int sock, const sigset_t *old_ma
                 log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
-        execvp(argv[0], argv);
+        if (file)
+                execv(file, argv);
+        else
+                execvp(argv[0], argv);
         int e = errno;
-        fprintf(stderr, "execguard: %s: %s\n", argv[0], strerror(e));
+        fprintf(stderr, "execguard: %s: %s\n", file ? file : argv[0], strerror(e));
         _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+}
+
+static int receive_listener(int sock, int *ret_fd) {
+        char byte;
+        int fd = -1;
+        int r = protocol_receive(sock, &byte, 1, 0, &fd);
+        if (r < 0)
+                return r;
+        if (fd < 0 || !protocol_fd_is_listener(fd)) {
+                safe_close(fd);
+                return -EBADMSG;
+        }
+        *ret_fd = fd;
+        return 0;
 }
 
 struct command_watch {
@@ -145,7 +157,7 @@ static void on_child(pid_t pid, int status, void *data) {
 }
 
 /* The supervisor. Never returns. */
-static _Noreturn void supervisor_main(const struct policy *policy, char **argv, int report_sock,
+static _Noreturn void supervisor_main(const struct policy *policy, const char *file, char **argv, int report_sock,
                                       const sigset_t *old_mask) {
         /* Until setsid() below we share the terminal's process group: a Ctrl-C or Ctrl-Z
          * then must not stop or kill us. Writing a block message to a closed pipe must not
@@ -175,7 +187,13 @@ static _Noreturn void supervisor_main(const struct policy *policy, char **argv, 
         }
         if (command == 0) {
                 safe_close(sv[0]);
-                command_main(argv, sv[1], old_mask);
+                const struct policy_settings *ps = policy_settings(policy);
+                struct command_settings cs = {
+                        .no_new_privs = ps->no_new_privs,
+                        .limit_capabilities = ps->limit_capabilities,
+                        .capabilities = ps->capabilities,
+                };
+                command_main(&cs, file, argv, sv[1], old_mask);
         }
         safe_close(sv[1]);
         if (send_report(report_sock, 'P', command) < 0)
@@ -185,14 +203,30 @@ static _Noreturn void supervisor_main(const struct policy *policy, char **argv, 
         setsid();
 
         int listener = -1;
-        int r = receive_fd(sv[0], &listener);
+        int r = receive_listener(sv[0], &listener);
         if (r < 0) {
                 log_error_errno(r, "Supervisor did not receive the listener: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
-        r = audit_open();
-        if (r < 0)
-                log_warning_errno(r, "No syslog at /dev/log (%m): audit records of this session will be lost");
+        const char *log_file = policy_settings(policy)->log_file, *warning = NULL;
+        _cleanup_(audit_freep) struct audit *audit = NULL;
+        r = audit_open(log_file, &audit, &warning);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open the audit log '%s': %m", log_file);
+                _exit(EXIT_SETUP_FAILED);
+        }
+        if (warning)
+                log_warning("%s", warning);
+        struct session sess = { .listener = listener, .uid = getuid(), .pid = getpid() };
+        r = session_id_new(sess.id);
+        if (r < 0) {
+                log_error_errno(r, "Failed to make a session id: %m");
+                _exit(EXIT_SETUP_FAILED);
+        }
+        _cleanup_(supervisor_freep) struct supervisor *s = NULL;
+        if (supervisor_new(policy, audit, &s) < 0)
+                _exit(EXIT_SETUP_FAILED);
+        log_debug("Session %s: supervised standalone with %s", sess.id, policy_source(policy));
         if (write(sv[0], "R", 1) != 1) {
                 log_error_errno(negative_errno(), "Failed to tell the command that supervision is ready: %m");
                 _exit(EXIT_SETUP_FAILED);
@@ -212,7 +246,7 @@ static _Noreturn void supervisor_main(const struct policy *policy, char **argv, 
 
         struct command_watch w = { .command = command, .report_sock = report_sock };
         struct supervise_hooks hooks = { .on_child = on_child, .data = &w };
-        r = supervise(listener, policy, &hooks);
+        r = supervise(s, &sess, &hooks);
         _exit(r < 0 ? 1 : 0);
 }
 
@@ -224,6 +258,29 @@ static int exit_status_of(int status) {
         return EXIT_SETUP_FAILED;
 }
 
+/* The signals a wrapper takes through a signalfd, blocked before it forks so that none is
+ * lost: children, and the ones it passes on to the command. */
+static void block_wrapper_signals(sigset_t *ret_mask, sigset_t *ret_old_mask) {
+        sigemptyset(ret_mask);
+        sigaddset(ret_mask, SIGCHLD);
+        sigaddset(ret_mask, SIGTERM);
+        sigaddset(ret_mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, ret_mask, ret_old_mask);
+}
+
+/* Read one signal from sfd. SIGTERM and SIGHUP are passed on to the command; returns true
+ * for SIGCHLD (a child to reap). */
+static bool take_signal(int sfd, pid_t command) {
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != sizeof si)
+                return false;
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
+                kill(command, (int) si.ssi_signo);
+                return false;
+        }
+        return si.ssi_signo == SIGCHLD;
+}
+
 static int receive_report(int sock, struct report *m) {
         ssize_t n;
         do
@@ -232,7 +289,14 @@ static int receive_report(int sock, struct report *m) {
         return n == sizeof *m ? 0 : -EIO;
 }
 
-int run_supervised(const struct policy *policy, char **argv) {
+static int run_standalone(const struct policy *policy, const char *file, char **argv) {
+        /* A supervisor running as the caller must never answer for a setuid program: it
+         * could make its exec fail in ways the program does not expect. */
+        if (!policy_settings(policy)->no_new_privs && getuid() != 0) {
+                log_error("%s: no_new_privs = no needs a supervisor running as root: the daemon",
+                          policy_source(policy));
+                return EXIT_USAGE;
+        }
         /* Nothing in this process, or the supervisor forked from it, may be read or traced
          * by the supervised tree running as the same user. */
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
@@ -243,12 +307,7 @@ int run_supervised(const struct policy *policy, char **argv) {
                 return log_error_errno(negative_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: %m"), EXIT_SETUP_FAILED;
 
         sigset_t mask, old_mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        /* Blocked before forking, so no signal is lost between fork and signalfd. */
-        sigprocmask(SIG_BLOCK, &mask, &old_mask);
+        block_wrapper_signals(&mask, &old_mask);
 
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -259,7 +318,7 @@ int run_supervised(const struct policy *policy, char **argv) {
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, argv, sv[1], &old_mask);
+                supervisor_main(policy, file, argv, sv[1], &old_mask);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -301,15 +360,8 @@ int run_supervised(const struct policy *policy, char **argv) {
                          * The command is now our child; its status comes with SIGCHLD. */
                         pfd[1].fd = -1;
                 }
-                if (!(pfd[0].revents & POLLIN))
+                if (!(pfd[0].revents & POLLIN) || !take_signal(sfd, command))
                         continue;
-                struct signalfd_siginfo si;
-                if (read(sfd, &si, sizeof si) != sizeof si)
-                        continue;
-                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
-                        kill(command, (int) si.ssi_signo);
-                        continue;
-                }
                 /* SIGCHLD: reap whatever is ready (signals coalesce). Besides the supervisor
                  * and, should it die, the command, that is whatever the tree orphaned while
                  * we are its subreaper. */
@@ -332,4 +384,239 @@ int run_supervised(const struct policy *policy, char **argv) {
                                 return exit_status_of(status);
                 }
         }
+}
+
+/* ---- through the daemon ---------------------------------------------------------------- */
+
+/* How long a new session waits for a daemon whose socket is there but does not answer
+ * (it is restarting) before supervising standalone. */
+#define DAEMON_WAIT_MS 5000
+#define RECONNECT_MS   100
+
+struct daemon_link {
+        const char *socket_path;
+        int conn;     /* -1 while the daemon is away */
+        int listener; /* our copy: with it, the session outlives a daemon restart */
+        char session[SESSION_ID_LEN + 1];
+        bool no_new_privs;
+};
+
+static bool peer_is_root(int conn) {
+        struct ucred peer;
+        socklen_t len = sizeof peer;
+        return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.uid == 0;
+}
+
+/* Connect to the daemon, waiting up to DAEMON_WAIT_MS for one that is restarting. */
+static int daemon_connect_waiting(const char *path) {
+        for (int waited = 0;; waited += RECONNECT_MS) {
+                int fd = protocol_connect(path);
+                if (fd >= 0 || (fd != -ECONNREFUSED && fd != -ENOENT) || waited >= DAEMON_WAIT_MS)
+                        return fd;
+                usleep(RECONNECT_MS * 1000);
+        }
+}
+
+/* Hand our listener to the daemon at l->conn. */
+static int hand_over(struct daemon_link *l) {
+        /* With no_new_privs off, setuid programs run in the session: only a root daemon may
+         * answer for them. */
+        if (!l->no_new_privs && !peer_is_root(l->conn))
+                return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
+                                       l->socket_path);
+        struct reply rep;
+        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, l->listener, &rep);
+        if (r < 0)
+                return r;
+        if (rep.error < 0)
+                return log_error_errno(rep.error, "The daemon refused the session: %s", rep.message);
+        return 0;
+}
+
+/* The daemon went away: execs wait. Try to reach the next one. */
+static void reconnect(struct daemon_link *l) {
+        int fd = protocol_connect(l->socket_path);
+        if (fd < 0)
+                return;
+        l->conn = fd;
+        if (hand_over(l) < 0) {
+                l->conn = safe_close(l->conn);
+                return;
+        }
+        log_debug("Session %s handed to the daemon again", l->session);
+}
+
+/* Hold the session: forward signals to the command, hand the listener to every new daemon,
+ * until the command ends (its wait status in *ret_status; returns 1) or, with no command
+ * (the keeper), until no process of the session is left (returns 0). */
+static int hold_session(struct daemon_link *l, pid_t command, int sfd, int *ret_status) {
+        for (;;) {
+                struct pollfd pfd[3] = {
+                        { .fd = command > 0 ? sfd : -1, .events = POLLIN },
+                        { .fd = l->conn, .events = POLLIN },
+                        /* No POLLIN: we never answer; only the end of the session matters. */
+                        { .fd = l->listener, .events = 0 },
+                };
+                int n = poll(pfd, 3, l->conn < 0 && l->listener >= 0 ? RECONNECT_MS : -1);
+                if (n < 0 && errno != EINTR)
+                        return log_error_errno(negative_errno(), "poll() failed: %m");
+                if (n <= 0) {
+                        if (l->conn < 0 && l->listener >= 0)
+                                reconnect(l);
+                        continue;
+                }
+                if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                        /* The tree is gone: nothing is left to hold. */
+                        l->listener = safe_close(l->listener);
+                        l->conn = safe_close(l->conn);
+                        if (command <= 0)
+                                return 0;
+                }
+                if (pfd[1].revents) {
+                        log_debug("The daemon went away; execs of session %s wait for the next one", l->session);
+                        l->conn = safe_close(l->conn);
+                }
+                if (!(pfd[0].revents & POLLIN) || !take_signal(sfd, command))
+                        continue;
+                int status;
+                if (waitpid(command, &status, WNOHANG) == command && (WIFEXITED(status) || WIFSIGNALED(status))) {
+                        *ret_status = status;
+                        return 1;
+                }
+        }
+}
+
+/* The command has ended, and the rest of its tree may go on (a job in the background): a
+ * keeper holds the listener for it, so that a daemon restart still does not fail it. */
+static void start_keeper(struct daemon_link *l) {
+        struct pollfd p = { .fd = l->listener, .events = 0 };
+        if (l->listener < 0 || poll(&p, 1, 0) != 0)
+                return; /* gone already */
+        pid_t pid = fork();
+        if (pid != 0)
+                return;
+        setsid();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                safe_close(null);
+        }
+        log_set_target(LOG_TARGET_SYSLOG);
+        prctl(PR_SET_NAME, "execguard-keep");
+        _exit(hold_session(l, 0, -1, NULL) < 0 ? 1 : 0);
+}
+
+/* Returns the exit status, or -errno when the daemon could not be reached or would not
+ * take the session before anything was started. */
+static int run_through_daemon(const struct run_options *o, const char *file, char **argv) {
+        _cleanup_close_ int conn = daemon_connect_waiting(o->socket_path);
+        if (conn < 0)
+                return conn;
+        struct reply hello;
+        int r = protocol_request(conn, REQUEST_HELLO, NULL, -1, &hello);
+        if (r < 0)
+                return r;
+        if (hello.error < 0)
+                return log_error_errno(hello.error, "The daemon said no: %s", hello.message);
+
+        struct daemon_link l = {
+                .socket_path = o->socket_path, .conn = -1, .listener = -1, .no_new_privs = hello.no_new_privs
+        };
+        snprintf(l.session, sizeof l.session, "%s", hello.session);
+        if (!l.no_new_privs && !peer_is_root(conn))
+                return log_error_errno(-EPERM, "The daemon at %s is not root; no_new_privs = no is refused",
+                                       o->socket_path);
+
+        /* Nothing of ours — the listener above all — may be read or traced by the session. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
+        sigset_t mask, old_mask;
+        block_wrapper_signals(&mask, &old_mask);
+        _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        int sv[2];
+        if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return log_error_errno(negative_errno(), "Failed to set up the wrapper: %m"), EXIT_SETUP_FAILED;
+
+        pid_t command = fork();
+        if (command < 0)
+                return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
+        if (command == 0) {
+                safe_close(sv[0]);
+                struct command_settings cs = {
+                        .no_new_privs = hello.no_new_privs,
+                        .limit_capabilities = hello.limit_capabilities,
+                        .capabilities = hello.capabilities,
+                };
+                command_main(&cs, file, argv, sv[1], &old_mask);
+        }
+        safe_close(sv[1]);
+        _cleanup_close_ int sock = sv[0];
+        /* Our capabilities were for the command's filter only. */
+        (void) privs_drop_all();
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+
+        l.conn = TAKE_FD(conn);
+        r = receive_listener(sock, &l.listener);
+        if (r >= 0)
+                r = hand_over(&l);
+        if (r < 0 || write(sock, "R", 1) != 1) {
+                log_error_errno(r, "Supervision by the daemon could not be set up (%m); %s was not run", argv[0]);
+                kill(command, SIGKILL);
+                waitpid(command, NULL, 0);
+                safe_close(l.listener);
+                safe_close(l.conn);
+                return EXIT_SETUP_FAILED;
+        }
+        log_debug("Supervised by the daemon at %s, session %s", o->socket_path, l.session);
+
+        int status = 0;
+        r = hold_session(&l, command, sfd, &status);
+        if (r < 0) {
+                kill(command, SIGKILL);
+                return EXIT_SETUP_FAILED;
+        }
+        start_keeper(&l);
+        safe_close(l.listener);
+        safe_close(l.conn);
+        return exit_status_of(status);
+}
+
+static int load_policy(const char *path, struct policy **ret) {
+        struct policy_error err = {};
+        int r = policy_load(path, ret, &err);
+        if (r < 0) {
+                char msg[512];
+                policy_error_format(path, r, &err, msg, sizeof msg);
+                log_error("%s", msg);
+        }
+        return r;
+}
+
+int run_command(const struct run_options *o, const char *file, char **argv) {
+        const char *config = o->config;
+        if (!config) {
+                struct stat st;
+                if (o->socket_given || (stat(o->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))) {
+                        int r = run_through_daemon(o, file, argv);
+                        if (r >= 0)
+                                return r;
+                        if (o->socket_given) {
+                                log_error_errno(r, "No daemon answers at %s (%m); %s was not run", o->socket_path,
+                                                argv[0]);
+                                return EXIT_SETUP_FAILED;
+                        }
+                        log_warning_errno(r, "The daemon at %s does not answer (%m): supervising standalone with %s",
+                                          o->socket_path, DEFAULT_POLICY);
+                } else
+                        log_debug("No daemon at %s: supervising standalone with %s", o->socket_path, DEFAULT_POLICY);
+                config = DEFAULT_POLICY;
+        } else
+                log_debug("Supervising standalone with %s", config);
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        if (load_policy(config, &p) < 0)
+                return EXIT_USAGE;
+        return run_standalone(p, file, argv);
 }

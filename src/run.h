@@ -1,6 +1,7 @@
-/* `execguard run`: one supervised command tree, no daemon.
+/* `execguard run` (and `login`): one supervised command tree.
  *
- * Three processes, each the parent of the next:
+ * Standalone (-c FILE, or no daemon on this host), three processes, each the parent of
+ * the next:
  *   the wrapper    — what the caller started: forwards SIGTERM and SIGHUP to the command,
  *                    ignores SIGINT/SIGQUIT, exits with the command's status. It is a child
  *                    subreaper, so should the supervisor die, the command becomes its child
@@ -13,13 +14,29 @@
  *                    control stops never reach it. It reaps the command and reports its
  *                    wait status to the wrapper;
  *   the command    — stays in the caller's session and process group (job control works
- *                    as without execguard), installs the filter, hands the listener to the
- *                    supervisor, keeps no fd but stdio, and execs COMMAND. */
+ *                    as without execguard), installs the filter, hands the listener to its
+ *                    parent, keeps no fd but stdio, and execs COMMAND.
+ *
+ * Through the daemon, two: the wrapper is the command's parent, hands the listener to the
+ * daemon and keeps a copy. Should the daemon stop, the session's execs wait in the kernel
+ * (nobody answers, nothing fails); the wrapper hands the listener to the next daemon as
+ * soon as it listens. When the command ends before the rest of its tree, a small keeper
+ * process carries on holding the copy until the tree is gone. */
 #pragma once
 
-#include "policy.h"
+#include <stdbool.h>
 
-/* Run argv (argv[0] looked up in PATH) under supervision. Returns the exit status for
- * execguard: the command's, 128+N if signal N killed it, 125 if supervision could not be
- * set up (the command is then not run). */
-int run_supervised(const struct policy *policy, char **argv);
+struct run_options {
+        const char *config;      /* -c FILE: standalone with it; NULL: the daemon if it is there */
+        const char *socket_path; /* the daemon's socket */
+        bool socket_given;       /* --socket: the daemon must be there */
+};
+
+/* The policy file standalone supervision uses when none is given. */
+#define DEFAULT_POLICY "/etc/execguard.ini"
+
+/* Run argv under supervision; file is what to exec (NULL: argv[0], looked up in PATH).
+ * Returns the exit status for execguard: the command's, 128+N if signal N killed it, 125
+ * if supervision could not be set up (the command is then not run), 2 for a policy file
+ * that cannot be used. */
+int run_command(const struct run_options *o, const char *file, char **argv);

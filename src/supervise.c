@@ -1,6 +1,7 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@
 #include "loader.h"
 #include "log.h"
 #include "procmem.h"
+#include "procinfo.h"
 #include "procstatus.h"
 #include "resolve.h"
 #include "rulewatch.h"
@@ -33,10 +37,13 @@
 #endif
 
 struct supervisor {
-        int listener;
+        struct session *sess; /* whose notification is being served */
         const struct policy *policy;
         struct policy *reidentified; /* the policy in force, once its files were replaced */
         struct rule_watch *watch;
+        struct audit *audit;
+        struct supervisor_stats stats;
+        int events_fd; /* epoll: sigchld_fd and the rule watch */
         struct root_id own_root;
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
@@ -50,20 +57,58 @@ struct supervisor {
         char path[EG_PATH_MAX];
         char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
         char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
+        char tag[VERIFY_TAG_MAX];
+        struct procinfo info;
+        const char *chain_paths[AUDIT_CHAIN_MAX];
 };
 
 /* The task that made the notification: still that task, not a recycled PID? */
 static bool notification_valid(const struct supervisor *s) {
-        return seccomp_notify_id_valid(s->listener, s->req->id) == 0;
+        return seccomp_notify_id_valid(s->sess->listener, s->req->id) == 0;
 }
 
-/* The real uid: who is running it, for the audit record. */
-static uid_t process_uid(const struct exec_context *ctx) {
-        char status[PROCSTATUS_BUF];
-        unsigned long uid;
-        if (procstatus_read(ctx->proc_fd, status, sizeof status) < 0 || procstatus_number(status, "Uid", 0, &uid) < 0)
-                return (uid_t) -1;
-        return (uid_t) uid;
+/* Record a decision about the exec being judged (s->chain), with who made it. argv_addr:
+ * see procinfo_read(). */
+static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+                   const char *session, const char *requested, const struct policy_rule *rule, const char *blocked,
+                   const char *note, uint64_t argv_addr, unsigned pointer_size) {
+        switch (decision) {
+        case AUDIT_ALLOW:
+                s->stats.allowed++;
+                break;
+        case AUDIT_DENY:
+                s->stats.denied++;
+                break;
+        case AUDIT_KILL:
+                s->stats.killed++;
+                break;
+        case AUDIT_WOULD_BLOCK:
+                s->stats.audited++;
+                break;
+        }
+        if (!s->audit)
+                return;
+        procinfo_read(&s->info, ctx->tid, ctx->proc_fd, argv_addr, pointer_size);
+        size_t n = 0;
+        for (unsigned i = 0; i < s->chain.n && n < AUDIT_CHAIN_MAX; i++)
+                s->chain_paths[n++] = s->chain.files[i].path;
+        struct audit_record rec = {
+                .decision = decision,
+                .mode = policy_mode_to_string(policy_mode(s->policy)),
+                .session = session,
+                .requested = requested,
+                .executable = s->chain.n ? s->chain.files[s->chain.image].path : NULL,
+                .chain = s->chain_paths,
+                .chain_len = n,
+                .blocked = blocked,
+                .policy_source = policy_source(s->policy),
+                .rule = rule,
+                .note = note,
+                .process = s->info.view,
+        };
+        int r = audit_log(s->audit, &rec);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write an audit record: %m");
 }
 
 static int open_task_pidfd(pid_t tid) {
@@ -124,7 +169,7 @@ static void tell_process_pinned(struct supervisor *s, const struct exec_context 
                 len = sizeof msg - 1;
         ssize_t n = socket ? send(fd, msg, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, msg, (size_t) len);
         if (n < 0)
-                log_debug("Could not write to the stderr of %d: %m", (int) ctx->tid);
+                log_debug_errno(negative_errno(), "Could not write to the stderr of %d: %m", (int) ctx->tid);
 }
 
 static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
@@ -161,7 +206,7 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                         ? &chain->files[chain->image + 1]
                         : NULL;
         int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
-                                interp ? interp->path : NULL, loader);
+                                interp ? interp->path : NULL, loader, s->sess->id);
         if (r < 0) {
                 if (r == -EBUSY)
                         tell_process(s, ctx, "cannot verify", s->path,
@@ -213,7 +258,7 @@ static void decide(struct supervisor *s) {
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         r = exec_context_open((pid_t) req->pid, &s->own_root, &ctx);
         if (r < 0) {
-                log_debug("Cannot open /proc/%u: %m; denied", req->pid);
+                log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
         /* Everything above was opened for a PID; from here on it is known to be the task
@@ -238,7 +283,7 @@ static void decide(struct supervisor *s) {
         if (r < 0) {
                 /* The kernel would fail this exec too; answer with its errno rather than
                  * let it look again at a path that may have changed meanwhile. */
-                log_debug("exec of '%s' by %u fails: %m", s->path, req->pid);
+                log_debug_errno(r, "exec of '%s' by %u fails: %m", s->path, req->pid);
                 resp->error = r;
                 exec_chain_reset(&s->chain);
                 return;
@@ -281,47 +326,55 @@ static void decide(struct supervisor *s) {
         }
         const struct policy_rule *rule = v.rule;
         const struct exec_file *hit = v.file;
+        const char *session = s->sess->id;
         if (!rule) {
                 /* In audit mode nothing is ever blocked, so nothing needs verifying. */
                 if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
                 else
                         allow_verified(s, &ctx, loader);
+                if (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) {
+                        if (policy_settings(s->policy)->log_allowed)
+                                record(s, &ctx, AUDIT_ALLOW, session, s->path, NULL, NULL, NULL, argv_addr,
+                                       pointer_size);
+                        else
+                                s->stats.allowed++;
+                } else
+                        record(s, &ctx, AUDIT_DENY, session, s->path, NULL, NULL, "cannot be verified", argv_addr,
+                               pointer_size);
                 exec_chain_reset(&s->chain);
                 return;
         }
 
-        struct audit_record rec = {
-                .pid = (pid_t) req->pid,
-                .uid = process_uid(&ctx),
-                .requested = s->path,
-                .blocked = hit->path,
-                .policy_source = policy_source(s->policy),
-                .rule = rule,
-        };
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                rec.decision = AUDIT_WOULD_BLOCK;
-                audit_log(&rec);
+                record(s, &ctx, AUDIT_WOULD_BLOCK, session, s->path, rule, hit->path, NULL, argv_addr, pointer_size);
                 exec_chain_reset(&s->chain);
                 answer_continue(resp);
                 return;
         }
 
-        rec.decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
+        enum audit_decision decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
         tell_process(s, &ctx, "blocked", hit->path, "");
-        if (rec.decision == AUDIT_KILL) {
+        /* The record is made while the process is still frozen in its notification. */
+        record(s, &ctx, decision, session, s->path, rule, hit->path, NULL, argv_addr, pointer_size);
+        if (decision == AUDIT_KILL) {
                 r = kill_task(s, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to kill %u: %m; its exec is denied", req->pid);
         }
-        audit_log(&rec);
         exec_chain_reset(&s->chain);
         /* resp->error is still the preset -EACCES. */
 }
 
-static int serve_one(struct supervisor *s) {
+static void reidentify(struct supervisor *s);
+
+int supervisor_serve(struct supervisor *s, struct session *sess) {
+        /* First: a change made to a blocked file before this exec is known before it is
+         * judged (one read that finds nothing, most of the time). */
+        reidentify(s);
+        s->sess = sess;
         memset(s->req, 0, sizeof *s->req);
-        if (seccomp_notify_receive(s->listener, s->req) < 0) {
+        if (seccomp_notify_receive(sess->listener, s->req) < 0) {
                 /* ENOENT: the task went away before we read the notification. */
                 if (errno == ENOENT || errno == EINTR)
                         return 0;
@@ -331,8 +384,9 @@ static int serve_one(struct supervisor *s) {
         /* Fail safe by construction: the answer is "deny" before anything can fail. */
         *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
         decide(s);
+        sess->decisions++;
 
-        int r = seccomp_notify_respond(s->listener, s->resp) < 0 ? negative_errno() : 0;
+        int r = seccomp_notify_respond(sess->listener, s->resp) < 0 ? negative_errno() : 0;
         if (s->armed) {
                 if (r == 0)
                         verifier_armed(s->verifier, s->armed);
@@ -379,29 +433,32 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                 return;
         }
 
-        struct audit_record rec = {
-                .decision = AUDIT_KILL,
-                .pid = pid,
-                .uid = process_uid(&ctx),
-                .requested = s->approved,
-                .blocked = v.file->path,
-                .policy_source = policy_source(s->policy),
-                .rule = v.rule,
-                .note = "run by the dynamic loader",
-        };
+        /* The loader is stopped at its exec: /proc/PID/cmdline is its argv. */
+        const char *note = "run by the dynamic loader";
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                rec.decision = AUDIT_WOULD_BLOCK;
+                record(s, &ctx, AUDIT_WOULD_BLOCK, s->tag, s->approved, v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
                 tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
+                record(s, &ctx, AUDIT_KILL, s->tag, s->approved, v.rule, v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
         }
-        audit_log(&rec);
         exec_chain_reset(&s->chain);
+}
+
+/* The race was run and lost by the racer: what the kernel mapped for pid is not what was
+ * approved (s->approved), and it was killed before running. */
+static void record_mismatch(struct supervisor *s, pid_t pid) {
+        log_warning("Process %d execed '%s' instead of the approved '%s': killed", (int) pid, s->mapped, s->approved);
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        if (exec_context_open(pid, &s->own_root, &ctx) < 0)
+                ctx.tid = pid; /* gone already: the record has what we know */
+        record(s, &ctx, AUDIT_KILL, s->tag, s->approved, NULL, s->mapped, "exec changed after it was approved", 0, 0);
 }
 
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
+        s->tag[0] = '\0';
         struct signalfd_siginfo si;
         while (read(s->sigchld_fd, &si, sizeof si) > 0)
                 ;
@@ -411,7 +468,7 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 if (pid <= 0)
                         return;
                 int mapped_fd = -1;
-                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, s->approved, s->mapped,
+                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, s->tag, s->approved, s->mapped,
                                                               sizeof s->approved, &mapped_fd);
                 /* A tracee that ends may be our child too (the command): its end counts. */
                 if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
@@ -422,23 +479,9 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                         break;
                 case VERIFY_NOT_OURS:
                         break;
-                case VERIFY_MISMATCH: {
-                        /* The race was run and lost by the racer: what the kernel mapped
-                         * is not what was approved, and it was killed before running. */
-                        struct audit_record rec = {
-                                .decision = AUDIT_KILL,
-                                .pid = pid,
-                                .uid = (uid_t) -1,
-                                .requested = s->approved,
-                                .blocked = s->mapped,
-                                .policy_source = policy_source(s->policy),
-                                .note = "exec changed after it was approved",
-                        };
-                        audit_log(&rec);
-                        log_warning("Process %d execed '%s' instead of the approved '%s': killed", (int) pid, s->mapped,
-                                    s->approved);
+                case VERIFY_MISMATCH:
+                        record_mismatch(s, pid);
                         break;
-                }
                 case VERIFY_PENDING:
                 case VERIFY_CONFIRMED:
                         break;
@@ -468,12 +511,46 @@ static void reidentify(struct supervisor *s) {
         log_debug("A blocked file changed: its identity and content were taken again");
 }
 
-int supervise(int listener, const struct policy *policy, const struct supervise_hooks *hooks) {
-        _cleanup_free_ struct supervisor *s = calloc(1, sizeof *s);
+int session_id_new(char id[static SESSION_ID_LEN + 1]) {
+        uint64_t v;
+        if (getrandom(&v, sizeof v, 0) != sizeof v)
+                return negative_errno();
+        snprintf(id, SESSION_ID_LEN + 1, "%016" PRIx64, v);
+        return 0;
+}
+
+bool session_id_valid(const char *s) {
+        return strlen(s) == SESSION_ID_LEN && strspn(s, "0123456789abcdef") == SESSION_ID_LEN;
+}
+
+static int add_event_fd(int epoll_fd, int fd) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+        return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? negative_errno() : 0;
+}
+
+/* Watch the files of policy's rules instead of those of the policy before. */
+static int watch_rules(struct supervisor *s, const struct policy *policy) {
+        struct rule_watch *watch = NULL;
+        int r = rule_watch_new(policy, &watch);
+        if (r < 0)
+                return r;
+        r = add_event_fd(s->events_fd, rule_watch_fd(watch));
+        if (r < 0) {
+                rule_watch_free(watch);
+                return r;
+        }
+        rule_watch_free(s->watch); /* closing its fd takes it out of the epoll set */
+        s->watch = watch;
+        return 0;
+}
+
+int supervisor_new(const struct policy *policy, struct audit *audit, struct supervisor **ret) {
+        _cleanup_(supervisor_freep) struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
-                return -ENOMEM;
-        s->listener = listener;
+                return log_error_errno(-ENOMEM, "Failed to allocate the supervisor: %m");
+        s->sigchld_fd = s->events_fd = -1;
         s->policy = policy;
+        s->audit = audit;
         int r = root_id_get_own(&s->own_root);
         if (r < 0)
                 return log_error_errno(r, "Failed to identify our root directory: %m");
@@ -481,49 +558,96 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
-        _cleanup_close_ int sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sigchld_fd < 0)
-                return log_error_errno(negative_errno(), "signalfd() failed: %m");
-        s->sigchld_fd = sigchld_fd;
-        _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
-        _cleanup_(verifier_freep) struct verifier *verifier = verifier_new();
-        if (!identities || !verifier)
+        s->sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        s->events_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (s->sigchld_fd < 0 || s->events_fd < 0)
+                return log_error_errno(negative_errno(), "Failed to set up the supervisor's events: %m");
+        r = add_event_fd(s->events_fd, s->sigchld_fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the supervisor's events: %m");
+        s->identities = identity_cache_new();
+        s->verifier = verifier_new();
+        if (!s->identities || !s->verifier)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
-        s->identities = identities;
-        s->verifier = verifier;
         r = loader_set_scan(&s->loaders);
         if (r < 0)
                 return log_error_errno(r, "Failed to find the host's dynamic loaders: %m");
         log_debug("%d dynamic loaders on this host", r);
-        _cleanup_(rule_watch_freep) struct rule_watch *watch = NULL;
-        r = rule_watch_new(policy, &watch);
+        r = watch_rules(s, policy);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch the files of the policy's rules: %m");
-        s->watch = watch;
+                return log_error_errno(r, "Failed to watch the files of the policy's rules: %m (is "
+                                          "fs.inotify.max_user_instances reached?)");
         r = seccomp_notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
+        *ret = TAKE_PTR(s);
+        return 0;
+}
 
-        struct pollfd pfd[3] = {
-                { .fd = listener, .events = POLLIN },
-                { .fd = sigchld_fd, .events = POLLIN },
-                { .fd = rule_watch_fd(watch), .events = POLLIN },
+void supervisor_free(struct supervisor *s) {
+        if (!s)
+                return;
+        if (s->req)
+                seccomp_notify_free(s->req, s->resp);
+        rule_watch_free(s->watch);
+        policy_free(s->reidentified);
+        verifier_free(s->verifier);
+        identity_cache_free(s->identities);
+        safe_close(s->sigchld_fd);
+        safe_close(s->events_fd);
+        free(s);
+}
+
+int supervisor_set_policy(struct supervisor *s, const struct policy *policy) {
+        policy_free(s->reidentified);
+        s->reidentified = NULL;
+        s->policy = policy;
+        int r = watch_rules(s, policy);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the files of the new policy's rules: %m; a replaced "
+                                          "blocked file stays blocked by path only");
+        return 0;
+}
+
+void supervisor_set_audit(struct supervisor *s, struct audit *audit) {
+        s->audit = audit;
+}
+
+int supervisor_fd(const struct supervisor *s) {
+        return s->events_fd;
+}
+
+void supervisor_process_events(struct supervisor *s, const struct supervise_hooks *hooks) {
+        /* Level-triggered: draining the signalfd and the inotify fd clears the epoll fd. */
+        reidentify(s);
+        reap(s, hooks);
+}
+
+size_t supervisor_verifying(const struct supervisor *s) {
+        return verifier_count(s->verifier);
+}
+
+struct supervisor_stats supervisor_stats(const struct supervisor *s) {
+        return s->stats;
+}
+
+int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks) {
+        struct pollfd pfd[2] = {
+                { .fd = sess->listener, .events = POLLIN },
+                { .fd = s->events_fd, .events = POLLIN },
         };
+        int r;
         for (;;) {
-                if (poll(pfd, 3, -1) < 0) {
+                if (poll(pfd, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
-                /* First: a change made to a blocked file before an exec is known before
-                 * that exec is judged. */
-                if (pfd[2].revents & POLLIN)
-                        reidentify(s);
                 if (pfd[1].revents & POLLIN)
-                        reap(s, hooks);
+                        supervisor_process_events(s, hooks);
                 if (pfd[0].revents & POLLIN) {
-                        r = serve_one(s);
+                        r = supervisor_serve(s, sess);
                         if (r < 0) {
                                 log_error_errno(r, "Failed to serve a notification: %m");
                                 break;
@@ -538,7 +662,5 @@ int supervise(int listener, const struct policy *policy, const struct supervise_
         }
         /* The command may have been reported in the same breath as the last exit. */
         reap(s, hooks);
-        seccomp_notify_free(s->req, s->resp);
-        policy_free(s->reidentified);
         return r;
 }

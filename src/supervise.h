@@ -1,10 +1,33 @@
-/* The supervisor's event loop: receive each exec notification, work out what would run,
- * ask the policy, record, answer. */
+/* The supervisor: receive each exec notification of a session's listener, work out what
+ * would run, ask the policy, record, answer. One supervisor serves any number of sessions
+ * (the daemon) or one (`execguard run`); it is single-threaded, and everything it waits on
+ * is an fd its caller polls. */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "audit.h"
 #include "policy.h"
+
+/* A session id: 16 hex digits. */
+#define SESSION_ID_LEN 16
+
+/* One supervised command tree: the listener of its seccomp filter. */
+struct session {
+        int listener;
+        char id[SESSION_ID_LEN + 1];
+        uid_t uid; /* who started it (SO_PEERCRED for the daemon; ourselves for run) */
+        pid_t pid;
+        uint64_t decisions;
+};
+
+/* Fill id with a fresh random session id. Returns 0 or -errno. */
+int session_id_new(char id[static SESSION_ID_LEN + 1]);
+
+/* Whether s is a session id as session_id_new() makes them. */
+bool session_id_valid(const char *s);
 
 /* What the loop tells its caller: a child that is not a tracee under verification (the
  * command, for `execguard run`) has changed state. */
@@ -13,8 +36,44 @@ struct supervise_hooks {
         void *data;
 };
 
-/* Serve the listener until no supervised process is left (returns 0) or the listener fails
- * (returns -errno). Every notification received gets an answer; the answer is "deny" until
- * the decision says otherwise. The caller must have SIGCHLD blocked: the loop takes it
- * through a signalfd, to verify execs (verify.h) and to reap. hooks may be NULL. */
-int supervise(int listener, const struct policy *policy, const struct supervise_hooks *hooks);
+struct supervisor_stats {
+        uint64_t allowed, denied, killed, audited;
+};
+
+struct supervisor;
+
+/* A supervisor judging by policy (which must outlive it, or be replaced with
+ * supervisor_set_policy()) and recording to audit. The caller must have SIGCHLD blocked:
+ * the supervisor takes it through a signalfd, to verify execs (verify.h) and to reap.
+ * Returns 0 or -errno, having logged why. */
+int supervisor_new(const struct policy *policy, struct audit *audit, struct supervisor **ret);
+void supervisor_free(struct supervisor *s);
+static inline void supervisor_freep(struct supervisor **s) {
+        supervisor_free(*s);
+}
+
+/* Judge by policy from the next exec on (a reload). Returns 0, or -errno if the files of its
+ * rules cannot be watched (the new policy is in force all the same). */
+int supervisor_set_policy(struct supervisor *s, const struct policy *policy);
+
+/* Record to audit from the next decision on. */
+void supervisor_set_audit(struct supervisor *s, struct audit *audit);
+
+/* The fd to poll for the supervisor's own events (children, tracees, changed rule files);
+ * when readable, call supervisor_process_events(). */
+int supervisor_fd(const struct supervisor *s);
+void supervisor_process_events(struct supervisor *s, const struct supervise_hooks *hooks);
+
+/* Serve one notification of sess (its listener is readable). Every notification received
+ * gets an answer; it is "deny" until the decision says otherwise. Returns 0, or -errno if
+ * the listener failed. */
+int supervisor_serve(struct supervisor *s, struct session *sess);
+
+/* Execs approved and still being verified (ptrace): a supervisor that stops now kills them. */
+size_t supervisor_verifying(const struct supervisor *s);
+
+struct supervisor_stats supervisor_stats(const struct supervisor *s);
+
+/* `execguard run`'s loop: serve sess until no supervised process is left (returns 0) or
+ * its listener fails (returns -errno). hooks may be NULL. */
+int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks);

@@ -28,6 +28,7 @@ struct pending {
         char interp_path[EG_PATH_MAX];
         bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
         bool watching;     /* doing so: the exec is done and verified */
+        char tag[VERIFY_TAG_MAX];
 };
 
 struct verifier {
@@ -50,8 +51,15 @@ static struct pending *find(struct verifier *v, pid_t tid) {
         return NULL;
 }
 
+size_t verifier_count(const struct verifier *v) {
+        size_t n = 0;
+        for (size_t i = 0; i < PENDING_MAX; i++)
+                n += v->slots[i].tid != 0;
+        return n;
+}
+
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader) {
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag) {
         struct pending *p = find(v, 0);
         if (!p)
                 return -ENOSPC;
@@ -68,6 +76,7 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 .watch_loader = watch_loader,
         };
         snprintf(p->path, sizeof p->path, "%s", image_path);
+        snprintf(p->tag, sizeof p->tag, "%s", tag ? tag : "");
         if (interp_path) {
                 p->interp_ino = interp->st_ino;
                 snprintf(p->interp_path, sizeof p->interp_path, "%s", interp_path);
@@ -204,7 +213,7 @@ void verifier_kill(struct verifier *v, pid_t pid) {
         kill(pid, SIGKILL);
 }
 
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *tag, char *approved, char *mapped,
                                     size_t size, int *ret_fd) {
         if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
                 /* A non-leader thread that execs takes the leader's PID: the event comes for
@@ -247,6 +256,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                         snprintf(mapped, size, "%s (cannot follow the loader)", p->path);
                 }
                 kill(pid, SIGKILL);
+                snprintf(tag, VERIFY_TAG_MAX, "%s", p->tag);
                 snprintf(approved, size, "%s", p->path);
                 if (!same) {
                         ssize_t n = readlink(exe, mapped, size - 1);
@@ -259,8 +269,10 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
         struct pending *p = find(v, pid);
         if (!p)
                 return VERIFY_NOT_OURS;
-        if (p->watching)
+        if (p->watching) {
+                snprintf(tag, VERIFY_TAG_MAX, "%s", p->tag);
                 return watch(p, pid, status, approved, size, ret_fd);
+        }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
                 p->tid = 0;
                 return VERIFY_PENDING;

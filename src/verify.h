@@ -51,7 +51,13 @@ static inline void verifier_freep(struct verifier **v) {
  * are in flight, or another -errno (the thread is gone, no permission). On failure the
  * exec must be refused. */
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader);
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag);
+
+/* A label given to verifier_attach() (the session id), handed back with the outcome. */
+#define VERIFY_TAG_MAX 24
+
+/* Execs attached and not yet verified, or loaders being followed. */
+size_t verifier_count(const struct verifier *v);
 
 /* Right after answering "continue" for tid. */
 void verifier_armed(struct verifier *v, pid_t tid);
@@ -68,12 +74,14 @@ enum verify_outcome {
         VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
 };
 
-/* Handle one wait status (from waitpid(-1, ..., __WALL)). For VERIFY_MISMATCH, stores the
- * approved path and the path actually mapped in the given buffers (size bytes each). For
+/* Handle one wait status (from waitpid(-1, ..., __WALL)). For VERIFY_MISMATCH and
+ * VERIFY_LOADED, stores the tag of the exec in tag (VERIFY_TAG_MAX bytes). For
+ * VERIFY_MISMATCH, stores the approved path and the path actually mapped in the given
+ * buffers (size bytes each). For
  * VERIFY_LOADED, stores the number of the loader's fd being mapped in *ret_fd and the
  * loader's path in approved; the tracee waits, stopped, for verifier_release() or
  * verifier_kill(). */
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *approved, char *mapped,
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *tag, char *approved, char *mapped,
                                     size_t size, int *ret_fd);
 
 /* After VERIFY_LOADED: let the loader go on (and run its program), untraced. */

@@ -9,10 +9,10 @@ H=${2:?usage: run.sh EXECGUARD HELPERS}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
-# Syslog: tests read the audit records from a sink standing in for the host's syslog. Where
-# /dev/log exists, the suite re-runs itself in a private mount namespace with the sink
-# bound over it, so the host's logging is never touched.
-if [ "$(id -u)" = 0 ] && [ -e /dev/log ] && [ -z "${EXECGUARD_E2E_NS:-}" ]; then
+# As root the suite re-runs itself in a private mount namespace: tests read the audit
+# records from a sink bound over /dev/log, and the daemon's tests lay private overlays over
+# /etc and /run, so the host's logging and configuration are never touched.
+if [ "$(id -u)" = 0 ] && [ -z "${EXECGUARD_E2E_NS:-}" ]; then
         exec env EXECGUARD_E2E_NS=1 unshare --mount --propagation private "$0" "$@"
 fi
 
@@ -31,9 +31,16 @@ trap cleanup EXIT
 
 start_syslog_sink() {
         [ "$(id -u)" = 0 ] || return 1
+        # Records go to journald where it listens: hide it, so they come to the sink.
+        if [ -n "${EXECGUARD_E2E_NS:-}" ] && [ -d /run/systemd/journal ]; then
+                mount -t tmpfs -o mode=755 tmpfs /run/systemd/journal || return 1
+                local target
+                target=$(readlink -f /dev/log)
+                [ -e "$target" ] || : >"$target"
+        fi
         SYSLOG=$T/syslog.txt
         : >"$SYSLOG"
-        if [ -n "${EXECGUARD_E2E_NS:-}" ]; then
+        if [ -n "${EXECGUARD_E2E_NS:-}" ] && [ -e /dev/log ]; then
                 "$H/syslog-sink" "$T/log.sock" "$SYSLOG" &
                 SINK_PID=$!
                 for _ in $(seq 50); do [ -S "$T/log.sock" ] && break; sleep 0.02; done
@@ -756,5 +763,7 @@ has "Usage:" "$ERR" && [ ! -s "$OUT" ] && pass || fail "stdout: $(cat "$OUT")"
 begin "cli: check names the rule file:line"
 "$EG" check -c "$P" "$T/bin/mydf" >"$OUT" 2>&1
 has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$(cat "$OUT")"
+
+. "$HERE/daemon.sh"
 
 summary

@@ -15,8 +15,9 @@
 #include "util.h"
 
 #define SOURCE "test.ini"
-#define HEADER(mode, action) \
-        "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n"
+#define HEADER(mode, action)                                                                                   \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n" \
+        "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n"
 
 /* Parse len bytes of text (which may hold NULs) as a policy file. */
 static int parse_bytes(const char *text, size_t len, struct policy **ret, struct policy_error *reterr) {
@@ -484,7 +485,8 @@ START_TEST(load_ok) {
         ck_assert_str_eq(policy_source(p), path);
         _cleanup_free_ char *d = dump(p);
         snprintf(expected, sizeof expected,
-                 "source = %s\nmode = audit\naction = deny\nmatch_content = yes\nfileless = content\n4: path "
+                 "source = %s\nmode = audit\naction = deny\nmatch_content = yes\nfileless = content\n"
+                 "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n4: path "
                  "/usr/bin/df -> /usr/bin/df\n",
                  path);
         ck_assert_str_eq(d, expected);

@@ -1,0 +1,554 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "policy.h"
+#include "protocol.h"
+#include "supervise.h"
+#include "util.h"
+
+/* How long a stopping daemon waits for execs it approved to be verified: it must not kill
+ * them by leaving (PTRACE_O_EXITKILL), but it must stop. */
+#define STOP_DRAIN_MS 5000
+
+/* What an epoll event is about. */
+enum source_kind {
+        SOURCE_LISTEN,      /* the socket: a client connects */
+        SOURCE_SIGNAL,      /* SIGTERM, SIGINT, SIGHUP */
+        SOURCE_SUPERVISOR,  /* children, tracees, changed rule files */
+        SOURCE_POLICY_FILE, /* the policy file's directory changed */
+        SOURCE_CLIENT,      /* a request, or a client gone */
+        SOURCE_SESSION,     /* a session's listener: a notification, or the session is over */
+};
+
+struct source {
+        enum source_kind kind;
+};
+
+struct client {
+        struct source source;
+        int fd;
+        struct ucred peer;
+        struct client *next;
+};
+
+struct daemon_session {
+        struct source source;
+        struct session s;
+        struct daemon_session *next;
+};
+
+struct daemon {
+        const char *config;
+        const char *socket_path;
+        int epoll_fd, listen_fd, signal_fd, policy_watch_fd;
+        struct source listen_source, signal_source, supervisor_source, policy_file_source;
+        char policy_name[256]; /* base name of the policy file, for its directory's events */
+
+        struct policy *policy; /* in force; replaced whole by a reload */
+        struct audit *audit;
+        struct supervisor *supervisor;
+
+        struct client *clients;
+        struct daemon_session *sessions;
+        size_t n_sessions, n_sessions_ever;
+        bool stopping;
+};
+
+static int epoll_add(struct daemon *d, int fd, struct source *source) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = source };
+        return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? negative_errno() : 0;
+}
+
+/* STATUS= for systemctl status: sessions and decisions. */
+static void notify_status(struct daemon *d, const char *state) {
+        struct supervisor_stats st = supervisor_stats(d->supervisor);
+        sd_notifyf(0,
+                   "%s%sSTATUS=%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
+                   "%llu audited",
+                   state ? state : "", state ? "\n" : "", d->n_sessions, d->n_sessions_ever,
+                   (unsigned long long) st.allowed, (unsigned long long) st.denied, (unsigned long long) st.killed,
+                   (unsigned long long) st.audited);
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* Load the policy file, validate it whole, and put it in force with its audit sinks; or
+ * leave everything as it was. Says why in msg either way. Returns 0 or -errno. */
+static int reload(struct daemon *d, char *msg, size_t size) {
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) monotonic_usec());
+        struct policy *fresh = NULL;
+        struct policy_error err = {};
+        int r = policy_load(d->config, &fresh, &err);
+        if (r < 0) {
+                policy_error_format(d->config, r, &err, msg, size);
+                log_error("Reload failed, the policy in force is unchanged: %s", msg);
+                notify_status(d, "READY=1");
+                return r;
+        }
+        struct audit *audit = NULL;
+        const char *warning = NULL;
+        r = audit_open(policy_settings(fresh)->log_file, &audit, &warning);
+        if (r < 0) {
+                snprintf(msg, size, "%s: cannot open log_file '%s': %s", d->config, policy_settings(fresh)->log_file,
+                         strerror(-r));
+                log_error("Reload failed, the policy in force is unchanged: %s", msg);
+                policy_free(fresh);
+                notify_status(d, "READY=1");
+                return r;
+        }
+        if (warning)
+                log_warning("%s", warning);
+        /* From here nothing fails: the swap is whole. */
+        supervisor_set_policy(d->supervisor, fresh);
+        supervisor_set_audit(d->supervisor, audit);
+        policy_free(d->policy);
+        audit_free(d->audit);
+        d->policy = fresh;
+        d->audit = audit;
+        snprintf(msg, size, "%s: loaded, %zu rules", d->config, policy_n_rules(fresh));
+        log_info("Policy reloaded: %s", msg);
+        notify_status(d, "READY=1");
+        return 0;
+}
+
+/* The directory that holds the socket must be root's and writable by nobody else: else
+ * somebody could put their own socket in the daemon's place. */
+static int prepare_socket_dir(const char *socket_path) {
+        char buf[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+        if (strlen(socket_path) >= sizeof buf)
+                return log_error_errno(-ENAMETOOLONG, "Socket path '%s' is too long", socket_path);
+        strcpy(buf, socket_path);
+        const char *dir = dirname(buf);
+        if (strcmp(socket_path, DAEMON_SOCKET_DEFAULT) == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(negative_errno(), "Failed to create %s: %m", dir);
+        struct stat st;
+        if (lstat(dir, &st) < 0)
+                return log_error_errno(negative_errno(), "Cannot use the socket directory %s: %m", dir);
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return log_error_errno(-EPERM,
+                                       "Refusing the socket directory %s: it must be a directory owned by root "
+                                       "and not writable by group or others",
+                                       dir);
+        return 0;
+}
+
+static int open_socket(struct daemon *d) {
+        int r = prepare_socket_dir(d->socket_path);
+        if (r < 0)
+                return r;
+        /* A daemon that answers is already there: do not take its place. */
+        int probe = protocol_connect(d->socket_path);
+        if (probe >= 0) {
+                safe_close(probe);
+                return log_error_errno(-EADDRINUSE, "Another daemon is listening on %s", d->socket_path);
+        }
+        struct stat st;
+        if (lstat(d->socket_path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(-EEXIST, "%s exists and is not a socket", d->socket_path);
+                (void) unlink(d->socket_path); /* left by a daemon that died */
+        }
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strcpy(sa.sun_path, d->socket_path);
+        d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (d->listen_fd < 0)
+                return log_error_errno(negative_errno(), "socket() failed: %m");
+        if (bind(d->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return log_error_errno(negative_errno(), "Failed to bind %s: %m", d->socket_path);
+        /* Any local user may ask for supervision; who asks comes from SO_PEERCRED. */
+        if (chmod(d->socket_path, 0666) < 0 || listen(d->listen_fd, SOMAXCONN) < 0)
+                return log_error_errno(negative_errno(), "Failed to listen on %s: %m", d->socket_path);
+        return epoll_add(d, d->listen_fd, &d->listen_source);
+}
+
+/* Watch the policy file's directory: editors replace files by renaming over them. */
+static int watch_policy_file(struct daemon *d) {
+        char buf[EG_PATH_MAX];
+        snprintf(buf, sizeof buf, "%s", d->config);
+        snprintf(d->policy_name, sizeof d->policy_name, "%s", basename(buf));
+        snprintf(buf, sizeof buf, "%s", d->config);
+        const char *dir = dirname(buf);
+        d->policy_watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (d->policy_watch_fd < 0)
+                return log_error_errno(negative_errno(), "inotify_init1() failed: %m");
+        if (inotify_add_watch(d->policy_watch_fd, dir,
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |
+                                      IN_ONLYDIR) < 0)
+                return log_error_errno(negative_errno(), "Failed to watch %s for changes of the policy: %m", dir);
+        return epoll_add(d, d->policy_watch_fd, &d->policy_file_source);
+}
+
+static void policy_file_changed(struct daemon *d) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool ours = false;
+        for (;;) {
+                ssize_t n = read(d->policy_watch_fd, buf, sizeof buf);
+                if (n <= 0)
+                        break;
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *) p;
+                        p += sizeof *ev + ev->len;
+                        if ((ev->mask & IN_Q_OVERFLOW) || (ev->len > 0 && strcmp(ev->name, d->policy_name) == 0))
+                                ours = true;
+                }
+        }
+        if (!ours)
+                return;
+        char msg[512];
+        log_info("%s changed: reloading", d->config);
+        (void) reload(d, msg, sizeof msg);
+}
+
+static void client_free(struct daemon *d, struct client *c) {
+        for (struct client **pp = &d->clients; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        safe_close(c->fd); /* leaves the epoll set with it */
+        free(c);
+}
+
+static void accept_client(struct daemon *d) {
+        int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                        log_warning_errno(negative_errno(), "accept4() failed: %m");
+                return;
+        }
+        struct client *c = calloc(1, sizeof *c);
+        socklen_t len = sizeof c->peer;
+        if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0 || epoll_add(d, fd, &c->source) < 0) {
+                log_warning("Cannot take a client: %s", c ? strerror(errno) : "out of memory");
+                safe_close(fd);
+                free(c);
+                return;
+        }
+        c->source.kind = SOURCE_CLIENT;
+        c->fd = fd;
+        c->next = d->clients;
+        d->clients = c;
+}
+
+static int add_session(struct daemon *d, const struct client *c, const char *id, int listener, char *msg, size_t size) {
+        if (listener < 0 || !protocol_fd_is_listener(listener)) {
+                snprintf(msg, size, "no seccomp listener attached");
+                return -EBADF;
+        }
+        struct daemon_session *ds = calloc(1, sizeof *ds);
+        if (!ds)
+                return -ENOMEM;
+        ds->source.kind = SOURCE_SESSION;
+        ds->s = (struct session){ .listener = listener, .uid = c->peer.uid, .pid = c->peer.pid };
+        int r = 0;
+        if (session_id_valid(id))
+                snprintf(ds->s.id, sizeof ds->s.id, "%s", id);
+        else
+                r = session_id_new(ds->s.id);
+        if (r >= 0)
+                r = epoll_add(d, listener, &ds->source);
+        if (r < 0) {
+                free(ds);
+                snprintf(msg, size, "cannot supervise: %s", strerror(-r));
+                return r;
+        }
+        ds->next = d->sessions;
+        d->sessions = ds;
+        d->n_sessions++;
+        d->n_sessions_ever++;
+        log_info("Session %s: supervising for uid %u (pid %d)", ds->s.id, (unsigned) c->peer.uid, (int) c->peer.pid);
+        snprintf(msg, size, "supervised by the daemon, session %s", ds->s.id);
+        notify_status(d, NULL);
+        return 0;
+}
+
+static void end_session(struct daemon *d, struct daemon_session *ds) {
+        for (struct daemon_session **pp = &d->sessions; *pp; pp = &(*pp)->next)
+                if (*pp == ds) {
+                        *pp = ds->next;
+                        break;
+                }
+        log_info("Session %s: ended after %llu decisions", ds->s.id, (unsigned long long) ds->s.decisions);
+        safe_close(ds->s.listener);
+        free(ds);
+        d->n_sessions--;
+        notify_status(d, NULL);
+}
+
+/* One request of a client; a client that sends garbage is answered and dropped. */
+static void serve_client(struct daemon *d, struct client *c) {
+        struct request req;
+        int fd = -1;
+        int r = protocol_receive(c->fd, &req, sizeof req, MSG_DONTWAIT, &fd);
+        if (r == -EAGAIN)
+                return;
+        struct reply rep = { .magic = PROTOCOL_MAGIC };
+        if (r == 0 && (req.magic != PROTOCOL_MAGIC || req.version != PROTOCOL_VERSION))
+                r = -EPROTO;
+        if (r < 0) {
+                if (r != -ECONNRESET) {
+                        rep.error = r;
+                        snprintf(rep.message, sizeof rep.message, "bad request: %s", strerror(-r));
+                        (void) protocol_send(c->fd, &rep, sizeof rep, -1);
+                        log_warning("Dropped a client (uid %u, pid %d): %s", (unsigned) c->peer.uid, (int) c->peer.pid,
+                                    rep.message);
+                }
+                safe_close(fd);
+                client_free(d, c);
+                return;
+        }
+        req.session[SESSION_ID_LEN] = '\0';
+
+        const struct policy_settings *st = policy_settings(d->policy);
+        switch (req.kind) {
+        case REQUEST_HELLO:
+                rep.error = session_id_new(rep.session);
+                rep.no_new_privs = st->no_new_privs;
+                rep.limit_capabilities = st->limit_capabilities;
+                rep.capabilities = st->capabilities;
+                break;
+        case REQUEST_SESSION:
+                rep.error = add_session(d, c, req.session, fd, rep.message, sizeof rep.message);
+                if (rep.error == 0) {
+                        fd = -1; /* the session's now */
+                        snprintf(rep.session, sizeof rep.session, "%s", d->sessions->s.id);
+                }
+                break;
+        case REQUEST_RELOAD:
+                if (c->peer.uid != 0) {
+                        rep.error = -EPERM;
+                        snprintf(rep.message, sizeof rep.message, "only root may reload the policy");
+                } else
+                        rep.error = reload(d, rep.message, sizeof rep.message);
+                break;
+        default:
+                rep.error = -EPROTO;
+                snprintf(rep.message, sizeof rep.message, "unknown request %u", req.kind);
+        }
+        safe_close(fd);
+        if (protocol_send(c->fd, &rep, sizeof rep, -1) < 0 || rep.error == -EPROTO)
+                client_free(d, c);
+}
+
+static void serve_session(struct daemon *d, struct daemon_session *ds, uint32_t events) {
+        if (events & EPOLLIN) {
+                int r = supervisor_serve(d->supervisor, &ds->s);
+                if (r < 0) {
+                        log_error_errno(r,
+                                        "Session %s: the listener failed (%m); the session is dropped, and its "
+                                        "execs fail",
+                                        ds->s.id);
+                        end_session(d, ds);
+                }
+                return;
+        }
+        /* EPOLLHUP: no process of the session is left. */
+        if (events & (EPOLLHUP | EPOLLERR))
+                end_session(d, ds);
+}
+
+/* SIGTERM: stop taking work, let the execs already approved be verified, then go. What is
+ * not served waits in the kernel, for the next daemon, as long as a wrapper holds a copy
+ * of the listener. */
+static void begin_stop(struct daemon *d) {
+        d->stopping = true;
+        notify_status(d, "STOPPING=1");
+        log_info("Stopping: %zu sessions wait for the next daemon", d->n_sessions);
+        if (d->listen_fd >= 0) {
+                (void) unlink(d->socket_path);
+                d->listen_fd = safe_close(d->listen_fd);
+        }
+        for (struct daemon_session *ds = d->sessions; ds; ds = ds->next)
+                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
+}
+
+static void handle_signal(struct daemon *d) {
+        struct signalfd_siginfo si;
+        while (read(d->signal_fd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                        char msg[512];
+                        log_info("SIGHUP: reloading %s", d->config);
+                        (void) reload(d, msg, sizeof msg);
+                } else if (!d->stopping)
+                        begin_stop(d);
+        }
+}
+
+static int event_loop(struct daemon *d) {
+        struct epoll_event evs[64];
+        struct timespec deadline = {};
+        for (;;) {
+                int timeout = -1;
+                if (d->stopping) {
+                        if (supervisor_verifying(d->supervisor) == 0)
+                                return 0;
+                        struct timespec now;
+                        clock_gettime(CLOCK_MONOTONIC, &now);
+                        if (deadline.tv_sec == 0) {
+                                deadline = now;
+                                deadline.tv_sec += STOP_DRAIN_MS / 1000;
+                        }
+                        long left = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+                        if (left <= 0) {
+                                log_warning("%zu approved execs not verified in time: they are killed as we stop",
+                                            supervisor_verifying(d->supervisor));
+                                return 0;
+                        }
+                        timeout = (int) left;
+                }
+                int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), timeout);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(negative_errno(), "epoll_wait() failed: %m");
+                }
+                /* Rule files and tracees first: a change made before an exec is known
+                 * before that exec is judged (supervisor_serve() checks again). */
+                for (int i = 0; i < n; i++)
+                        if (((struct source *) evs[i].data.ptr)->kind == SOURCE_SUPERVISOR)
+                                supervisor_process_events(d->supervisor, NULL);
+                for (int i = 0; i < n; i++) {
+                        struct source *src = evs[i].data.ptr;
+                        switch (src->kind) {
+                        case SOURCE_LISTEN:
+                                if (!d->stopping)
+                                        accept_client(d);
+                                break;
+                        case SOURCE_SIGNAL:
+                                handle_signal(d);
+                                break;
+                        case SOURCE_SUPERVISOR:
+                                break;
+                        case SOURCE_POLICY_FILE:
+                                policy_file_changed(d);
+                                break;
+                        case SOURCE_CLIENT:
+                                serve_client(d, (struct client *) src);
+                                break;
+                        case SOURCE_SESSION:
+                                if (!d->stopping)
+                                        serve_session(d, (struct daemon_session *) src, evs[i].events);
+                                break;
+                        }
+                }
+        }
+}
+
+static void daemon_free(struct daemon *d) {
+        while (d->clients)
+                client_free(d, d->clients);
+        while (d->sessions) {
+                struct daemon_session *ds = d->sessions;
+                d->sessions = ds->next;
+                safe_close(ds->s.listener);
+                free(ds);
+        }
+        supervisor_free(d->supervisor);
+        audit_free(d->audit);
+        policy_free(d->policy);
+        if (d->listen_fd >= 0) {
+                (void) unlink(d->socket_path);
+                safe_close(d->listen_fd);
+        }
+        safe_close(d->policy_watch_fd);
+        safe_close(d->signal_fd);
+        safe_close(d->epoll_fd);
+}
+
+static int daemon_start(struct daemon *d) {
+        if (geteuid() != 0)
+                return log_error_errno(-EPERM, "The daemon must run as root: it traces and reads the memory of "
+                                               "every supervised process");
+        /* Nothing of ours may be read or traced by what we supervise. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+                return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
+        signal(SIGPIPE, SIG_IGN);
+
+        struct policy_error err = {};
+        int r = policy_load(d->config, &d->policy, &err);
+        if (r < 0) {
+                char msg[512];
+                policy_error_format(d->config, r, &err, msg, sizeof msg);
+                return log_error_errno(r, "%s", msg);
+        }
+        const char *warning = NULL;
+        r = audit_open(policy_settings(d->policy)->log_file, &d->audit, &warning);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open log_file '%s': %m", policy_settings(d->policy)->log_file);
+        if (warning)
+                log_warning("%s", warning);
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sigdelset(&mask, SIGCHLD); /* the supervisor's own signalfd takes that one */
+        d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->signal_fd < 0 || d->epoll_fd < 0)
+                return log_error_errno(negative_errno(), "Failed to set up the event loop: %m");
+        r = epoll_add(d, d->signal_fd, &d->signal_source);
+        if (r < 0)
+                return log_error_errno(r, "epoll_ctl() failed: %m");
+
+        r = supervisor_new(d->policy, d->audit, &d->supervisor);
+        if (r < 0)
+                return r;
+        r = epoll_add(d, supervisor_fd(d->supervisor), &d->supervisor_source);
+        if (r < 0)
+                return log_error_errno(r, "epoll_ctl() failed: %m");
+        r = watch_policy_file(d);
+        if (r < 0)
+                return r;
+        return open_socket(d);
+}
+
+int daemon_run(const struct daemon_options *o) {
+        struct daemon d = {
+                .config = o->config,
+                .socket_path = o->socket_path,
+                .epoll_fd = -1,
+                .listen_fd = -1,
+                .signal_fd = -1,
+                .policy_watch_fd = -1,
+                .listen_source = { SOURCE_LISTEN },
+                .signal_source = { SOURCE_SIGNAL },
+                .supervisor_source = { SOURCE_SUPERVISOR },
+                .policy_file_source = { SOURCE_POLICY_FILE },
+        };
+        int r = daemon_start(&d);
+        if (r >= 0) {
+                log_info("Listening on %s with %s (%zu rules)", d.socket_path, d.config, policy_n_rules(d.policy));
+                notify_status(&d, "READY=1");
+                r = event_loop(&d);
+        }
+        if (r < 0)
+                sd_notifyf(0, "STOPPING=1\nERRNO=%d", -r);
+        daemon_free(&d);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,144 @@
+#include "protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* As many fds as a peer may attach to one message: more are closed unread (SCM_MAX_FD). */
+#define FDS_MAX 253
+
+int protocol_send(int sock, const void *msg, size_t len, int fd) {
+        struct iovec iov = { .iov_base = (void *) msg, .iov_len = len };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof control.buf;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        }
+        ssize_t n;
+        do
+                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+        return (size_t) n == len ? 0 : -EIO;
+}
+
+int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd) {
+        struct iovec iov = { .iov_base = msg, .iov_len = len };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
+        } control;
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
+                .msg_controllen = sizeof control.buf,
+        };
+        ssize_t n;
+        /* MSG_CMSG_CLOEXEC: an fd received must never leak into anything we start.
+         * MSG_TRUNC: the real size of a longer message, which is then refused. */
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_TRUNC | flags);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+
+        int fd = -1, n_fds = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < count; i++) {
+                        int got;
+                        memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+                        if (n_fds++ == 0)
+                                fd = got;
+                        else
+                                safe_close(got);
+                }
+        }
+        if (n == 0 && n_fds == 0)
+                return -ECONNRESET;
+        if ((size_t) n != len || n_fds > 1 || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+                safe_close(fd);
+                return -EBADMSG;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int protocol_connect(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        int r;
+        do
+                r = connect(fd, (struct sockaddr *) &sa, sizeof sa);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+
+bool protocol_fd_is_listener(int fd) {
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+                return false;
+        target[n] = '\0';
+        return strcmp(target, "anon_inode:seccomp notify") == 0;
+}
+
+int protocol_request(int conn, uint32_t kind, const char *session, int fd, struct reply *rep) {
+        struct request req = { .magic = PROTOCOL_MAGIC, .version = PROTOCOL_VERSION, .kind = kind };
+        if (session)
+                snprintf(req.session, sizeof req.session, "%s", session);
+        int r = protocol_send(conn, &req, sizeof req, fd);
+        if (r < 0)
+                return r;
+        int got = -1;
+        r = protocol_receive(conn, rep, sizeof *rep, 0, &got);
+        safe_close(got);
+        if (r < 0)
+                return r;
+        rep->message[sizeof rep->message - 1] = '\0';
+        rep->session[SESSION_ID_LEN] = '\0';
+        return rep->magic == PROTOCOL_MAGIC ? 0 : -EPROTO;
+}
+
+int protocol_reload(const char *socket_path, char *msg, size_t size) {
+        _cleanup_close_ int conn = protocol_connect(socket_path);
+        if (conn < 0) {
+                snprintf(msg, size, "cannot reach the daemon at %s: %s", socket_path, strerror(-conn));
+                return conn;
+        }
+        struct reply rep;
+        int r = protocol_request(conn, REQUEST_RELOAD, NULL, -1, &rep);
+        if (r < 0) {
+                snprintf(msg, size, "no answer from the daemon at %s: %s", socket_path, strerror(-r));
+                return r;
+        }
+        snprintf(msg, size, "%s", rep.message);
+        return rep.error;
+}
