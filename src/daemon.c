@@ -70,6 +70,8 @@ struct daemon {
         struct daemon_session *sessions;
         size_t n_sessions, n_sessions_ever;
         bool stopping;
+        struct supervisor_stats status_sent; /* the counts STATUS= last said */
+        uint64_t status_sent_usec;
 };
 
 static int epoll_add(struct daemon *d, int fd, struct source *source) {
@@ -77,9 +79,17 @@ static int epoll_add(struct daemon *d, int fd, struct source *source) {
         return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? negative_errno() : 0;
 }
 
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
 /* STATUS= for systemctl status: sessions and decisions. */
 static void notify_status(struct daemon *d, const char *state) {
         struct supervisor_stats st = supervisor_stats(d->supervisor);
+        d->status_sent = st;
+        d->status_sent_usec = monotonic_usec();
         sd_notifyf(0,
                    "%s%sSTATUS=%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
                    "%llu audited",
@@ -88,10 +98,16 @@ static void notify_status(struct daemon *d, const char *state) {
                    (unsigned long long) st.audited);
 }
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+/* The decision counts in STATUS= follow the decisions, at most once a second. Returns
+ * whether counts are still unsaid. */
+static bool refresh_status(struct daemon *d) {
+        struct supervisor_stats st = supervisor_stats(d->supervisor);
+        if (memcmp(&st, &d->status_sent, sizeof st) == 0)
+                return false;
+        if (monotonic_usec() - d->status_sent_usec < 1000000u)
+                return true;
+        notify_status(d, NULL);
+        return false;
 }
 
 /* Load the policy file, validate it whole, and put it in force with its audit sinks; or
@@ -418,6 +434,9 @@ static int event_loop(struct daemon *d) {
                         }
                         timeout = (int) left;
                 }
+                /* Counts that changed less than a second ago are said within a second. */
+                if (refresh_status(d) && timeout < 0)
+                        timeout = 1000;
                 int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), timeout);
                 if (n < 0) {
                         if (errno == EINTR)

@@ -130,6 +130,11 @@ begin "daemon: STATUS= counts sessions and decisions"
 wait_for "$NOTIFY" "denied" && grep 'STATUS=' "$NOTIFY" | tail -n 1 | grep -Eq 'STATUS=0 sessions \([0-9]+ since start\); decisions: [0-9]+ allowed, [1-9][0-9]* denied' &&
         pass || fail "$(tail -n 2 "$NOTIFY")"
 
+begin "daemon: STATUS= follows the decisions of a running session"
+: >"$NOTIFY"
+dv bash -c '/bin/true; /bin/true; /bin/true; sleep 2.5'
+grep 'STATUS=1 sessions' "$NOTIFY" | grep -Eq 'decisions: ([4-9]|[1-9][0-9]+) allowed' && pass || fail "$(cat "$NOTIFY")"
+
 begin "daemon: the session's peer comes from SO_PEERCRED (a session started as nobody)"
 timeout 60 setpriv --reuid=nobody --regid=nogroup --clear-groups "$EG" run --socket "$SOCK" -- "$DF" >"$OUT" 2>"$ERR"
 RC=$?
