@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -70,6 +71,8 @@ struct daemon {
         struct daemon_session *sessions;
         size_t n_sessions, n_sessions_ever;
         bool stopping;
+        volatile pid_t *inflight; /* mapped from inflight_path */
+        char inflight_path[EG_PATH_MAX];
         struct supervisor_stats status_sent; /* the counts STATUS= last said */
         uint64_t status_sent_usec;
 };
@@ -216,6 +219,33 @@ static int watch_policy_file(struct daemon *d) {
         return epoll_add(d, d->policy_watch_fd, &d->policy_file_source);
 }
 
+/* The task whose notification is being answered, in a file next to the socket: if we are
+ * killed mid-answer, the next daemon finds it there and wakes it (supervisor_wake_stuck()),
+ * else its exec would wait for ever. */
+static int open_inflight(struct daemon *d) {
+        snprintf(d->inflight_path, sizeof d->inflight_path, "%s.inflight", d->socket_path);
+        _cleanup_close_ int fd = open(d->inflight_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return log_error_errno(negative_errno(), "Failed to open %s: %m", d->inflight_path);
+        if (!S_ISREG(st.st_mode) || (st.st_size != 0 && st.st_size != sizeof(pid_t)) ||
+            ftruncate(fd, sizeof(pid_t)) < 0)
+                return log_error_errno(-EINVAL, "%s is not ours: remove it", d->inflight_path);
+        void *map = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+                return log_error_errno(negative_errno(), "Failed to map %s: %m", d->inflight_path);
+        d->inflight = map;
+        pid_t stuck = *d->inflight;
+        *d->inflight = 0;
+        int r = supervisor_wake_stuck(stuck);
+        if (r > 0)
+                log_warning("The daemon before us died answering process %d: its exec is notified again", (int) stuck);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot wake process %d, left waiting by the daemon before us: %m", (int) stuck);
+        supervisor_set_inflight(d->supervisor, d->inflight);
+        return 0;
+}
+
 static void policy_file_changed(struct daemon *d) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
         bool ours = false;
@@ -243,7 +273,8 @@ static void client_free(struct daemon *d, struct client *c) {
                         *pp = c->next;
                         break;
                 }
-        safe_close(c->fd); /* leaves the epoll set with it */
+        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        safe_close(c->fd);
         free(c);
 }
 
@@ -307,6 +338,9 @@ static void end_session(struct daemon *d, struct daemon_session *ds) {
                         break;
                 }
         log_info("Session %s: ended after %llu decisions", ds->s.id, (unsigned long long) ds->s.decisions);
+        /* Explicitly: the wrapper holds the same open file, so closing our fd would not
+         * take it out of the epoll set, which would go on reporting it. */
+        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
         safe_close(ds->s.listener);
         free(ds);
         d->n_sessions--;
@@ -485,6 +519,10 @@ static void daemon_free(struct daemon *d) {
                 free(ds);
         }
         supervisor_free(d->supervisor);
+        if (d->inflight) {
+                munmap((void *) d->inflight, sizeof(pid_t));
+                (void) unlink(d->inflight_path);
+        }
         audit_free(d->audit);
         policy_free(d->policy);
         if (d->listen_fd >= 0) {
@@ -544,7 +582,10 @@ static int daemon_start(struct daemon *d) {
         r = watch_policy_file(d);
         if (r < 0)
                 return r;
-        return open_socket(d);
+        r = open_socket(d);
+        if (r < 0)
+                return r;
+        return open_inflight(d);
 }
 
 int daemon_run(const struct daemon_options *o) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -50,7 +51,8 @@ struct supervisor {
         struct identity_cache *identities;
         struct verifier *verifier;
         struct loader_set loaders;
-        pid_t armed; /* attached for verification, answer not sent yet */
+        pid_t armed;              /* attached for verification, answer not sent yet */
+        volatile pid_t *inflight; /* the task whose notification is being answered, or NULL */
         int sigchld_fd;
         /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
         struct exec_chain chain;
@@ -381,12 +383,19 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
                 return negative_errno();
         }
 
+        /* Should we die before answering, the next supervisor must wake this task: the
+         * kernel never hands a received notification out again. */
+        if (s->inflight)
+                *s->inflight = (pid_t) s->req->pid;
+
         /* Fail safe by construction: the answer is "deny" before anything can fail. */
         *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
         decide(s);
         sess->decisions++;
 
         int r = seccomp_notify_respond(sess->listener, s->resp) < 0 ? negative_errno() : 0;
+        if (s->inflight)
+                *s->inflight = 0;
         if (s->armed) {
                 if (r == 0)
                         verifier_armed(s->verifier, s->armed);
@@ -621,6 +630,39 @@ void supervisor_process_events(struct supervisor *s, const struct supervise_hook
         /* Level-triggered: draining the signalfd and the inotify fd clears the epoll fd. */
         reidentify(s);
         reap(s, hooks);
+}
+
+void supervisor_set_inflight(struct supervisor *s, volatile pid_t *slot) {
+        s->inflight = slot;
+}
+
+/* Whether task tid sleeps in a seccomp user notification: waiting for an answer. */
+static bool waits_in_notification(pid_t tid) {
+        char path[64], wchan[128] = "";
+        snprintf(path, sizeof path, "/proc/%d/wchan", (int) tid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, wchan, sizeof wchan - 1);
+        if (n <= 0)
+                return false;
+        wchan[n] = '\0';
+        /* The compiler may have suffixed it (".constprop.0"). */
+        return strncmp(wchan, "seccomp_do_user_notification", strlen("seccomp_do_user_notification")) == 0;
+}
+
+int supervisor_wake_stuck(pid_t tid) {
+        if (tid <= 0 || !waits_in_notification(tid))
+                return 0;
+        /* A ptrace interrupt is a pending "signal" to its interruptible wait: the syscall
+         * is restarted, and notified again, to whoever holds the listener now. Nothing of
+         * the process changes. A recycled PID that happens to wait in some other seccomp
+         * notification is restarted just the same, which is harmless. */
+        if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0)
+                return negative_errno();
+        int status, r = 0;
+        if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 || waitpid(tid, &status, __WALL) != tid)
+                r = negative_errno();
+        (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
+        return r < 0 ? r : 1;
 }
 
 size_t supervisor_verifying(const struct supervisor *s) {

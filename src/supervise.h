@@ -69,6 +69,16 @@ void supervisor_process_events(struct supervisor *s, const struct supervise_hook
  * the listener failed. */
 int supervisor_serve(struct supervisor *s, struct session *sess);
 
+/* Keep in *slot the task whose notification is being answered (0 between answers): memory
+ * that outlives us (a shared mapping of a file), so that should we be killed mid-answer,
+ * the next supervisor can wake that task with supervisor_wake_stuck(). */
+void supervisor_set_inflight(struct supervisor *s, volatile pid_t *slot);
+
+/* Wake task tid if it still waits for an answer to a notification that nobody will give
+ * (its supervisor died after receiving it): its exec is restarted and notified again.
+ * Returns 1 if it was woken, 0 if it was not waiting, or -errno. */
+int supervisor_wake_stuck(pid_t tid);
+
 /* Execs approved and still being verified (ptrace): a supervisor that stops now kills them. */
 size_t supervisor_verifying(const struct supervisor *s);
 

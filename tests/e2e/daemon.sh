@@ -220,6 +220,30 @@ reset_marker
 begin "restart: the session was handed to each new daemon"
 [ "$(grep -c 'supervising for uid 0' "$DLOG")" -ge 4 ] && pass || fail "$(grep -c 'supervising' "$DLOG")"
 
+begin "restart: kill -9 of the daemon mid-exec: no exec waits for ever, none blocked runs"
+(
+        timeout 100 "$EG" run --socket "$SOCK" -- bash -c '
+                n=0
+                for i in $(seq 2000); do /bin/true 2>/dev/null; n=$((n+1)); done
+                "$0" "$1" >/dev/null 2>&1; echo "done=$n blocked=$?"' "$T/bin/blocked" "$T/work/ran" >"$D/kill9.out" 2>&1
+        echo "rc=$?" >>"$D/kill9.out"
+) &
+LOOP=$!
+sleep 0.3
+for round in $(seq 10); do
+        kill -9 "$DAEMON_PID"
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_PID=""
+        start_daemon "$D/policy.ini" || break
+        sleep 0.2
+done
+wait "$LOOP"
+# An exec being verified when the daemon died is killed with it (fail closed); one being
+# answered is woken by the next daemon and notified again.
+grep -q "done=2000 blocked=126" "$D/kill9.out" && grep -q "rc=0" "$D/kill9.out" && marker_absent && pass ||
+        fail "$(cat "$D/kill9.out")"
+reset_marker
+
 begin "restart: a stopped daemon says STOPPING=1 and removes its socket"
 stop_daemon
 grep -q '^STOPPING=1' "$NOTIFY" && [ ! -e "$SOCK" ] && [ "$DAEMON_RC" = 0 ] && pass || fail "rc=$DAEMON_RC"
@@ -368,6 +392,12 @@ if [ -n "${EXECGUARD_E2E_NS:-}" ] && mkdir -p "$D/etc-up" "$D/etc-work" &&
         else
                 skip "no sftp-server (openssh-sftp-server) or sftp client"
         fi
+
+        begin "daemon: sessions that end while their wrapper still holds the listener leave it serving"
+        for _ in 1 2 3; do timeout 60 sftp -b "$D/sftp.batch" -D "$D/sftp-wrap" >/dev/null 2>&1; done
+        timeout 60 "$EG" run --socket /run/execguard/execguard.sock -- "$DF" >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+        [ "$RC" = 126 ] && blocked_line "$DF" && pass || fail "rc=$RC $(cat "$ERR")"
 
         # ---- setuid programs: no_new_privs = no -------------------------------------------
         begin "no_new_privs = no: sudo works in a session, and what it runs is still judged"

@@ -89,7 +89,7 @@ static void setup(void) {
 
         /* c1 → c2 → ... → c6 → /bin/sh: from c1 one rewrite too many, from c2 just enough. */
         for (int i = 1; i <= 5; i++) {
-                char name[8];
+                char name[16];
                 snprintf(name, sizeof name, "c%d", i);
                 snprintf(text, sizeof text, "#!%s/c%d\n", dir, i + 1);
                 put_text(name, text);
