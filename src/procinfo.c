@@ -12,14 +12,22 @@
 
 #define PAGE 4096u
 
-/* The name of a uid, or "" when it has none. */
-static void user_name(uid_t uid, char *buf, size_t size) {
-        struct passwd pw, *found = NULL;
-        char scratch[1024];
-        if (getpwuid_r(uid, &pw, scratch, sizeof scratch, &found) == 0 && found)
-                snprintf(buf, size, "%s", found->pw_name);
-        else
-                buf[0] = '\0';
+/* The name of a uid, or "" when it has none, from the cache when it is fresh. */
+static void user_name(struct procinfo *pi, uid_t uid, char *buf, size_t size) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct procinfo_name *e = &pi->names[uid % PROCINFO_NAMES];
+        if (e->since == 0 || e->uid != uid || now.tv_sec - e->since >= PROCINFO_NAME_TTL) {
+                struct passwd pw, *found = NULL;
+                char scratch[1024];
+                if (getpwuid_r(uid, &pw, scratch, sizeof scratch, &found) == 0 && found)
+                        snprintf(e->name, sizeof e->name, "%s", found->pw_name);
+                else
+                        e->name[0] = '\0';
+                e->uid = uid;
+                e->since = now.tv_sec > 0 ? now.tv_sec : 1;
+        }
+        snprintf(buf, size, "%s", e->name);
 }
 
 /* The terminal of tty_nr (field 7 of /proc/PID/stat) as ps(1) names it. */
@@ -135,8 +143,8 @@ static void args_from_cmdline(struct procinfo *pi, int proc_fd) {
 }
 
 void procinfo_read(struct procinfo *pi, pid_t tid, int proc_fd, uint64_t argv_addr, unsigned pointer_size) {
-        *pi = (struct procinfo){};
         struct audit_process *v = &pi->view;
+        pi->user[0] = pi->euser[0] = pi->tty[0] = pi->cwd[0] = '\0';
         *v = (struct audit_process){ .pid = tid, .ppid = -1, .uid = (uid_t) -1, .euid = (uid_t) -1, .argv = pi->argv };
 
         char status[PROCSTATUS_BUF];
@@ -149,7 +157,7 @@ void procinfo_read(struct procinfo *pi, pid_t tid, int proc_fd, uint64_t argv_ad
                         v->ppid = (pid_t) n;
                 if (procstatus_number(status, "Uid", 0, &n) == 0) {
                         v->uid = (uid_t) n;
-                        user_name(v->uid, pi->user, sizeof pi->user);
+                        user_name(pi, v->uid, pi->user, sizeof pi->user);
                         v->user = pi->user[0] ? pi->user : NULL;
                 }
                 if (procstatus_number(status, "Uid", 1, &n) == 0) {
@@ -157,7 +165,7 @@ void procinfo_read(struct procinfo *pi, pid_t tid, int proc_fd, uint64_t argv_ad
                         if (v->euid == v->uid)
                                 snprintf(pi->euser, sizeof pi->euser, "%s", pi->user);
                         else
-                                user_name(v->euid, pi->euser, sizeof pi->euser);
+                                user_name(pi, v->euid, pi->euser, sizeof pi->euser);
                         v->euser = pi->euser[0] ? pi->euser : NULL;
                 }
         }

@@ -46,6 +46,20 @@ static void reset_signals(const sigset_t *mask) {
         sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
+/* For a process that outlives the command (the supervisor, the keeper): hold nothing of the
+ * caller's, whose stdio could keep a pipe open long after the command has gone, and say
+ * what there is to say to syslog. */
+static void detach_stdio(void) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                safe_close(null);
+        }
+        log_set_target(LOG_TARGET_SYSLOG);
+}
+
 /* How the command must be started: from the policy, or from the daemon's. */
 struct command_settings {
         bool no_new_privs;
@@ -233,16 +247,7 @@ static _Noreturn void supervisor_main(const struct policy *policy, const char *f
         }
         safe_close(sv[0]);
 
-        /* From here on the supervisor holds nothing of the caller's: its stdio could keep a
-         * pipe open long after the command has gone. Diagnostics go to syslog. */
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                safe_close(null);
-        }
-        log_set_target(LOG_TARGET_SYSLOG);
+        detach_stdio();
 
         struct command_watch w = { .command = command, .report_sock = report_sock };
         struct supervise_hooks hooks = { .on_child = on_child, .data = &w };
@@ -496,14 +501,7 @@ static void start_keeper(struct daemon_link *l) {
         if (pid != 0)
                 return;
         setsid();
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                safe_close(null);
-        }
-        log_set_target(LOG_TARGET_SYSLOG);
+        detach_stdio();
         prctl(PR_SET_NAME, "execguard-keep");
         _exit(hold_session(l, 0, -1, NULL) < 0 ? 1 : 0);
 }
