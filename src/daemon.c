@@ -304,6 +304,16 @@ static int add_session(struct daemon *d, const struct client *c, const char *id,
                 snprintf(msg, size, "no seccomp listener attached");
                 return -EBADF;
         }
+        /* One user must not take the daemon from everybody else: sessions are cheap to start. */
+        unsigned max = policy_settings(d->policy)->max_sessions_per_user, n = 0;
+        for (const struct daemon_session *other = d->sessions; other; other = other->next)
+                n += other->s.uid == c->peer.uid;
+        if (n >= max) {
+                snprintf(msg, size, "uid %u has %u sessions already (max_sessions_per_user = %u)",
+                         (unsigned) c->peer.uid, n, max);
+                log_warning("Refused a session of pid %d: %s", (int) c->peer.pid, msg);
+                return -EUSERS;
+        }
         struct daemon_session *ds = calloc(1, sizeof *ds);
         if (!ds)
                 return -ENOMEM;

@@ -200,6 +200,7 @@ struct parser {
         size_t rules_allocated, scopes_allocated;
         unsigned mode_line, action_line, match_content_line, fileless_line;
         unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line;
+        unsigned max_sessions_line, max_pending_line, max_path_line, max_args_line, max_argv_bytes_line;
 };
 
 static int add_rule(struct parser *ps, size_t scope, bool allow, enum policy_rule_kind kind, const char *value) {
@@ -297,6 +298,47 @@ static int parse_capabilities(struct parser *ps, const char *value) {
         return 0;
 }
 
+/* A limit: a decimal number in [min, max], set once. */
+static int parse_limit(struct parser *ps, const char *name, const char *value, unsigned *seen_line, size_t min,
+                       size_t max, size_t *ret) {
+        if (setting_seen(ps, name, seen_line))
+                return -EINVAL;
+        bool digits = value[0] && strspn(value, "0123456789") == strlen(value);
+        errno = 0;
+        unsigned long long n = digits ? strtoull(value, NULL, 10) : 0; /* ERANGE: too big */
+        if (!digits || errno || n < min || n > max) {
+                record_error(ps->reader.err, ps->reader.line, "invalid %s '%s' (expected a number from %zu to %zu)",
+                             name, value, min, max);
+                return -EINVAL;
+        }
+        *ret = (size_t) n;
+        return 0;
+}
+
+/* The limits, by key: where each is kept and what it may be. */
+static int handle_limit(struct parser *ps, const char *name, const char *value) {
+        struct policy_settings *st = &ps->policy->settings;
+        size_t n;
+        int r;
+        if (strcmp(name, "max_sessions_per_user") == 0) {
+                r = parse_limit(ps, name, value, &ps->max_sessions_line, 1, 65536, &n);
+                if (r >= 0)
+                        st->max_sessions_per_user = (unsigned) n;
+        } else if (strcmp(name, "max_pending_per_user") == 0) {
+                r = parse_limit(ps, name, value, &ps->max_pending_line, 1, POLICY_MAX_PENDING_PER_USER_LIMIT, &n);
+                if (r >= 0)
+                        st->max_pending_per_user = (unsigned) n;
+        } else if (strcmp(name, "max_path") == 0)
+                r = parse_limit(ps, name, value, &ps->max_path_line, 64, POLICY_MAX_PATH_DEFAULT, &st->max_path);
+        else if (strcmp(name, "max_args") == 0)
+                r = parse_limit(ps, name, value, &ps->max_args_line, 1, 1u << 24, &st->max_args);
+        else if (strcmp(name, "max_argv_bytes") == 0)
+                r = parse_limit(ps, name, value, &ps->max_argv_bytes_line, 256, 1u << 30, &st->max_argv_bytes);
+        else
+                return -ENOENT;
+        return r;
+}
+
 static int handle_setting(struct parser *ps, const char *name, const char *value) {
         struct policy *p = ps->policy;
         int r;
@@ -339,10 +381,11 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                 r = parse_log_file(ps, value);
         } else if (strcmp(name, "capabilities") == 0) {
                 r = parse_capabilities(ps, value);
-        } else {
+        } else if ((r = handle_limit(ps, name, value)) == -ENOENT) {
                 record_error(ps->reader.err, ps->reader.line,
                              "unknown key '%s' in [execguard] (known: mode, action, match_content, fileless, log_file, "
-                             "log_allowed, no_new_privs, capabilities)",
+                             "log_allowed, no_new_privs, capabilities, max_sessions_per_user, "
+                             "max_pending_per_user, max_path, max_args, max_argv_bytes)",
                              name);
                 return -EINVAL;
         }
@@ -652,6 +695,11 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
                 return -ENOMEM;
         p->match_content = true;
         p->settings.no_new_privs = true;
+        p->settings.max_sessions_per_user = POLICY_MAX_SESSIONS_PER_USER_DEFAULT;
+        p->settings.max_pending_per_user = POLICY_MAX_PENDING_PER_USER_DEFAULT;
+        p->settings.max_path = POLICY_MAX_PATH_DEFAULT;
+        p->settings.max_args = POLICY_MAX_ARGS_DEFAULT;
+        p->settings.max_argv_bytes = POLICY_MAX_ARGV_BYTES_DEFAULT;
 
         struct parser ps = {
                 .policy = p,
@@ -1021,6 +1069,10 @@ void policy_dump(const struct policy *p, FILE *out) {
                         }
                 fputc('\n', out);
         }
+        fprintf(out,
+                "max_sessions_per_user = %u\nmax_pending_per_user = %u\nmax_path = %zu\nmax_args = %zu\n"
+                "max_argv_bytes = %zu\n",
+                st->max_sessions_per_user, st->max_pending_per_user, st->max_path, st->max_args, st->max_argv_bytes);
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
                 fprintf(out, "%u: %s%s%s%s %s -> %s\n", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",

@@ -9,6 +9,10 @@
  *     log_allowed = no | yes         (a record for every allowed exec too)
  *     no_new_privs = yes | no        (no: setuid programs work; daemon sessions only)
  *     capabilities = NAME, ... | none (the sessions' bounding set; default unchanged)
+ *     max_sessions_per_user = N     (live daemon sessions of one user)
+ *     max_pending_per_user = N      (execs of one user's sessions being verified at once)
+ *     max_path = BYTES              (of the path an exec names)
+ *     max_args = N, max_argv_bytes = BYTES (of an exec's arguments)
  *     [block]                                    (everybody)
  *     path = /absolute/path or fnmatch(3) glob   (repeatable)
  *     hash = sha256:HEX                          (repeatable)
@@ -74,7 +78,22 @@ struct policy_settings {
         bool no_new_privs;       /* default yes */
         bool limit_capabilities; /* capabilities = was given */
         uint64_t capabilities;   /* the bounding set to keep, one bit per capability */
+        /* Limits against abuse of the supervisor: beyond them an exec, or a session, is refused
+         * and recorded, never half-judged. */
+        unsigned max_sessions_per_user;
+        unsigned max_pending_per_user;
+        size_t max_path;       /* bytes, with the terminating NUL */
+        size_t max_args;       /* arguments */
+        size_t max_argv_bytes; /* bytes of all arguments, each with its NUL */
 };
+
+/* Defaults and bounds of the limits (execguard.ini(5)). */
+#define POLICY_MAX_SESSIONS_PER_USER_DEFAULT 256
+#define POLICY_MAX_PENDING_PER_USER_DEFAULT  256
+#define POLICY_MAX_PENDING_PER_USER_LIMIT    1024 /* the verifier's table (verify.c) */
+#define POLICY_MAX_PATH_DEFAULT              4096 /* the kernel's own PATH_MAX */
+#define POLICY_MAX_ARGS_DEFAULT              131072
+#define POLICY_MAX_ARGV_BYTES_DEFAULT        (2u << 20) /* ARG_MAX under the usual 8 MiB stack */
 
 /* Where a parse failed. line is 0 when the failure is not tied to a line (open, fstat). */
 struct policy_error {

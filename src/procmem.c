@@ -50,3 +50,83 @@ int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
                 return (size_t) n == size ? -ENAMETOOLONG : -EFAULT;
         return (int) (nul - buf);
 }
+
+/* The last piece of memory read, so that arguments laid end to end (as a shell or the
+ * kernel lays them) cost one read for many. */
+struct window {
+        uint64_t base;
+        size_t len;
+        char data[PAGE];
+};
+
+/* The length of the string at addr, read page by page; -E2BIG once it passes limit. */
+static ssize_t string_length(pid_t pid, struct window *w, uint64_t addr, size_t limit) {
+        size_t len = 0;
+        for (;;) {
+                if (!(addr >= w->base && addr < w->base + w->len)) {
+                        ssize_t n = read_upto(pid, addr, w->data, PAGE - (size_t) (addr % PAGE));
+                        if (n < 0)
+                                return n;
+                        w->base = addr;
+                        w->len = (size_t) n;
+                }
+                size_t off = (size_t) (addr - w->base), avail = w->len - off;
+                const char *nul = memchr(w->data + off, '\0', avail);
+                if (nul)
+                        len += (size_t) (nul - (w->data + off));
+                else
+                        len += avail;
+                if (len > limit)
+                        return -E2BIG;
+                if (nul)
+                        return (ssize_t) len;
+                if (addr > UINT64_MAX - avail)
+                        return -EFAULT;
+                addr += avail; /* the next page; a read that fails there is a fault */
+        }
+}
+
+int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes,
+                         size_t *ret_args, size_t *ret_bytes) {
+        struct window strings = {};
+        unsigned char pointers[PAGE + 8];
+        size_t args = 0, bytes = 0;
+
+        while (addr) {
+                /* The pointers up to the end of this page, or one that straddles it. */
+                size_t want = PAGE - (size_t) (addr % PAGE);
+                if (want < pointer_size)
+                        want += pointer_size;
+                ssize_t n = read_upto(pid, addr, pointers, want);
+                if (n < 0)
+                        return (int) n;
+                size_t count = (size_t) n / pointer_size;
+                if (count == 0)
+                        return -EFAULT;
+                for (size_t i = 0; i < count; i++) {
+                        uint64_t p;
+                        if (pointer_size == 4) {
+                                uint32_t p32;
+                                memcpy(&p32, pointers + i * 4, 4);
+                                p = p32;
+                        } else
+                                memcpy(&p, pointers + i * 8, 8);
+                        if (p == 0) {
+                                addr = 0;
+                                break;
+                        }
+                        *ret_args = ++args;
+                        ssize_t len = args > max_args || bytes >= max_bytes
+                                              ? -E2BIG
+                                              : string_length(pid, &strings, p, max_bytes - bytes - 1);
+                        if (len < 0)
+                                return (int) len;
+                        bytes += (size_t) len + 1;
+                }
+                if (addr)
+                        addr += count * pointer_size;
+        }
+        *ret_args = args;
+        *ret_bytes = bytes;
+        return 0;
+}

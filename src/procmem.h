@@ -20,3 +20,11 @@ int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 /* Read exactly len bytes (at most a page) at addr in process pid. Returns 0, -EFAULT if
  * any of it cannot be read, or another -errno. */
 int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* The size of the argument vector at addr in process pid (pointers of pointer_size bytes,
+ * NULL-terminated; addr 0 is an empty vector, as for execve). Reads stop as soon as either
+ * bound is passed. Returns 0 with *ret_args arguments of *ret_bytes bytes (each with its
+ * NUL), -E2BIG beyond max_args arguments (then *ret_args is max_args + 1) or max_bytes bytes,
+ * -EFAULT where execve would fault, or another -errno. */
+int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes,
+                         size_t *ret_args, size_t *ret_bytes);

@@ -208,7 +208,7 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                         ? &chain->files[chain->image + 1]
                         : NULL;
         int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
-                                interp ? interp->path : NULL, loader, s->sess->id);
+                                interp ? interp->path : NULL, loader, s->sess->id, s->sess->uid);
         if (r < 0) {
                 if (r == -EBUSY)
                         tell_process(s, ctx, "cannot verify", s->path,
@@ -229,6 +229,60 @@ static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
                 snprintf(s->filename, sizeof s->filename, "/dev/fd/%d", dirfd);
         else
                 snprintf(s->filename, sizeof s->filename, "/dev/fd/%d/%s", dirfd, s->path);
+}
+
+/* Refuse, and record, an exec that passes a limit of the policy (what is too much for the
+ * supervisor to read, or to keep in flight); in audit mode, only record it. */
+static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why,
+                              uint64_t argv_addr, unsigned pointer_size) {
+        bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
+        if (!audit_only) {
+                char suffix[160];
+                snprintf(suffix, sizeof suffix, " (%s)", why);
+                tell_process(s, ctx, "refused", s->path, suffix);
+        }
+        record(s, ctx, audit_only ? AUDIT_WOULD_BLOCK : AUDIT_DENY, s->sess->id, s->path, NULL, NULL, why, argv_addr,
+               pointer_size);
+}
+
+/* The path (read already) and the arguments within max_path, max_args and max_argv_bytes?
+ * Returns 0, -E2BIG (refused and recorded), -EFAULT (execve would fault), or -errno. */
+static int check_limits(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr,
+                        unsigned pointer_size) {
+        const struct policy_settings *st = policy_settings(s->policy);
+        char why[128];
+        size_t args = 0, bytes = 0;
+        if (strlen(s->path) >= st->max_path) {
+                snprintf(why, sizeof why, "path longer than max_path = %zu bytes", st->max_path);
+                refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
+                return -E2BIG;
+        }
+        int r = procmem_measure_argv(ctx->tid, argv_addr, pointer_size, st->max_args, st->max_argv_bytes, &args,
+                                     &bytes);
+        if (!notification_valid(s))
+                return -ESRCH;
+        if (r == -E2BIG) {
+                if (args > st->max_args)
+                        snprintf(why, sizeof why, "more arguments than max_args = %zu", st->max_args);
+                else
+                        snprintf(why, sizeof why, "arguments longer than max_argv_bytes = %zu", st->max_argv_bytes);
+                refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
+        }
+        return r;
+}
+
+/* One more exec of this session's user to verify: within max_pending_per_user? (The count
+ * of one user is taken only when the whole table is that full.) */
+static bool pending_within_limit(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr,
+                                 unsigned pointer_size) {
+        unsigned max = policy_settings(s->policy)->max_pending_per_user;
+        if (verifier_count(s->verifier) < max || verifier_count_of(s->verifier, s->sess->uid) < max)
+                return true;
+        char why[128];
+        snprintf(why, sizeof why, "%u execs of uid %u being verified: max_pending_per_user", max,
+                 (unsigned) s->sess->uid);
+        refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
+        return false;
 }
 
 static void decide(struct supervisor *s) {
@@ -278,6 +332,16 @@ static void decide(struct supervisor *s) {
         }
         if (r < 0) {
                 log_warning_errno(r, "Cannot read the memory of %u: %m; exec denied", req->pid);
+                return;
+        }
+        r = check_limits(s, &ctx, argv_addr, pointer_size);
+        if (r < 0) {
+                if (r == -EFAULT)
+                        resp->error = r; /* as the kernel would say */
+                else if (r == -E2BIG && policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                        answer_continue(resp);
+                else if (r != -E2BIG)
+                        log_warning_errno(r, "Cannot read the arguments of %u: %m; exec denied", req->pid);
                 return;
         }
 
@@ -333,8 +397,12 @@ static void decide(struct supervisor *s) {
                 /* In audit mode nothing is ever blocked, so nothing needs verifying. */
                 if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
-                else
+                else if (pending_within_limit(s, &ctx, argv_addr, pointer_size))
                         allow_verified(s, &ctx, loader);
+                else {
+                        exec_chain_reset(&s->chain);
+                        return;
+                }
                 if (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) {
                         if (policy_settings(s->policy)->log_allowed)
                                 record(s, &ctx, AUDIT_ALLOW, session, s->path, NULL, NULL, NULL, argv_addr,

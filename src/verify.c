@@ -29,9 +29,11 @@ struct pending {
         bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
         bool watching;     /* doing so: the exec is done and verified */
         char tag[VERIFY_TAG_MAX];
+        uid_t owner;
 };
 
 struct verifier {
+        size_t n; /* slots in use */
         struct pending slots[PENDING_MAX];
         char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
 };
@@ -51,15 +53,25 @@ static struct pending *find(struct verifier *v, pid_t tid) {
         return NULL;
 }
 
+/* The verification of p is over. */
+static void done(struct verifier *v, struct pending *p) {
+        p->tid = 0;
+        v->n--;
+}
+
 size_t verifier_count(const struct verifier *v) {
+        return v->n;
+}
+
+size_t verifier_count_of(const struct verifier *v, uid_t owner) {
         size_t n = 0;
         for (size_t i = 0; i < PENDING_MAX; i++)
-                n += v->slots[i].tid != 0;
+                n += v->slots[i].tid != 0 && v->slots[i].owner == owner;
         return n;
 }
 
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag) {
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag, uid_t owner) {
         struct pending *p = find(v, 0);
         if (!p)
                 return -ENOSPC;
@@ -74,7 +86,9 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 .mtime = image->st_mtim,
                 .ctime = image->st_ctim,
                 .watch_loader = watch_loader,
+                .owner = owner,
         };
+        v->n++;
         snprintf(p->path, sizeof p->path, "%s", image_path);
         snprintf(p->tag, sizeof p->tag, "%s", tag ? tag : "");
         if (interp_path) {
@@ -95,7 +109,7 @@ void verifier_cancel(struct verifier *v, pid_t tid) {
         struct pending *p = find(v, tid);
         if (!p)
                 return;
-        p->tid = 0;
+        done(v, p);
         /* It never got its answer: it is still blocked in the notification, or gone. A
          * detach needs a stopped tracee, so stop it first; an error means it is gone. */
         if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
@@ -172,9 +186,9 @@ static int exec_mapping_fd(pid_t pid) {
 }
 
 /* A stop of a loader being watched. */
-static enum verify_outcome watch(struct pending *p, pid_t pid, int status, char *approved, size_t size, int *ret_fd) {
+static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pid, int status, char *approved, size_t size, int *ret_fd) {
         if (!WIFSTOPPED(status)) {
-                p->tid = 0; /* gone */
+                done(v, p); /* gone */
                 return VERIFY_PENDING;
         }
         int sig = WSTOPSIG(status);
@@ -202,14 +216,14 @@ static enum verify_outcome watch(struct pending *p, pid_t pid, int status, char 
 void verifier_release(struct verifier *v, pid_t pid) {
         struct pending *p = find(v, pid);
         if (p)
-                p->tid = 0;
+                done(v, p);
         (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
 void verifier_kill(struct verifier *v, pid_t pid) {
         struct pending *p = find(v, pid);
         if (p)
-                p->tid = 0;
+                done(v, p);
         kill(pid, SIGKILL);
 }
 
@@ -249,7 +263,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                                 return VERIFY_PENDING;
                         }
                         if (!p->watch_loader) {
-                                p->tid = 0;
+                                done(v, p);
                                 (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
                                 return VERIFY_CONFIRMED;
                         }
@@ -262,7 +276,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                         ssize_t n = readlink(exe, mapped, size - 1);
                         mapped[n > 0 ? n : 0] = '\0';
                 }
-                p->tid = 0;
+                done(v, p);
                 return VERIFY_MISMATCH;
         }
 
@@ -271,10 +285,10 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                 return VERIFY_NOT_OURS;
         if (p->watching) {
                 snprintf(tag, VERIFY_TAG_MAX, "%s", p->tag);
-                return watch(p, pid, status, approved, size, ret_fd);
+                return watch(v, p, pid, status, approved, size, ret_fd);
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
-                p->tid = 0;
+                done(v, p);
                 return VERIFY_PENDING;
         }
         if (WIFSTOPPED(status)) {
@@ -283,7 +297,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                  * a job-control stop stays in force after the detach. */
                 int sig = WSTOPSIG(status);
                 bool event_stop = status >> 16 == PTRACE_EVENT_STOP;
-                p->tid = 0;
+                done(v, p);
                 (void) ptrace(PTRACE_DETACH, pid, NULL, (void *) (long) (event_stop ? 0 : sig));
         }
         return VERIFY_PENDING;

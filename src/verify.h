@@ -47,17 +47,20 @@ static inline void verifier_freep(struct verifier **v) {
  * the file whose fstat is image (canonical path image_path) and, if interp_path is not
  * NULL, no other file than its ELF interpreter (interp). With watch_loader (the image is a
  * dynamic loader run as a command), follow it after the exec until it maps its program.
+ * tag and owner say whose exec it is (the session's id and uid).
  * Returns 0, -EBUSY if the thread is traced by somebody else, -ENOSPC if too many execs
  * are in flight, or another -errno (the thread is gone, no permission). On failure the
  * exec must be refused. */
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag);
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag, uid_t owner);
 
 /* A label given to verifier_attach() (the session id), handed back with the outcome. */
 #define VERIFY_TAG_MAX 24
 
-/* Execs attached and not yet verified, or loaders being followed. */
+/* Execs attached and not yet verified, or loaders being followed: all of them (cheap), or
+ * those attached for owner (the uid given to verifier_attach(); a scan of the table). */
 size_t verifier_count(const struct verifier *v);
+size_t verifier_count_of(const struct verifier *v, uid_t owner);
 
 /* Right after answering "continue" for tid. */
 void verifier_armed(struct verifier *v, pid_t tid);

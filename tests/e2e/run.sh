@@ -765,5 +765,6 @@ begin "cli: check names the rule file:line"
 has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$(cat "$OUT")"
 
 . "$HERE/daemon.sh"
+. "$HERE/limits.sh"
 
 summary

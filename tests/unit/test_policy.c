@@ -17,7 +17,11 @@
 #define SOURCE "test.ini"
 #define HEADER(mode, action)                                                                                   \
         "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n" \
-        "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n"
+        "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
+#define LIMITS(sessions, pending, path, args, bytes)                                                             \
+        "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path "\nmax_args = " \
+        args "\nmax_argv_bytes = " bytes "\n"
+#define LIMITS_DEFAULT LIMITS("256", "256", "4096", "131072", "2097152")
 
 /* Parse len bytes of text (which may hold NULs) as a policy file. */
 static int parse_bytes(const char *text, size_t len, struct policy **ret, struct policy_error *reterr) {
@@ -154,6 +158,13 @@ static const struct valid_case valid_cases[] = {
           HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
         { "trailing blanks", "[block]\npath = /usr/bin/df   \n\n\n", 0,
           HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "limits",
+          "[execguard]\nmax_sessions_per_user = 1\nmax_pending_per_user = 1024\nmax_path = 64\nmax_args = 1\n"
+          "max_argv_bytes = 256\n",
+          0,
+          "source = " SOURCE "\nmode = enforce\naction = deny\nmatch_content = yes\nfileless = content\n"
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS(
+                  "1", "1024", "64", "1", "256") },
 };
 
 static void test_valid(int i) {
@@ -271,6 +282,16 @@ static const struct error_case error_cases[] = {
         { "no =", "[block]\n/usr/bin/df\n", 0, 2, "syntax error" },
         { "no = later", "[execguard]\nmode = audit\n[block]\npath = /usr/bin/df\n/usr/bin/du\n", 0, 5, "syntax error" },
         { "first error wins", "[blok]\nmode = x\n", 0, 1, "unknown section [blok]" },
+        { "limit not a number", "[execguard]\nmax_args = many\n", 0, 2,
+          "invalid max_args 'many' (expected a number from 1 to 16777216)" },
+        { "limit negative", "[execguard]\nmax_sessions_per_user = -1\n", 0, 2, "invalid max_sessions_per_user '-1'" },
+        { "limit zero", "[execguard]\nmax_sessions_per_user = 0\n", 0, 2, "invalid max_sessions_per_user '0'" },
+        { "limit with unit", "[execguard]\nmax_argv_bytes = 1M\n", 0, 2, "invalid max_argv_bytes '1M'" },
+        { "limit too big", "[execguard]\nmax_pending_per_user = 1025\n", 0, 2,
+          "invalid max_pending_per_user '1025' (expected a number from 1 to 1024)" },
+        { "limit overflows", "[execguard]\nmax_args = 99999999999999999999999\n", 0, 2, "invalid max_args" },
+        { "max_path beyond PATH_MAX", "[execguard]\nmax_path = 4097\n", 0, 2, "from 64 to 4096" },
+        { "limit set twice", "[execguard]\nmax_path = 100\nmax_path = 100\n", 0, 3, "'max_path' set twice" },
 };
 
 static void test_error(int i) {
@@ -486,7 +507,8 @@ START_TEST(load_ok) {
         _cleanup_free_ char *d = dump(p);
         snprintf(expected, sizeof expected,
                  "source = %s\nmode = audit\naction = deny\nmatch_content = yes\nfileless = content\n"
-                 "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n4: path "
+                 "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
+                 "4: path "
                  "/usr/bin/df -> /usr/bin/df\n",
                  path);
         ck_assert_str_eq(d, expected);

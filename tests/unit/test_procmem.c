@@ -123,6 +123,68 @@ START_TEST(page_end_prot_none) {
 }
 END_TEST
 
+/* argv as execve takes it: sizes counted, bounds enforced, faults where execve faults. */
+static int measure(char *const *argv, size_t max_args, size_t max_bytes, size_t *args, size_t *bytes) {
+        return procmem_measure_argv(getpid(), addr_of(argv), sizeof(char *), max_args, max_bytes, args, bytes);
+}
+
+START_TEST(measure_argv) {
+        char *argv[] = { "/bin/true", "a", "", "ccc", NULL };
+        size_t args = 99, bytes = 99;
+        ck_assert_int_eq(measure(argv, 4, 1000, &args, &bytes), 0);
+        ck_assert_uint_eq(args, 4);
+        ck_assert_uint_eq(bytes, 10 + 2 + 1 + 4);
+        /* Exactly at each bound is within it; one more is not. */
+        ck_assert_int_eq(measure(argv, 4, 17, &args, &bytes), 0);
+        ck_assert_int_eq(measure(argv, 3, 1000, &args, &bytes), -E2BIG);
+        ck_assert_uint_eq(args, 4);
+        ck_assert_int_eq(measure(argv, 4, 16, &args, &bytes), -E2BIG);
+        ck_assert_uint_le(args, 4);
+        /* No vector at all: empty, as for execve. */
+        ck_assert_int_eq(procmem_measure_argv(getpid(), 0, 8, 1, 256, &args, &bytes), 0);
+        ck_assert_uint_eq(args, 0);
+        /* A bad pointer among them. */
+        char *bad[] = { "/bin/true", (char *) 8, NULL };
+        ck_assert_int_eq(measure(bad, 10, 1000, &args, &bytes), -EFAULT);
+}
+END_TEST
+
+/* A 32-bit vector, and strings that run over page boundaries into a fault. */
+START_TEST(measure_argv_pages) {
+        size_t page;
+        char *m = two_pages(GUARD_UNMAPPED, &page);
+        size_t args, bytes;
+        /* A string that ends on the last byte of its page, then one that never ends. */
+        memset(m, 'x', page);
+        m[page - 1] = '\0';
+        char *argv[] = { m, NULL };
+        ck_assert_int_eq(measure(argv, 10, 2 * page, &args, &bytes), 0);
+        ck_assert_uint_eq(bytes, page);
+        m[page - 1] = 'x';
+        ck_assert_int_eq(measure(argv, 10, 2 * page, &args, &bytes), -EFAULT);
+        /* ... unless the byte bound stops the read first. */
+        ck_assert_int_eq(measure(argv, 10, page / 2, &args, &bytes), -E2BIG);
+
+        /* Pointers of 4 bytes: an i386 process's vector (MAP_32BIT: addresses that fit). */
+        char *low = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        ck_assert_ptr_ne(low, MAP_FAILED);
+        memcpy(low + 64, "one\0three", 10);
+        uint32_t v32[] = { (uint32_t) (uintptr_t) (low + 64), (uint32_t) (uintptr_t) (low + 68), 0 };
+        memcpy(low, v32, sizeof v32);
+        ck_assert_int_eq(procmem_measure_argv(getpid(), addr_of(low), 4, 10, 100, &args, &bytes), 0);
+        ck_assert_uint_eq(args, 2);
+        ck_assert_uint_eq(bytes, 10);
+        munmap(low, page);
+        /* A vector whose terminator would lie in the unmapped page. */
+        m[page - 1] = '\0';
+        char **vec = (char **) (m + page - 2 * sizeof(char *));
+        vec[0] = m + page - 1;
+        vec[1] = m + page - 1;
+        ck_assert_int_eq(measure(vec, 10, 1000, &args, &bytes), -EFAULT);
+        munmap(m, page);
+}
+END_TEST
+
 Suite *procmem_suite(void) {
         Suite *s = suite_create("procmem");
         TCase *tc = tcase_create("read_string");
@@ -131,6 +193,8 @@ Suite *procmem_suite(void) {
         tcase_add_test(tc, null_address);
         tcase_add_test(tc, page_end_unmapped);
         tcase_add_test(tc, page_end_prot_none);
+        tcase_add_test(tc, measure_argv);
+        tcase_add_test(tc, measure_argv_pages);
         suite_add_tcase(s, tc);
         return s;
 }
