@@ -84,7 +84,7 @@ $(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
 $(B) $(B)/tests $(B)/helpers $(B)/soak:
 	mkdir -p $@
 
-check: check-unit check-e2e
+check: check-unit check-e2e check-soak
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
