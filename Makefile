@@ -46,8 +46,12 @@ UNIT_BIN   := $(B)/unit-tests
 
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
+SOAK_EXEC   := $(B)/soak/soak-exec
+# make soak: the full soak (tests/soak/soak.sh); check-soak, part of check, a short one.
+SOAK_SESSIONS ?= 64
+SOAK_EXECS    ?= 2000
 
-.PHONY: all check check-unit check-e2e install uninstall clean format check-format
+.PHONY: all check check-unit check-e2e check-soak soak install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -73,16 +77,29 @@ $(B)/helpers/%: tests/e2e/helpers/%.c | $(B)/helpers
 $(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
 	$(CC) $(CFLAGS) -static -o $@ $<
 
-$(B) $(B)/tests $(B)/helpers:
+# The soak's load: fork+execve of an allowed and a blocked program, alternately.
+$(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B) $(B)/tests $(B)/helpers $(B)/soak:
 	mkdir -p $@
 
-check: check-unit check-e2e
+check: check-unit check-e2e check-soak
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 check-e2e: $(BIN) $(HELPERS)
 	tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+SOAK_DEPS := $(BIN) $(B)/helpers/marker $(B)/helpers/syslog-sink $(SOAK_EXEC)
+SOAK_ARGS := $(abspath $(BIN)) $(abspath $(B)/helpers) $(abspath $(SOAK_EXEC))
+
+check-soak: $(SOAK_DEPS)
+	SOAK_SESSIONS=8 SOAK_EXECS=200 tests/soak/soak.sh $(SOAK_ARGS)
+
+soak: $(SOAK_DEPS)
+	SOAK_SESSIONS=$(SOAK_SESSIONS) SOAK_EXECS=$(SOAK_EXECS) tests/soak/soak.sh $(SOAK_ARGS)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
@@ -108,10 +125,10 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/e2e/helpers/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
--include $(wildcard $(B)/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/soak/*.d)
