@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "judge.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "procmem.h"
 #include "procinfo.h"
 #include "procstatus.h"
@@ -66,7 +66,7 @@ struct supervisor {
 
 /* The task that made the notification: still that task, not a recycled PID? */
 static bool notification_valid(const struct supervisor *s) {
-        return seccomp_notify_id_valid(s->sess->listener, s->req->id) == 0;
+        return notify_id_valid(s->sess->listener, s->req->id);
 }
 
 /* Record a decision about the exec being judged (s->chain), with who made it. argv_addr:
@@ -375,13 +375,10 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
          * judged (one read that finds nothing, most of the time). */
         reidentify(s);
         s->sess = sess;
-        memset(s->req, 0, sizeof *s->req);
-        if (seccomp_notify_receive(sess->listener, s->req) < 0) {
+        int r = notify_receive(sess->listener, s->req);
+        if (r < 0)
                 /* ENOENT: the task went away before we read the notification. */
-                if (errno == ENOENT || errno == EINTR)
-                        return 0;
-                return negative_errno();
-        }
+                return r == -ENOENT || r == -EINTR ? 0 : r;
 
         /* Should we die before answering, the next supervisor must wake this task: the
          * kernel never hands a received notification out again. */
@@ -393,7 +390,7 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         decide(s);
         sess->decisions++;
 
-        int r = seccomp_notify_respond(sess->listener, s->resp) < 0 ? negative_errno() : 0;
+        r = notify_respond(sess->listener, s->resp);
         if (s->inflight)
                 *s->inflight = 0;
         if (s->armed) {
@@ -586,7 +583,7 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the files of the policy's rules: %m (is "
                                           "fs.inotify.max_user_instances reached?)");
-        r = seccomp_notify_alloc(&s->req, &s->resp);
+        r = notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
         *ret = TAKE_PTR(s);
@@ -597,7 +594,7 @@ void supervisor_free(struct supervisor *s) {
         if (!s)
                 return;
         if (s->req)
-                seccomp_notify_free(s->req, s->resp);
+                notify_free(s->req, s->resp);
         rule_watch_free(s->watch);
         policy_free(s->reidentified);
         verifier_free(s->verifier);
