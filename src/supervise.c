@@ -31,6 +31,7 @@
 #include "procstatus.h"
 #include "resolve.h"
 #include "rulewatch.h"
+#include "valgrind.h"
 #include "verify.h"
 
 #ifndef PIDFD_THREAD
@@ -114,9 +115,9 @@ static void record(struct supervisor *s, const struct exec_context *ctx, enum au
 }
 
 static int open_task_pidfd(pid_t tid) {
-        int pidfd = (int) syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        int pidfd = (int) syscall_fd4(SYS_pidfd_open, tid, PIDFD_THREAD, 0, 0);
         if (pidfd < 0 && errno == EINVAL)
-                pidfd = (int) syscall(SYS_pidfd_open, tid, 0); /* kernel < 6.9: leaders only */
+                pidfd = (int) syscall_fd4(SYS_pidfd_open, tid, 0, 0, 0); /* kernel < 6.9: leaders only */
         return pidfd < 0 ? negative_errno() : pidfd;
 }
 
@@ -139,7 +140,7 @@ static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx
         _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
         if (pidfd < 0)
                 return pidfd;
-        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0); /* O_CLOEXEC */
+        _cleanup_close_ int fd = (int) syscall_fd4(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0, 0); /* O_CLOEXEC */
         if (fd < 0)
                 return negative_errno();
         if ((!pinned && !notification_valid(s)) || fstat(fd, &st) < 0)
@@ -186,7 +187,7 @@ static int kill_task(struct supervisor *s, pid_t tid) {
         /* The pidfd pins the task; confirm it is still the one that asked. */
         if (!notification_valid(s))
                 return -ESRCH;
-        if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+        if (syscall_fd4(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0) < 0)
                 return negative_errno();
         return 0;
 }
