@@ -47,7 +47,8 @@ UNIT_BIN   := $(B)/unit-tests
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
 
-.PHONY: all check check-unit check-e2e install uninstall clean format check-format
+.PHONY: all check check-unit check-e2e check-asan check-asan-quick asan-build install uninstall clean \
+        format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -56,13 +57,16 @@ $(B)/%.o: src/%.c | $(B)
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BIN): $(B)/main.o $(LIB)
+# Objects linked into the programs of one build only (the sanitizer build's, see check-asan).
+EXTRA_OBJS :=
+
+$(BIN): $(B)/main.o $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
 
-$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # Test helpers: small programs that each perform one exec variant or one attack.
@@ -76,13 +80,32 @@ $(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
 $(B) $(B)/tests $(B)/helpers:
 	mkdir -p $@
 
-check: check-unit check-e2e
+# make check also runs a quick form of the memory proof below.
+check: check-unit check-e2e check-asan-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 check-e2e: $(BIN) $(HELPERS)
 	tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+# execguard and the unit tests built with AddressSanitizer and UBSan in build-asan/, the
+# whole suite run against them; any sanitizer report fails it (tests/asan.sh). The e2e
+# helpers stay as they are: they are the attackers, not the code under test.
+ASAN_B      := build-asan
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan-build:
+	$(MAKE) B=$(ASAN_B) CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		EXTRA_OBJS=$(ASAN_B)/sanitizer-log.o $(ASAN_B)/execguard $(ASAN_B)/unit-tests
+
+$(B)/sanitizer-log.o: tests/sanitizer-log.c | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+check-asan: asan-build $(BIN) $(HELPERS)
+	tests/asan.sh $(ASAN_B) $(B)/helpers
+
+check-asan-quick: asan-build
+	tests/asan.sh $(ASAN_B) $(B)/helpers quick
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
@@ -106,9 +129,9 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(ASAN_B)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/e2e/helpers/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
