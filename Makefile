@@ -47,8 +47,8 @@ UNIT_BIN   := $(B)/unit-tests
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
 
-.PHONY: all check check-unit check-e2e check-asan check-asan-quick asan-build install uninstall clean \
-        format check-format
+.PHONY: all check check-unit check-e2e check-asan check-asan-quick asan-build check-valgrind \
+        check-valgrind-quick install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -80,8 +80,8 @@ $(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
 $(B) $(B)/tests $(B)/helpers:
 	mkdir -p $@
 
-# make check also runs a quick form of the memory proof below.
-check: check-unit check-e2e check-asan-quick
+# make check also runs a quick form of the two memory proofs below.
+check: check-unit check-e2e check-asan-quick check-valgrind-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -106,6 +106,14 @@ check-asan: asan-build $(BIN) $(HELPERS)
 
 check-asan-quick: asan-build
 	tests/asan.sh $(ASAN_B) $(B)/helpers quick
+
+# The daemon under valgrind's memcheck through VALGRIND_SESSIONS sessions (default 1000):
+# no error, no leak, no fd left open (tests/valgrind.sh). Root and valgrind.
+check-valgrind: $(BIN) $(HELPERS)
+	tests/valgrind.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+check-valgrind-quick: $(BIN) $(HELPERS)
+	VALGRIND_SESSIONS=$${VALGRIND_SESSIONS:-50} tests/valgrind.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
