@@ -31,7 +31,7 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
 LIB_SRCS   := src/audit.c src/check.c src/creds.c src/daemon.c src/elf.c src/filter.c src/identity.c src/judge.c \
-              src/loader.c src/log.c src/login.c src/privs.c src/procinfo.c src/protocol.c \
+              src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
               src/policy.c src/procmem.c src/procstatus.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/verify.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
@@ -51,7 +51,8 @@ SOAK_EXEC   := $(B)/soak/soak-exec
 SOAK_SESSIONS ?= 64
 SOAK_EXECS    ?= 2000
 
-.PHONY: all check check-unit check-e2e check-soak soak install uninstall clean format check-format
+.PHONY: all check check-unit check-e2e check-soak soak check-asan check-asan-quick asan-build \
+        check-valgrind check-valgrind-quick install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -60,13 +61,16 @@ $(B)/%.o: src/%.c | $(B)
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BIN): $(B)/main.o $(LIB)
+# Objects linked into the programs of one build only (the sanitizer build's, see check-asan).
+EXTRA_OBJS :=
+
+$(BIN): $(B)/main.o $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
 
-$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 # Test helpers: small programs that each perform one exec variant or one attack.
@@ -84,7 +88,8 @@ $(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
 $(B) $(B)/tests $(B)/helpers $(B)/soak:
 	mkdir -p $@
 
-check: check-unit check-e2e check-soak
+# make check also runs a quick form of the soak and of the two memory proofs below.
+check: check-unit check-e2e check-soak check-asan-quick check-valgrind-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -100,6 +105,32 @@ check-soak: $(SOAK_DEPS)
 
 soak: $(SOAK_DEPS)
 	SOAK_SESSIONS=$(SOAK_SESSIONS) SOAK_EXECS=$(SOAK_EXECS) tests/soak/soak.sh $(SOAK_ARGS)
+
+# execguard and the unit tests built with AddressSanitizer and UBSan in build-asan/, the
+# whole suite run against them; any sanitizer report fails it (tests/asan.sh). The e2e
+# helpers stay as they are: they are the attackers, not the code under test.
+ASAN_B      := build-asan
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan-build:
+	$(MAKE) B=$(ASAN_B) CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		EXTRA_OBJS=$(ASAN_B)/sanitizer-log.o $(ASAN_B)/execguard $(ASAN_B)/unit-tests
+
+$(B)/sanitizer-log.o: tests/sanitizer-log.c | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+check-asan: asan-build $(BIN) $(HELPERS)
+	tests/asan.sh $(ASAN_B) $(B)/helpers
+
+check-asan-quick: asan-build
+	tests/asan.sh $(ASAN_B) $(B)/helpers quick
+
+# The daemon under valgrind's memcheck through VALGRIND_SESSIONS sessions (default 1000):
+# no error, no leak, no fd left open (tests/valgrind.sh). Root and valgrind.
+check-valgrind: $(BIN) $(HELPERS)
+	tests/valgrind.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+check-valgrind-quick: $(BIN) $(HELPERS)
+	VALGRIND_SESSIONS=$${VALGRIND_SESSIONS:-50} tests/valgrind.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
@@ -123,9 +154,9 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(ASAN_B)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -534,6 +535,9 @@ static void daemon_free(struct daemon *d) {
                 (void) unlink(d->inflight_path);
         }
         audit_free(d->audit);
+        /* syslog's connection is the process's (see audit_free()); the daemon is done with
+         * it here, and leaves no fd of its own open (make check-valgrind, --track-fds). */
+        closelog();
         policy_free(d->policy);
         if (d->listen_fd >= 0) {
                 (void) unlink(d->socket_path);

@@ -15,12 +15,16 @@
 #include "elf.h"
 #include "procstatus.h"
 #include "shebang.h"
+#include "valgrind.h"
 
 #define PROC_ROOT_INO 1
 
 static int openat2_path(int dirfd, const char *path, int flags, uint64_t resolve) {
         struct open_how how = { .flags = (uint64_t) (flags | O_PATH | O_CLOEXEC), .resolve = resolve };
-        int fd = (int) syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        /* What the kernel reads, checked as valgrind's own syscall wrappers would (valgrind.h). */
+        VALGRIND_CHECK_MEM_IS_DEFINED(path, strlen(path) + 1);
+        VALGRIND_CHECK_MEM_IS_DEFINED(&how, sizeof how);
+        int fd = (int) syscall_fd4(SYS_openat2, dirfd, (long) path, (long) &how, (long) sizeof how);
         return fd < 0 ? negative_errno() : fd;
 }
 

@@ -252,7 +252,7 @@ static _Noreturn void supervisor_main(const struct policy *policy, const char *f
         struct command_watch w = { .command = command, .report_sock = report_sock };
         struct supervise_hooks hooks = { .on_child = on_child, .data = &w };
         r = supervise(s, &sess, &hooks);
-        _exit(r < 0 ? 1 : 0);
+        exit_forked(r < 0 ? 1 : 0);
 }
 
 static int exit_status_of(int status) {
@@ -503,7 +503,7 @@ static void start_keeper(struct daemon_link *l) {
         setsid();
         detach_stdio();
         prctl(PR_SET_NAME, "execguard-keep");
-        _exit(hold_session(l, 0, -1, NULL) < 0 ? 1 : 0);
+        exit_forked(hold_session(l, 0, -1, NULL) < 0 ? 1 : 0);
 }
 
 /* Returns the exit status, or -errno when the daemon could not be reached or would not

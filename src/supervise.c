@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,11 +25,13 @@
 #include "judge.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "procmem.h"
 #include "procinfo.h"
 #include "procstatus.h"
 #include "resolve.h"
 #include "rulewatch.h"
+#include "valgrind.h"
 #include "verify.h"
 
 #ifndef PIDFD_THREAD
@@ -66,7 +67,7 @@ struct supervisor {
 
 /* The task that made the notification: still that task, not a recycled PID? */
 static bool notification_valid(const struct supervisor *s) {
-        return seccomp_notify_id_valid(s->sess->listener, s->req->id) == 0;
+        return notify_id_valid(s->sess->listener, s->req->id);
 }
 
 /* Record a decision about the exec being judged (s->chain), with who made it. argv_addr:
@@ -114,9 +115,9 @@ static void record(struct supervisor *s, const struct exec_context *ctx, enum au
 }
 
 static int open_task_pidfd(pid_t tid) {
-        int pidfd = (int) syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        int pidfd = (int) syscall_fd4(SYS_pidfd_open, tid, PIDFD_THREAD, 0, 0);
         if (pidfd < 0 && errno == EINVAL)
-                pidfd = (int) syscall(SYS_pidfd_open, tid, 0); /* kernel < 6.9: leaders only */
+                pidfd = (int) syscall_fd4(SYS_pidfd_open, tid, 0, 0, 0); /* kernel < 6.9: leaders only */
         return pidfd < 0 ? negative_errno() : pidfd;
 }
 
@@ -139,7 +140,7 @@ static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx
         _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
         if (pidfd < 0)
                 return pidfd;
-        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0); /* O_CLOEXEC */
+        _cleanup_close_ int fd = (int) syscall_fd4(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0, 0); /* O_CLOEXEC */
         if (fd < 0)
                 return negative_errno();
         if ((!pinned && !notification_valid(s)) || fstat(fd, &st) < 0)
@@ -186,7 +187,7 @@ static int kill_task(struct supervisor *s, pid_t tid) {
         /* The pidfd pins the task; confirm it is still the one that asked. */
         if (!notification_valid(s))
                 return -ESRCH;
-        if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+        if (syscall_fd4(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0) < 0)
                 return negative_errno();
         return 0;
 }
@@ -443,13 +444,10 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
          * judged (one read that finds nothing, most of the time). */
         reidentify(s);
         s->sess = sess;
-        memset(s->req, 0, sizeof *s->req);
-        if (seccomp_notify_receive(sess->listener, s->req) < 0) {
+        int r = notify_receive(sess->listener, s->req);
+        if (r < 0)
                 /* ENOENT: the task went away before we read the notification. */
-                if (errno == ENOENT || errno == EINTR)
-                        return 0;
-                return negative_errno();
-        }
+                return r == -ENOENT || r == -EINTR ? 0 : r;
 
         /* Should we die before answering, the next supervisor must wake this task: the
          * kernel never hands a received notification out again. */
@@ -461,7 +459,7 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         decide(s);
         sess->decisions++;
 
-        int r = seccomp_notify_respond(sess->listener, s->resp) < 0 ? negative_errno() : 0;
+        r = notify_respond(sess->listener, s->resp);
         if (s->inflight)
                 *s->inflight = 0;
         if (s->armed) {
@@ -654,7 +652,7 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the files of the policy's rules: %m (is "
                                           "fs.inotify.max_user_instances reached?)");
-        r = seccomp_notify_alloc(&s->req, &s->resp);
+        r = notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
         *ret = TAKE_PTR(s);
@@ -665,7 +663,7 @@ void supervisor_free(struct supervisor *s) {
         if (!s)
                 return;
         if (s->req)
-                seccomp_notify_free(s->req, s->resp);
+                notify_free(s->req, s->resp);
         rule_watch_free(s->watch);
         policy_free(s->reidentified);
         verifier_free(s->verifier);

@@ -103,6 +103,8 @@ lv "$L/pending-default.ini" sh -c "for i in \$(seq 40); do $T/bin/allowed /dev/n
 limits_policy "$L/sessions.ini" enforce "max_sessions_per_user = 2"
 begin "limits: max_sessions_per_user refuses a user's third session, not another user's"
 STARTED=$(cat "$DLOG" 2>/dev/null | grep -c 'supervising for uid 65534')
+rm -f "$D/notify.sock" # daemon.sh's sink is gone
+start_notify_sink
 if start_daemon "$L/sessions.ini"; then
         as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
         : >"$L/hold"
@@ -144,3 +146,4 @@ if start_daemon "$L/sessions.ini"; then
 else
         fail "the daemon did not start: $(tail -5 "$DLOG")"
 fi
+kill "$NOTIFY_SINK" 2>/dev/null

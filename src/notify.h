@@ -1,0 +1,29 @@
+/* The listener's side of seccomp user notification (seccomp_unotify(2)): buffers, receive,
+ * answer, "is this notification still pending". The ioctls themselves, as the kernel's
+ * samples/seccomp/user-trap.c does them: libseccomp's wrappers refuse to work wherever its
+ * probe of the seccomp() syscall fails (a syscall emulator such as valgrind), although the
+ * ioctls work there. */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Allocate a request and a response buffer, each zeroed and at least as large as the
+ * kernel says (SECCOMP_GET_NOTIF_SIZES) and as our own headers say. Free with notify_free().
+ * Returns 0 or -errno. */
+int notify_alloc(struct seccomp_notif **ret_req, struct seccomp_notif_resp **ret_resp);
+
+/* Free what notify_alloc() gave; either may be NULL. */
+void notify_free(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
+
+/* Receive the next notification into req, which is zeroed first (the kernel wants it so).
+ * Returns 0 or -errno (-ENOENT: the task went away before we read it). */
+int notify_receive(int listener, struct seccomp_notif *req);
+
+/* Send the answer. Returns 0 or -errno (-ENOENT: the task is gone or was interrupted). */
+int notify_respond(int listener, struct seccomp_notif_resp *resp);
+
+/* Whether notification id is still pending: the task that made it is still waiting, so its
+ * PID has not been recycled. */
+bool notify_id_valid(int listener, uint64_t id);
