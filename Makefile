@@ -47,7 +47,7 @@ UNIT_BIN   := $(B)/unit-tests
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
 
-.PHONY: all check check-unit check-e2e install uninstall clean format check-format
+.PHONY: all check check-unit check-e2e check-faults install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -83,6 +83,10 @@ check-unit: $(UNIT_BIN)
 
 check-e2e: $(BIN) $(HELPERS)
 	tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+# The fault injection cases of the end-to-end suite alone (tests/e2e/faults.sh).
+check-faults: $(BIN) $(HELPERS)
+	EXECGUARD_E2E_ONLY=faults tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
