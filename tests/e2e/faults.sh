@@ -437,5 +437,55 @@ policy_fault "replaced by a directory" "not a regular file" 'rm "$F/policy.ini";
 policy_fault "replaced by a symlink to /dev/zero" "must not be a symlink" 'ln -sfn /dev/zero "$F/policy.ini"'
 policy_fault "replaced by a FIFO" "not a regular file" 'rm "$F/policy.ini"; mkfifo -m 644 "$F/policy.ini"'
 
+# ---- the memory of the exec'ing process cannot be read --------------------------------------
+
+# The daemon reads an exec's path with process_vm_readv() (procmem.c; there is no other
+# way in). A session waits; the daemon is replaced by one for which that call fails with
+# EPERM for the session's shell alone (a seccomp filter on the daemon, tests/e2e/helpers/
+# no-vm-read.c), as a kernel or LSM refusal would; the session is handed to it as to any
+# new daemon. Every exec of that shell must be denied, and the log must say why; a child of
+# the shell, another PID, is judged as usual.
+begin "unreadable memory of the exec'ing process: its execs are denied (fail closed), the log says why"
+mkfifo "$F/mem.go"
+rm -f "$F"/mem.*-ran "$F/mem.pid"
+n=$(count "supervising for uid")
+# The shell's own execs are exec builtins (execfail: a failed one returns); a command
+# without exec runs in a child.
+timeout -k 5 120 "$EG" run --socket "$FSOCK" -- bash -c 'shopt -s execfail
+        echo $$ >"$0/mem.pid"; read x <"$0/mem.go"
+        "$1" "$0/mem.child-ran"; echo child=$?
+        exec "$2" "$3"; echo blocked=$?
+        exec "$1" "$0/mem.allowed-ran"; echo allowed=$?' "$F" "$T/bin/allowed" "$T/bin/blocked" "$T/work/ran" \
+        >"$F/mem.out" 2>&1 &
+MS=$!
+wait_count "supervising for uid" "$n"
+for _ in $(seq 100); do [ -s "$F/mem.pid" ] && break; sleep 0.05; done
+SPID=$(cat "$F/mem.pid")
+fstop
+n=$(count "supervising for uid")
+if fstart "$H/no-vm-read" "$SPID"; then
+        wait_count "supervising for uid" $((n + 1)) # the bystander and this session, handed over
+        BASE=$(settled_fds)
+        echo go >"$F/mem.go"
+        wait "$MS"
+        rc=$?
+        if ! marker_absent; then fail "the blocked program ran"
+        elif [ "$rc" != 0 ] || ! has blocked=126 "$F/mem.out" || ! has allowed=126 "$F/mem.out" ||
+                [ -e "$F/mem.allowed-ran" ]; then
+                fail "rc=$rc $(cat "$F/mem.out")"
+        elif ! has child=0 "$F/mem.out" || [ ! -e "$F/mem.child-ran" ]; then
+                fail "a child of the shell was not allowed: $(cat "$F/mem.out")"
+        elif ! has "Cannot read the memory of $SPID: Operation not permitted; exec denied" "$FLOG"; then
+                fail "no log of why: $(tail -n 5 "$FLOG")"
+        else after_case "$BASE"; fi
+else
+        fail "the daemon did not start under no-vm-read: $(tail -n 3 "$FLOG")"
+        echo go >"$F/mem.go"
+        wait "$MS"
+fi
+reset_marker
+fstop
+fstart || fail "the daemon did not start again: $(tail -n 5 "$FLOG")"
+
 by_stop
 fstop
