@@ -333,7 +333,12 @@ elif case == "session-close":
     r, w = os.pipe()
     s = conn(); send_fds(s, request(SESSION), [r]); s.close(); print("closed")
 elif case == "hello-reply-close":
-    s = conn(); s.send(request(HELLO)); print(reply(s)); s.close()
+    s = conn()
+    try:
+        s.send(request(HELLO))
+    except BrokenPipeError:
+        pass # hung up on before it came: its answer may still be there
+    print(reply(s)); s.close()
 elif case == "half-close":
     s = conn(); s.send(request(HELLO)); s.shutdown(socket.SHUT_WR); print(reply(s))
 elif case == "idle":
@@ -486,6 +491,112 @@ fi
 reset_marker
 fstop
 fstart || fail "the daemon did not start again: $(tail -n 5 "$FLOG")"
+
+# ---- the daemon runs out of fds -------------------------------------------------------------
+
+printf '#!/bin/sh\nexec %s "$@"\n' "$T/bin/allowed" >"$F/allowed.sh"
+chmod 755 "$F/allowed.sh"
+go() { timeout 10 sh -c 'echo go >"$1"' sh "$1"; } # FIFO: a reader that is gone fails, not hangs
+
+# fd_limit_case NAME: with the daemon limited to 32 fds (by the caller), start sessions one
+# by one until one is refused. The refused one must say why and run nothing, the daemon
+# must not spin (EMFILE on a listening socket in a level-triggered epoll set is a busy
+# loop), and the sessions it took, and the bystander, must still be served right.
+fd_limit_case() {
+        local name=$1 i n took=0 refused="" hung="" cpu0 cpu1 why=""
+        begin "fd limit 32 ($name): new sessions are refused clearly, running ones go on, no spin, no leak"
+        rm -f "$F"/lim.*
+        BASE=$(settled_fds)
+        cpu0=$(cpu_ticks)
+        for i in $(seq 20); do
+                mkfifo "$F/lim.$i.go"
+                n=$(count "supervising for uid")
+                # The allowed program through a #! script: a longer chain, more fds at once.
+                timeout -k 5 120 "$EG" run --socket "$FSOCK" -- bash -c 'read x <"$0.go"
+                        "$2" "$3"; echo blocked=$?
+                        "$1" "$0.allowed-ran"; echo allowed=$?' "$F/lim.$i" "$F/allowed.sh" "$T/bin/blocked" \
+                        "$T/work/ran" >"$F/lim.$i.out" 2>"$F/lim.$i.err" &
+                eval "LIM_$i=\$!"
+                # Taken (the daemon says so) or refused (the wrapper exits), within 10 s.
+                for _ in $(seq 200); do
+                        [ "$(count "supervising for uid")" -gt "$n" ] && { took=$i; break; }
+                        kill -0 "$(eval echo "\$LIM_$i")" 2>/dev/null || { refused=$i; break; }
+                        sleep 0.05
+                done
+                [ -n "$refused" ] && break
+                [ "$took" = "$i" ] || { hung=$i; break; }
+        done
+        sleep 2 # a spinning daemon would burn these
+        cpu1=$(cpu_ticks)
+        if [ -n "$hung" ]; then
+                why="session $hung neither taken nor refused in 10 s"
+                kill "$(eval echo "\$LIM_$hung")" 2>/dev/null
+        elif [ -z "$refused" ]; then
+                why="20 sessions taken with 32 fds?"
+        else
+                wait "$(eval echo "\$LIM_$refused")"
+                rc=$?
+                if [ "$rc" != 125 ] || ! has "file descriptors" "$F/lim.$refused.err"; then
+                        why="the refused session: rc=$rc $(cat "$F/lim.$refused.err")"
+                elif [ -s "$F/lim.$refused.out" ]; then
+                        why="the refused session ran: $(cat "$F/lim.$refused.out")"
+                fi
+        fi
+        [ $((cpu1 - cpu0)) -lt 100 ] || why="$why; the daemon burnt $((cpu1 - cpu0)) ticks of CPU"
+        # The sessions taken go on.
+        for i in $(seq "$took"); do
+                go "$F/lim.$i.go"
+                wait "$(eval echo "\$LIM_$i")"
+                rc=$?
+                if [ "$rc" != 0 ] || ! has blocked=126 "$F/lim.$i.out" || ! has allowed=0 "$F/lim.$i.out"; then
+                        why="$why; session $i: rc=$rc $(cat "$F/lim.$i.out" "$F/lim.$i.err")"
+                fi
+        done
+        marker_absent || why="$why; the blocked program ran"
+        [ "$took" -ge 1 ] || why="$why; not one session fitted"
+        if [ -n "$why" ]; then fail "${why#; } (took $took)"; else after_case "$BASE"; fi
+        reset_marker
+}
+
+fstop
+fstart prlimit --nofile=32 || fail "the daemon did not start with 32 fds: $(tail -n 5 "$FLOG")"
+sleep 0.5 # the bystander is handed over
+fd_limit_case "prlimit --nofile=32 at start"
+fstop
+fstart || fail "the daemon did not start again: $(tail -n 5 "$FLOG")"
+sleep 0.5
+prlimit --pid "$FPID" --nofile=32
+fd_limit_case "prlimit --nofile=32 on the running daemon"
+
+# Lowered under what the daemon holds already: no fd can be opened. A new session must be
+# refused with the reason (the daemon keeps one fd for saying so), not left waiting while
+# the daemon spins; the execs of running sessions fail closed meanwhile; with the limit
+# raised again, all is as before.
+begin "fd limit under what the daemon holds: refused with a reason, no spin, execs fail closed, then recovers"
+BASE=$(settled_fds)
+SOFT=$(awk '/^Max open files/ {print $4}' "/proc/$FPID/limits")
+# The soft limit only: raising a hard limit again takes CAP_SYS_RESOURCE.
+prlimit --pid "$FPID" --nofile=$((BASE - 2)):
+cpu0=$(cpu_ticks)
+rm -f "$F/under.ran"
+timeout -k 5 30 "$EG" run --socket "$FSOCK" -- "$T/bin/allowed" "$F/under.ran" >"$OUT" 2>"$ERR"
+rc=$?
+for _ in 1 2 3; do timeout 10 python3 "$F/client.py" "$FSOCK" hello-reply-close >>"$F/under.clients" 2>&1; done
+sleep 2
+cpu1=$(cpu_ticks)
+n_denied=$(count "exec denied")
+sleep 1 # the bystander tries an exec or two meanwhile
+why=""
+[ "$rc" = 125 ] && has "file descriptors" "$ERR" || why="the new session: rc=$rc $(cat "$ERR")"
+[ ! -e "$F/under.ran" ] || why="$why; the refused session ran its command"
+[ "$(grep -c 'error=-24 message=the daemon has too few file descriptors' "$F/under.clients")" = 3 ] ||
+        why="$why; clients: $(sort -u "$F/under.clients")"
+[ $((cpu1 - cpu0)) -lt 100 ] || why="$why; the daemon burnt $((cpu1 - cpu0)) ticks of CPU"
+[ -e "$F/by.ran" ] && why="$why; the bystander ran the blocked program"
+alive || why="$why; the daemon died"
+prlimit --pid "$FPID" --nofile="$SOFT":
+rm -f "$F/by.bad" # the bystander's execs were denied meanwhile, as they must be
+if [ -n "$why" ]; then fail "${why#; }"; else after_case "$BASE"; fi
 
 by_stop
 fstop
