@@ -314,14 +314,20 @@ static void no_fds_message(const char *what, char *msg, size_t size) {
                  (unsigned long long) rl.rlim_cur, what);
 }
 
-/* Tell a connection we cannot take why, and close it. Its request, if it came already, is
- * read first: closing a socket with unread data would reset the connection, and the
- * client would never see the reason. */
+/* Tell a connection we cannot take why, and close it. Closing a socket with unread data
+ * resets the connection, and the client would never see the reason: so no more may come
+ * (the client's send fails, and it reads the reply anyway, see protocol_request()), and
+ * what came already is read first. */
 static void refuse_connection(int fd) {
-        struct request req;
-        int got = -1;
-        if (protocol_receive(fd, &req, sizeof req, MSG_DONTWAIT, &got) == 0)
+        (void) shutdown(fd, SHUT_RD);
+        for (int i = 0; i < 8; i++) {
+                struct request req;
+                int got = -1;
+                int r = protocol_receive(fd, &req, sizeof req, MSG_DONTWAIT, &got);
                 safe_close(got);
+                if (r == -EAGAIN || r == -ECONNRESET || r == -EINVAL || r == -ENOTCONN)
+                        break;
+        }
         struct reply rep = { .magic = PROTOCOL_MAGIC, .error = -EMFILE };
         no_fds_message("connection", rep.message, sizeof rep.message);
         (void) protocol_send(fd, &rep, sizeof rep, -1);
