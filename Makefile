@@ -51,8 +51,8 @@ SOAK_EXEC   := $(B)/soak/soak-exec
 SOAK_SESSIONS ?= 64
 SOAK_EXECS    ?= 2000
 
-.PHONY: all check check-unit check-e2e check-soak soak check-asan check-asan-quick asan-build \
-        check-valgrind check-valgrind-quick install uninstall clean format check-format
+.PHONY: all check check-unit check-e2e check-faults check-soak soak check-asan check-asan-quick \
+        asan-build check-valgrind check-valgrind-quick install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -96,6 +96,10 @@ check-unit: $(UNIT_BIN)
 
 check-e2e: $(BIN) $(HELPERS)
 	tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
+
+# The fault injection cases of the end-to-end suite alone (tests/e2e/faults.sh).
+check-faults: $(BIN) $(HELPERS)
+	EXECGUARD_E2E_ONLY=faults tests/e2e/run.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
 
 SOAK_DEPS := $(BIN) $(B)/helpers/marker $(B)/helpers/syslog-sink $(SOAK_EXEC)
 SOAK_ARGS := $(abspath $(BIN)) $(abspath $(B)/helpers) $(abspath $(SOAK_EXEC))

@@ -10,6 +10,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,15 @@
 /* How long a stopping daemon waits for execs it approved to be verified: it must not kill
  * them by leaving (PTRACE_O_EXITKILL), but it must stop. */
 #define STOP_DRAIN_MS 5000
+
+/* Free fds the execs of the running sessions may need at once: /proc/PID, its root and
+ * cwd, the files of the exec's chain, a pidfd, a file being hashed. A connection or a
+ * session is taken only while this many are left beyond it; else it is refused with a
+ * reason, rather than taken and its execs, or everybody's, failed for want of fds. */
+#define FDS_HEADROOM 12
+
+/* How long a listening socket we could not accept from stays out of the epoll set. */
+#define LISTEN_PAUSE_MS 1000
 
 /* What an epoll event is about. */
 enum source_kind {
@@ -61,6 +71,11 @@ struct daemon {
         const char *config;
         const char *socket_path;
         int epoll_fd, listen_fd, signal_fd, policy_watch_fd;
+        /* Kept open to be closed when accept() fails for want of fds: then the one
+         * connection it frees is taken, told why it is refused, and closed, instead of
+         * left in the backlog to wake the level-triggered epoll for ever. */
+        int reserve_fd;
+        uint64_t listen_paused_usec; /* when the listener was taken out of the epoll set, or 0 */
         struct source listen_source, signal_source, supervisor_source, policy_file_source;
         char policy_name[256]; /* base name of the policy file, for its directory's events */
 
@@ -279,11 +294,94 @@ static void client_free(struct daemon *d, struct client *c) {
         free(c);
 }
 
+/* Whether n more fds can be opened now. */
+static bool fds_to_spare(const struct daemon *d, int n) {
+        int fds[FDS_HEADROOM];
+        int got = 0;
+        while (got < n && got < (int) ELEMENTSOF(fds) && (fds[got] = fcntl(d->epoll_fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+                got++;
+        for (int i = 0; i < got; i++)
+                safe_close(fds[i]);
+        return got == n;
+}
+
+/* What a client is told when there is no fd to spare for it (what: "connection", "session"). */
+static void no_fds_message(const char *what, char *msg, size_t size) {
+        struct rlimit rl = {};
+        (void) getrlimit(RLIMIT_NOFILE, &rl);
+        snprintf(msg, size,
+                 "the daemon has too few file descriptors left (limit %llu) to take another %s; try again later, "
+                 "or raise its LimitNOFILE=",
+                 (unsigned long long) rl.rlim_cur, what);
+}
+
+/* Tell a connection we cannot take why, and close it. Closing a socket with unread data
+ * resets the connection, and the client would never see the reason: so no more may come
+ * (the client's send fails, and it reads the reply anyway, see protocol_request()), and
+ * what came already is read first. */
+static void refuse_connection(int fd) {
+        (void) shutdown(fd, SHUT_RD);
+        for (int i = 0; i < 8; i++) {
+                struct request req;
+                int got = -1;
+                int r = protocol_receive(fd, &req, sizeof req, MSG_DONTWAIT, &got);
+                safe_close(got);
+                if (r == -EAGAIN || r == -ECONNRESET || r == -EINVAL || r == -ENOTCONN)
+                        break;
+        }
+        struct reply rep = { .magic = PROTOCOL_MAGIC, .error = -EMFILE };
+        no_fds_message("connection", rep.message, sizeof rep.message);
+        (void) protocol_send(fd, &rep, sizeof rep, -1);
+        safe_close(fd);
+}
+
+static void pause_listening(struct daemon *d) {
+        if (d->listen_paused_usec == 0 && epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->listen_fd, NULL) == 0)
+                d->listen_paused_usec = monotonic_usec();
+}
+
+/* Put a paused listener back once its pause is over; returns the ms left, or -1. */
+static int resume_listening(struct daemon *d) {
+        if (d->listen_paused_usec == 0 || d->listen_fd < 0)
+                return -1;
+        uint64_t waited = monotonic_usec() - d->listen_paused_usec;
+        if (waited < LISTEN_PAUSE_MS * 1000u)
+                return (int) (LISTEN_PAUSE_MS - waited / 1000u);
+        if (d->reserve_fd < 0)
+                d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (epoll_add(d, d->listen_fd, &d->listen_source) < 0)
+                return LISTEN_PAUSE_MS;
+        d->listen_paused_usec = 0;
+        return -1;
+}
+
 static void accept_client(struct daemon *d) {
         int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+                /* The connection stays in the backlog, and the listener readable: answer
+                 * it with the fd kept for this, or stop listening a while. */
+                log_warning_errno(negative_errno(), "Cannot take a connection: %m; refused");
+                if (d->reserve_fd < 0) {
+                        pause_listening(d);
+                        return;
+                }
+                d->reserve_fd = safe_close(d->reserve_fd);
+                fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd >= 0)
+                        refuse_connection(fd);
+                d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || d->reserve_fd < 0)
+                        pause_listening(d);
+                return;
+        }
         if (fd < 0) {
                 if (errno != EAGAIN && errno != EINTR)
                         log_warning_errno(negative_errno(), "accept4() failed: %m");
+                return;
+        }
+        if (!fds_to_spare(d, FDS_HEADROOM)) {
+                log_warning("Too few fds left to take a connection; refused (limit: RLIMIT_NOFILE)");
+                refuse_connection(fd);
                 return;
         }
         struct client *c = calloc(1, sizeof *c);
@@ -369,7 +467,14 @@ static void serve_client(struct daemon *d, struct client *c) {
         if (r == 0 && (req.magic != PROTOCOL_MAGIC || req.version != PROTOCOL_VERSION))
                 r = -EPROTO;
         if (r < 0) {
-                if (r != -ECONNRESET) {
+                if (r == -EMFILE) {
+                        /* The fd it sent could not be taken: not a bad client, a full table. */
+                        rep.error = r;
+                        no_fds_message("session", rep.message, sizeof rep.message);
+                        (void) protocol_send(c->fd, &rep, sizeof rep, -1);
+                        log_warning("Refused a session of uid %u (pid %d): %s", (unsigned) c->peer.uid,
+                                    (int) c->peer.pid, rep.message);
+                } else if (r != -ECONNRESET) {
                         rep.error = r;
                         snprintf(rep.message, sizeof rep.message, "bad request: %s", strerror(-r));
                         (void) protocol_send(c->fd, &rep, sizeof rep, -1);
@@ -391,6 +496,13 @@ static void serve_client(struct daemon *d, struct client *c) {
                 rep.capabilities = st->capabilities;
                 break;
         case REQUEST_SESSION:
+                if (fd >= 0 && !fds_to_spare(d, FDS_HEADROOM)) {
+                        rep.error = -EMFILE;
+                        no_fds_message("session", rep.message, sizeof rep.message);
+                        log_warning("Refused a session of uid %u (pid %d): %s", (unsigned) c->peer.uid,
+                                    (int) c->peer.pid, rep.message);
+                        break;
+                }
                 rep.error = add_session(d, c, req.session, fd, rep.message, sizeof rep.message);
                 if (rep.error == 0) {
                         fd = -1; /* the session's now */
@@ -482,6 +594,9 @@ static int event_loop(struct daemon *d) {
                 /* Counts that changed less than a second ago are said within a second. */
                 if (refresh_status(d) && timeout < 0)
                         timeout = 1000;
+                int paused = d->stopping ? -1 : resume_listening(d);
+                if (paused >= 0 && (timeout < 0 || paused < timeout))
+                        timeout = paused;
                 int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), timeout);
                 if (n < 0) {
                         if (errno == EINTR)
@@ -546,6 +661,7 @@ static void daemon_free(struct daemon *d) {
         safe_close(d->policy_watch_fd);
         safe_close(d->signal_fd);
         safe_close(d->epoll_fd);
+        safe_close(d->reserve_fd);
 }
 
 static int daemon_start(struct daemon *d) {
@@ -556,6 +672,11 @@ static int daemon_start(struct daemon *d) {
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
         signal(SIGPIPE, SIG_IGN);
+        /* First, so that it has a low number: one below even a limit lowered under what we
+         * hold (prlimit on the running daemon). */
+        d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (d->reserve_fd < 0)
+                return log_error_errno(negative_errno(), "Failed to open /dev/null: %m");
 
         struct policy_error err = {};
         int r = policy_load(d->config, &d->policy, &err);
@@ -610,6 +731,7 @@ int daemon_run(const struct daemon_options *o) {
                 .listen_fd = -1,
                 .signal_fd = -1,
                 .policy_watch_fd = -1,
+                .reserve_fd = -1,
                 .listen_source = { SOURCE_LISTEN },
                 .signal_source = { SOURCE_SIGNAL },
                 .supervisor_source = { SOURCE_SUPERVISOR },

@@ -764,6 +764,15 @@ int policy_load(const char *path, struct policy **ret_policy, struct policy_erro
                         *reterr = err;
                 return -EPERM;
         }
+        /* An empty file is what a truncation or an interrupted write leaves: as a policy it
+         * would block nothing, and a reload would put that in force. */
+        if (st.st_size == 0) {
+                snprintf(err.message, sizeof err.message,
+                         "empty file (truncated?); a policy that blocks nothing still has its [execguard] section");
+                if (reterr)
+                        *reterr = err;
+                return -ENODATA;
+        }
 
         FILE *f = fdopen(fd, "re");
         if (!f)

@@ -75,7 +75,13 @@ int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd) {
         }
         if (n == 0 && n_fds == 0)
                 return -ECONNRESET;
-        if ((size_t) n != len || n_fds > 1 || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+        /* The buffer holds as many fds as a message can carry: a truncation means the
+         * kernel could not install them, for want of fds. */
+        if (mh.msg_flags & MSG_CTRUNC) {
+                safe_close(fd);
+                return -EMFILE;
+        }
+        if ((size_t) n != len || n_fds > 1 || (mh.msg_flags & MSG_TRUNC)) {
                 safe_close(fd);
                 return -EBADMSG;
         }
@@ -115,13 +121,15 @@ int protocol_request(int conn, uint32_t kind, const char *session, int fd, struc
         if (session)
                 snprintf(req.session, sizeof req.session, "%s", session);
         int r = protocol_send(conn, &req, sizeof req, fd);
-        if (r < 0)
+        /* A daemon that refuses a connection answers before it has read the request, and
+         * hangs up: its reason may be waiting for us even when we could not send. */
+        if (r < 0 && r != -EPIPE)
                 return r;
-        int got = -1;
-        r = protocol_receive(conn, rep, sizeof *rep, 0, &got);
+        int sent = r, got = -1;
+        r = protocol_receive(conn, rep, sizeof *rep, sent < 0 ? MSG_DONTWAIT : 0, &got);
         safe_close(got);
         if (r < 0)
-                return r;
+                return sent < 0 ? sent : r;
         rep->message[sizeof rep->message - 1] = '\0';
         rep->session[SESSION_ID_LEN] = '\0';
         return rep->magic == PROTOCOL_MAGIC ? 0 : -EPROTO;

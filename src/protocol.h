@@ -51,14 +51,16 @@ int protocol_send(int sock, const void *msg, size_t len, int fd);
 
 /* Receive one message of exactly len bytes and at most one fd (-1 when none came; extra
  * fds are closed). Returns 0, -EBADMSG for a message of another size or with more than
- * one fd, -ECONNRESET at end of stream, or -errno. The fd is O_CLOEXEC and the caller's. */
+ * one fd, -EMFILE when the fds sent could not be taken (no fd left), -ECONNRESET at end
+ * of stream, or -errno. The fd is O_CLOEXEC and the caller's. */
 int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd);
 
 /* Connect to the daemon at path (SOCK_SEQPACKET, O_CLOEXEC). Returns the fd or -errno. */
 int protocol_connect(const char *path);
 
-/* Send a request on conn (with fd attached unless -1) and receive the reply. Returns 0 (the
- * daemon's own verdict is in rep->error) or -errno. */
+/* Send a request on conn (with fd attached unless -1) and receive the reply: also when the
+ * daemon hung up before the request could be sent, if it left a reply (a refusal). Returns
+ * 0 (the daemon's own verdict is in rep->error) or -errno. */
 int protocol_request(int conn, uint32_t kind, const char *session, int fd, struct reply *rep);
 
 /* Ask the daemon at socket_path to reload its policy. Returns the daemon's answer (0 or

@@ -506,8 +506,8 @@ static void start_keeper(struct daemon_link *l) {
         exit_forked(hold_session(l, 0, -1, NULL) < 0 ? 1 : 0);
 }
 
-/* Returns the exit status, or -errno when the daemon could not be reached or would not
- * take the session before anything was started. */
+/* Returns the exit status (125 when the daemon refused the session), or -errno when the
+ * daemon could not be reached or asked before anything was started. */
 static int run_through_daemon(const struct run_options *o, const char *file, char **argv) {
         _cleanup_close_ int conn = daemon_connect_waiting(o->socket_path);
         if (conn < 0)
@@ -516,8 +516,13 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         int r = protocol_request(conn, REQUEST_HELLO, NULL, -1, &hello);
         if (r < 0)
                 return r;
-        if (hello.error < 0)
-                return log_error_errno(hello.error, "The daemon said no: %s", hello.message);
+        /* A daemon that answers and says no is final: supervising standalone instead would
+         * step around whatever made it refuse. */
+        if (hello.error < 0) {
+                log_error("The daemon at %s refused the session: %s; %s was not run", o->socket_path, hello.message,
+                          argv[0]);
+                return EXIT_SETUP_FAILED;
+        }
 
         struct daemon_link l = {
                 .socket_path = o->socket_path, .conn = -1, .listener = -1, .no_new_privs = hello.no_new_privs

@@ -286,6 +286,11 @@ static bool pending_within_limit(struct supervisor *s, const struct exec_context
         return false;
 }
 
+/* An error that says the supervisor ran out of fds or memory, whatever the exec. */
+static bool out_of_resources(int r) {
+        return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
 static void decide(struct supervisor *s) {
         const struct seccomp_notif *req = s->req;
         struct seccomp_notif_resp *resp = s->resp;
@@ -315,7 +320,10 @@ static void decide(struct supervisor *s) {
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         r = exec_context_open((pid_t) req->pid, &s->own_root, &ctx);
         if (r < 0) {
-                log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
+                if (out_of_resources(r))
+                        log_warning_errno(r, "Cannot open /proc/%u: %m; exec denied", req->pid);
+                else
+                        log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
         /* Everything above was opened for a PID; from here on it is known to be the task
@@ -347,6 +355,12 @@ static void decide(struct supervisor *s) {
         }
 
         r = resolve_exec(&ctx, dirfd, s->path, flags, &s->chain);
+        if (r < 0 && out_of_resources(r)) {
+                /* Ours, not the process's: its exec would not fail so. Denied. */
+                log_warning_errno(r, "Cannot resolve the exec of '%s' by %u: %m; exec denied", s->path, req->pid);
+                exec_chain_reset(&s->chain);
+                return;
+        }
         if (r < 0) {
                 /* The kernel would fail this exec too; answer with its errno rather than
                  * let it look again at a path that may have changed meanwhile. */

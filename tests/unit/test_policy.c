@@ -529,7 +529,15 @@ struct load_case {
         const char *message;
 };
 
-enum { LOAD_GROUP_WRITABLE, LOAD_WORLD_WRITABLE, LOAD_SYMLINK, LOAD_DIRECTORY, LOAD_MISSING, LOAD_OTHER_OWNER };
+enum {
+        LOAD_GROUP_WRITABLE,
+        LOAD_WORLD_WRITABLE,
+        LOAD_SYMLINK,
+        LOAD_DIRECTORY,
+        LOAD_MISSING,
+        LOAD_OTHER_OWNER,
+        LOAD_EMPTY,
+};
 
 static const struct load_case load_cases[] = {
         { "group-writable", LOAD_GROUP_WRITABLE, -EPERM, "writable by group or others" },
@@ -538,6 +546,8 @@ static const struct load_case load_cases[] = {
         { "directory", LOAD_DIRECTORY, -EINVAL, "not a regular file" },
         { "missing", LOAD_MISSING, -ENOENT, "No such file" },
         { "other owner", LOAD_OTHER_OWNER, -EPERM, "owned by uid 4242" },
+        /* What a truncation leaves: never a policy that blocks nothing. */
+        { "empty", LOAD_EMPTY, -ENODATA, "empty file (truncated?)" },
 };
 
 static void load_prepare(const char *dir, int kind, char *path, size_t size) {
@@ -564,6 +574,10 @@ static void load_prepare(const char *dir, int kind, char *path, size_t size) {
         case LOAD_OTHER_OWNER:
                 write_policy(path, 0644);
                 ck_assert_int_eq(chown(path, 4242, 4242), 0);
+                break;
+        case LOAD_EMPTY:
+                write_policy(path, 0644);
+                ck_assert_int_eq(truncate(path, 0), 0);
                 break;
         default:
                 ck_abort_msg("bad load case");
