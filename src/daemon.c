@@ -36,6 +36,7 @@
  * session is taken only while this many are left beyond it; else it is refused with a
  * reason, rather than taken and its execs, or everybody's, failed for want of fds. */
 #define FDS_HEADROOM 12
+#define CLIENTS_SETTING_UP 8 /* a user's connections beyond their sessions: handshakes, reloads */
 
 /* How long a listening socket we could not accept from stays out of the epoll set. */
 #define LISTEN_PAUSE_MS 1000
@@ -319,7 +320,7 @@ static void no_fds_message(const char *what, char *msg, size_t size) {
  * resets the connection, and the client would never see the reason: so no more may come
  * (the client's send fails, and it reads the reply anyway, see protocol_request()), and
  * what came already is read first. */
-static void refuse_connection(int fd) {
+static void refuse_connection(int fd, int error, const char *message) {
         (void) shutdown(fd, SHUT_RD);
         for (int i = 0; i < 8; i++) {
                 struct request req;
@@ -329,8 +330,11 @@ static void refuse_connection(int fd) {
                 if (r == -EAGAIN || r == -ECONNRESET || r == -EINVAL || r == -ENOTCONN)
                         break;
         }
-        struct reply rep = { .magic = PROTOCOL_MAGIC, .error = -EMFILE };
-        no_fds_message("connection", rep.message, sizeof rep.message);
+        struct reply rep = { .magic = PROTOCOL_MAGIC, .error = error };
+        if (message)
+                snprintf(rep.message, sizeof rep.message, "%s", message);
+        else
+                no_fds_message("connection", rep.message, sizeof rep.message);
         (void) protocol_send(fd, &rep, sizeof rep, -1);
         safe_close(fd);
 }
@@ -368,7 +372,7 @@ static void accept_client(struct daemon *d) {
                 d->reserve_fd = safe_close(d->reserve_fd);
                 fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd >= 0)
-                        refuse_connection(fd);
+                        refuse_connection(fd, -EMFILE, NULL);
                 d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || d->reserve_fd < 0)
                         pause_listening(d);
@@ -381,7 +385,7 @@ static void accept_client(struct daemon *d) {
         }
         if (!fds_to_spare(d, FDS_HEADROOM)) {
                 log_warning("Too few fds left to take a connection; refused (limit: RLIMIT_NOFILE)");
-                refuse_connection(fd);
+                refuse_connection(fd, -EMFILE, NULL);
                 return;
         }
         struct client *c = calloc(1, sizeof *c);
@@ -390,6 +394,21 @@ static void accept_client(struct daemon *d) {
                 log_warning("Cannot take a client: %s", c ? strerror(errno) : "out of memory");
                 safe_close(fd);
                 free(c);
+                return;
+        }
+        /* Every session keeps its wrapper's connection: a user's connections are bounded by
+         * their sessions, plus a few being set up, or fds would be theirs for the taking. */
+        unsigned max = policy_settings(d->policy)->max_sessions_per_user + CLIENTS_SETTING_UP, n = 0;
+        for (const struct client *other = d->clients; other; other = other->next)
+                n += other->peer.uid == c->peer.uid;
+        if (n >= max) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "uid %u has %u connections already (max_sessions_per_user + %d)",
+                         (unsigned) c->peer.uid, n, CLIENTS_SETTING_UP);
+                log_warning("Refused a connection of pid %d: %s", (int) c->peer.pid, msg);
+                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                free(c);
+                refuse_connection(fd, -EUSERS, msg);
                 return;
         }
         c->source.kind = SOURCE_CLIENT;
@@ -677,6 +696,14 @@ static int daemon_start(struct daemon *d) {
         d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (d->reserve_fd < 0)
                 return log_error_errno(negative_errno(), "Failed to open /dev/null: %m");
+        /* Two fds a session: take all the hard limit allows (systemd's soft limit of 1024 is
+         * for programs that use select(); we do not). */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_debug_errno(negative_errno(), "Cannot raise RLIMIT_NOFILE: %m");
+        }
 
         struct policy_error err = {};
         int r = policy_load(d->config, &d->policy, &err);

@@ -142,6 +142,40 @@ if start_daemon "$L/sessions.ini"; then
                 "$EG" run --socket "$SOCK" -- "$T/bin/allowed" /dev/null >"$OUT" 2>"$ERR"
         RC=$?
         [ "$RC" = 0 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+        # Connections that never become sessions hold an fd each: a user gets as many as
+        # max_sessions_per_user + 8, here 10. (/usr/bin/python3: root's own may be out of nobody's reach.)
+        begin "limits: one user's idle connections are capped; other users are served"
+        : >"$L/idle"
+        FDS_BEFORE=$(ls /proc/$DAEMON_PID/fd | wc -l)
+        setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import os, socket, sys, time
+conns = []
+for _ in range(10):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    conns.append(s)
+print("ready", flush=True)
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+' "$SOCK" "$L/idle" >"$L/idle.ready" &
+        IDLE=$!
+        for _ in $(seq 250); do [ -s "$L/idle.ready" ] && break; sleep 0.02; done
+        timeout 30 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+                "$EG" run --socket "$SOCK" -- "$T/bin/allowed" "$T/work/marker" >"$OUT" 2>"$ERR"
+        NOBODY_RC=$?
+        cp "$ERR" "$L/refused.err"
+        dv "$T/bin/allowed" /dev/null
+        rm -f "$L/idle"
+        wait "$IDLE"
+        for _ in $(seq 250); do [ "$(ls /proc/$DAEMON_PID/fd | wc -l)" -le "$FDS_BEFORE" ] && break; sleep 0.02; done
+        if [ "$NOBODY_RC" = 125 ] && [ "$RC" = 0 ] && [ ! -e "$T/work/marker" ] &&
+                has "uid 65534 has 10 connections already (max_sessions_per_user + 8)" "$L/refused.err" &&
+                [ "$(ls /proc/$DAEMON_PID/fd | wc -l)" = "$FDS_BEFORE" ]; then
+                pass
+        else
+                fail "rc=$NOBODY_RC root=$RC fds $FDS_BEFORE -> $(ls /proc/$DAEMON_PID/fd | wc -l) $(cat "$L/refused.err")"
+        fi
         stop_daemon
 else
         fail "the daemon did not start: $(tail -5 "$DLOG")"
