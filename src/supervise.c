@@ -286,6 +286,15 @@ static bool pending_within_limit(struct supervisor *s, const struct exec_context
         return false;
 }
 
+/* Record an exec denied before it could be judged (requested: its path, if read), with why
+ * and the error. */
+static void record_unjudged(struct supervisor *s, const struct exec_context *ctx, const char *requested,
+                            const char *why, int error) {
+        char note[160];
+        snprintf(note, sizeof note, "%s: %s", why, strerror(-error));
+        record(s, ctx, AUDIT_DENY, s->sess->id, requested, NULL, NULL, note, 0, 0);
+}
+
 /* An error that says the supervisor ran out of fds or memory, whatever the exec. */
 static bool out_of_resources(int r) {
         return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
@@ -341,6 +350,7 @@ static void decide(struct supervisor *s) {
         }
         if (r < 0) {
                 log_warning_errno(r, "Cannot read the memory of %u: %m; exec denied", req->pid);
+                record_unjudged(s, &ctx, NULL, "cannot read the process's memory", r);
                 return;
         }
         r = check_limits(s, &ctx, argv_addr, pointer_size);
@@ -349,8 +359,10 @@ static void decide(struct supervisor *s) {
                         resp->error = r; /* as the kernel would say */
                 else if (r == -E2BIG && policy_mode(s->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
-                else if (r != -E2BIG)
+                else if (r != -E2BIG && r != -ESRCH) {
                         log_warning_errno(r, "Cannot read the arguments of %u: %m; exec denied", req->pid);
+                        record_unjudged(s, &ctx, s->path, "cannot read the exec's arguments", r);
+                }
                 return;
         }
 

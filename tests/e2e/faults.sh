@@ -448,9 +448,9 @@ policy_fault "replaced by a FIFO" "not a regular file" 'rm "$F/policy.ini"; mkfi
 # way in). A session waits; the daemon is replaced by one for which that call fails with
 # EPERM for the session's shell alone (a seccomp filter on the daemon, tests/e2e/helpers/
 # no-vm-read.c), as a kernel or LSM refusal would; the session is handed to it as to any
-# new daemon. Every exec of that shell must be denied, and the log must say why; a child of
-# the shell, another PID, is judged as usual.
-begin "unreadable memory of the exec'ing process: its execs are denied (fail closed), the log says why"
+# new daemon. Every exec of that shell must be denied, and the log and the audit record must
+# say why; a child of the shell, another PID, is judged as usual.
+begin "unreadable memory of the exec'ing process: its execs are denied (fail closed), log and record say why"
 mkfifo "$F/mem.go"
 rm -f "$F"/mem.*-ran "$F/mem.pid"
 n=$(count "supervising for uid")
@@ -482,6 +482,9 @@ if fstart "$H/no-vm-read" "$SPID"; then
                 fail "a child of the shell was not allowed: $(cat "$F/mem.out")"
         elif ! has "Cannot read the memory of $SPID: Operation not permitted; exec denied" "$FLOG"; then
                 fail "no log of why: $(tail -n 5 "$FLOG")"
+        elif [ -n "$SYSLOG" ] && ! grep "decision=deny pid=$SPID " "$SYSLOG" |
+                grep -qF "note=\"cannot read the process's memory: Operation not permitted\""; then
+                fail "no audit record of the denial: $(grep "pid=$SPID " "$SYSLOG" | tail -n 2)"
         else after_case "$BASE"; fi
 else
         fail "the daemon did not start under no-vm-read: $(tail -n 3 "$FLOG")"
