@@ -8,7 +8,8 @@
  * Besides the sanitizers, every call must leave the fd table as it found it and return a
  * well-formed chain; and the program file of a chain must be the file the kernel finds for
  * the same lookup in that process (fstatat() there): a resolver that names another file
- * than the kernel would execute is the hole execguard exists to close. */
+ * than the kernel would execute is the hole execguard exists to close. The other way round,
+ * a regular file the kernel finds must be found too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -99,22 +100,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_chain(r, path);
 
         if (chain->n > 0) {
-                /* The kernel's lookup in the same process must find the same file. */
-                struct stat st;
-                struct statfs sfs;
-                int k = fuzz_view_stat(view, dirfd, path, flags, &st);
-                if (k < 0)
-                        fuzz_fail("view %d: resolved '%s' to %s, the kernel's lookup fails: %s", (int) view, path,
-                                  chain->files[0].path, strerror(-k));
-                /* Known and left: on our own root, the one-syscall lookup takes "/proc/self"
+                /* The kernel's lookup in the same process must find the same file.
+                 *
+                 * Known and left: on our own root, the one-syscall lookup takes "/proc/self"
                  * as the supervisor ("/proc/self/status" is ours). What it can reach that
                  * way are proc files, which nobody can execute (no x bit: EACCES), so no
                  * decision depends on which process's file it is. */
-                bool proc_noexec = fstatfs(chain->files[0].fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC &&
-                                   !(chain->files[0].st.st_mode & 0111);
-                if (!proc_noexec && (st.st_dev != chain->files[0].st.st_dev || st.st_ino != chain->files[0].st.st_ino))
+                const struct exec_file *f = &chain->files[0];
+                struct statfs sfs;
+                bool proc_noexec =
+                        fstatfs(f->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC && !(f->st.st_mode & 0111);
+                struct stat st;
+                int k = fuzz_view_stat(view, dirfd, path, flags, &st);
+                if (k < 0 && !proc_noexec)
+                        fuzz_fail("view %d: resolved '%s' to %s, the kernel's lookup fails: %s", (int) view, path,
+                                  f->path, strerror(-k));
+                if (k == 0 && !proc_noexec && (st.st_dev != f->st.st_dev || st.st_ino != f->st.st_ino))
                         fuzz_fail("view %d: resolved '%s' to %s, the kernel finds another file", (int) view, path,
-                                  chain->files[0].path);
+                                  f->path);
+        } else {
+                /* And where the kernel finds a regular file, so must we, or an exec that
+                 * would run is refused. Our bounds (path splicing, symlink count) may
+                 * refuse earlier than the kernel: that side is safe. */
+                struct stat st;
+                int k = fuzz_view_stat(view, dirfd, path, flags, &st);
+                if (k == 0 && S_ISREG(st.st_mode) && r != -ENAMETOOLONG && r != -ELOOP)
+                        fuzz_fail("view %d: '%s': %s, the kernel finds a file", (int) view, path, strerror(-r));
         }
 
         exec_chain_reset(chain);
