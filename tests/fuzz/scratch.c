@@ -411,8 +411,16 @@ int fuzz_view_stat(enum fuzz_view view, int dirfd, const char *path, int flags, 
         req.dirfd = dirfd;
         req.flags = flags;
         snprintf(req.path, sizeof req.path, "%s", path);
-        if (send(views[view].sock, &req, sizeof req, MSG_NOSIGNAL) != sizeof req ||
-            recv(views[view].sock, &rep, sizeof rep, 0) != sizeof rep)
+        /* libFuzzer's -timeout is a SIGALRM every few seconds, without SA_RESTART. */
+        ssize_t n;
+        do
+                n = send(views[view].sock, &req, sizeof req, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n == sizeof req)
+                do
+                        n = recv(views[view].sock, &rep, sizeof rep, 0);
+                while (n < 0 && errno == EINTR);
+        if (n != sizeof rep)
                 fuzz_fail("view %d is gone: %m", (int) view);
         if (rep.r == 0)
                 *ret_st = rep.st;
