@@ -51,7 +51,21 @@ SOAK_EXEC   := $(B)/soak/soak-exec
 SOAK_SESSIONS ?= 64
 SOAK_EXECS    ?= 2000
 
-.PHONY: all check check-unit check-e2e check-faults check-soak soak check-asan check-asan-quick \
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets built with clang, ASan and UBSan, in a
+# build directory of their own, since every object of the library is compiled differently.
+FB           := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= policy shebang loader resolve
+# No _FORTIFY_SOURCE: its checked copies of libc functions bypass ASan's interceptors.
+# -fno-sanitize-recover: a UBSan report is a crash, as an ASan one is.
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARNINGS) -D_GNU_SOURCE -DEXECGUARD_VERSION='"$(VERSION)"' \
+                $(PKG_CFLAGS) -MMD -MP $(FUZZ_SAN)
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
+
+.PHONY: all check check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
         asan-build check-valgrind check-valgrind-quick install uninstall clean format check-format
 all: $(BIN)
 
@@ -88,8 +102,25 @@ $(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
 $(B) $(B)/tests $(B)/helpers $(B)/soak:
 	mkdir -p $@
 
-# make check also runs a quick form of the soak and of the two memory proofs below.
-check: check-unit check-e2e check-soak check-asan-quick check-valgrind-quick
+# The library again, instrumented for coverage (fuzzer-no-link: libFuzzer's main is linked
+# into the targets only).
+$(FB)/%.o: src/%.c | $(FB)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libexecguard.a: $(FUZZ_LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(FB)/fuzz/%.o: tests/fuzz/%.c | $(FB)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -iquote src -c -o $@ $<
+
+$(FUZZ_BINS): $(FB)/fuzz_%: $(FB)/fuzz/fuzz_%.o $(FB)/fuzz/scratch.o $(FB)/libexecguard.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+$(FB)/fuzz:
+	mkdir -p $@
+
+# make check also runs a quick form of the fuzzing, the soak and the two memory proofs.
+check: check-unit check-e2e check-fuzz check-soak check-asan-quick check-valgrind-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -136,6 +167,15 @@ check-valgrind: $(BIN) $(HELPERS)
 check-valgrind-quick: $(BIN) $(HELPERS)
 	VALGRIND_SESSIONS=$${VALGRIND_SESSIONS:-50} tests/valgrind.sh $(abspath $(BIN)) $(abspath $(B)/helpers)
 
+# Replay the seed corpora and the regression inputs, then fuzz each target for FUZZ_SECONDS
+# on a scratch copy of its corpus (the committed corpus never grows).
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FB) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The quick form that check runs: the replays, then 10 s per target.
+check-fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FB) 10 $(FUZZ_TARGETS)
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/execguard
 	@if [ -z "$(NO_SETCAP)" ]; then \
@@ -158,12 +198,13 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
 
 clean:
-	rm -rf $(B) $(ASAN_B)
+	rm -rf $(B) $(ASAN_B) $(FB)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
+                tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
--include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/soak/*.d)
+-include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/soak/*.d $(FB)/*.d $(FB)/fuzz/*.d)

@@ -166,11 +166,20 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                         rest++;
                 /* "dir/name/" must be a directory, so its symlink is followed like any other. */
                 bool last = *rest == '\0';
-                bool follow = !last || follow_last || *end == '/';
+                bool want_dir = *end == '/';
+                bool follow = !last || follow_last || want_dir;
                 p = rest;
 
-                if (strcmp(name, ".") == 0)
+                if (strcmp(name, ".") == 0) {
+                        /* Like any name, "." is looked up in a directory: not in a file
+                         * that a dirfd or a magic link stands for. */
+                        struct stat dot_st;
+                        if (fstat(cur, &dot_st) < 0)
+                                return negative_errno();
+                        if (!S_ISDIR(dot_st.st_mode))
+                                return -ENOTDIR;
                         continue;
+                }
                 if (strcmp(name, "..") == 0) {
                         int r = is_process_root(ctx, cur);
                         if (r < 0)
@@ -192,7 +201,7 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 if (fstat(fd, &st) < 0)
                         return negative_errno();
                 if (!S_ISLNK(st.st_mode) || !follow) {
-                        if (!last && !S_ISDIR(st.st_mode))
+                        if (want_dir && !S_ISDIR(st.st_mode))
                                 return -ENOTDIR;
                         safe_close(cur);
                         cur = TAKE_FD(fd);
@@ -225,6 +234,10 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                                 return negative_errno();
                         safe_close(cur);
                         cur = jumped;
+                        /* Inside the path the next lookup fails on a non-directory; at
+                         * the end only a slash says it must be one. */
+                        if (want_dir && last && (fstat(cur, &st) < 0 || !S_ISDIR(st.st_mode)))
+                                return -ENOTDIR;
                         continue;
                 } else {
                         ssize_t n = readlinkat(fd, "", target, sizeof target);
@@ -235,13 +248,14 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                         target[n] = '\0';
                 }
 
-                /* Splice: target, then what was left of the path. */
+                /* Splice: target, then what was left of the path. A slash after the link
+                 * stays, since what the link names must then be a directory too. */
                 size_t tlen = strlen(target), rlen = strlen(p);
                 if (tlen + 1 + rlen >= sizeof remaining)
                         return -ENAMETOOLONG;
                 memmove(remaining + tlen + 1, p, rlen + 1);
                 memcpy(remaining, target, tlen);
-                remaining[tlen] = rlen ? '/' : '\0';
+                remaining[tlen] = rlen || want_dir ? '/' : '\0';
                 p = remaining;
                 if (target[0] == '/') {
                         int root = fcntl(ctx->root_fd, F_DUPFD_CLOEXEC, 3);

@@ -474,6 +474,17 @@ START_TEST(proc_self_fd) {
                 snprintf(path, sizeof path, forms[i], fd, (int) getpid());
                 assert_resolves_to(getpid(), path, expected);
         }
+
+        /* A slash after a magic link, or "." after it, wants a directory: the kernel fails
+         * the lookup with ENOTDIR, and so must we (found by tests/fuzz/fuzz_resolve). */
+        const char *not_dirs[] = { "/proc/self/fd/%d/", "/proc/self/fd/%d/.", "/dev/fd/%d//" };
+        struct exec_chain *chain = new_chain();
+        for (size_t i = 0; i < ELEMENTSOF(not_dirs); i++) {
+                snprintf(path, sizeof path, not_dirs[i], fd);
+                int r = resolve_own(AT_FDCWD, path, 0, chain);
+                ck_assert_msg(r == -ENOTDIR, "'%s': r=%d (%s), expected -ENOTDIR", path, r, strerror(-r));
+        }
+        free_chain(chain);
         close(fd);
 }
 END_TEST
@@ -550,6 +561,11 @@ static const struct chroot_case chroot_cases[] = {
         { "/usr/bin/dash", -ENOENT, 0, {} },         /* exists on the host only */
         { "/proc", -ENOENT, 0, {} },
         { "/no-such-file", -ENOENT, 0, {} },
+        /* A trailing slash wants a directory, after a symlink too (found by fuzz_resolve). */
+        { "/bin/x/", -ENOTDIR, 0, {} },
+        { "/abs/", -ENOTDIR, 0, {} },
+        { "absrel//", -ENOTDIR, 0, {} },
+        { "bin/x/.", -ENOTDIR, 0, {} },
 };
 
 START_TEST(chrooted_process) {
@@ -570,6 +586,12 @@ START_TEST(chrooted_process) {
         put_link("absrel", "/bin/sh");
         put_link("bin/up", "../../../../bin/sh");
         put_text("script", "#!/bin/sh\n");
+
+        /* A file as execveat()'s dirfd: the child holds it as we do. */
+        char file[PATH_MAX];
+        snprintf(file, sizeof file, "%s/bin/x", dir);
+        int file_fd = open(file, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(file_fd, 0);
 
         int ready[2], done[2];
         ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
@@ -636,6 +658,11 @@ START_TEST(chrooted_process) {
                 ck_assert_msg(r == expected_r, "chroot: relative %zu-byte path: r=%d (%s), expected %d", len, r,
                               strerror(-r), expected_r);
         }
+
+        /* "." is looked up in a directory, never in a file given as the dirfd. */
+        r = resolve_exec(&ctx, file_fd, ".", 0, chain);
+        ck_assert_msg(r == -ENOTDIR, "chroot: '.' in a file dirfd: r=%d (%s), expected -ENOTDIR", r, strerror(-r));
+        close(file_fd);
 
         free_chain(chain);
         exec_context_close(&ctx);
