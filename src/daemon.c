@@ -35,7 +35,7 @@
  * cwd, the files of the exec's chain, a pidfd, a file being hashed. A connection or a
  * session is taken only while this many are left beyond it; else it is refused with a
  * reason, rather than taken and its execs, or everybody's, failed for want of fds. */
-#define FDS_HEADROOM 12
+#define FDS_HEADROOM       12
 #define CLIENTS_SETTING_UP 8 /* a user's connections beyond their sessions: handshakes, reloads */
 
 /* How long a listening socket we could not accept from stays out of the epoll set. */

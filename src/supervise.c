@@ -234,8 +234,8 @@ static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
 
 /* Refuse, and record, an exec that passes a limit of the policy (what is too much for the
  * supervisor to read, or to keep in flight); in audit mode, only record it. */
-static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why,
-                              uint64_t argv_addr, unsigned pointer_size) {
+static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
+                              unsigned pointer_size) {
         bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
         if (!audit_only) {
                 char suffix[160];

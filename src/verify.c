@@ -71,7 +71,8 @@ size_t verifier_count_of(const struct verifier *v, uid_t owner) {
 }
 
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag, uid_t owner) {
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
+                    uid_t owner) {
         /* Ours still: its last exec failed, and it execs again before the stop that ends that
          * verification has reached us (the stop comes at its return to user space, which a
          * fast failure such as ENOEXEC, then glibc's execvp() retry, can outrun). It cannot
@@ -199,7 +200,8 @@ static int exec_mapping_fd(pid_t pid) {
 }
 
 /* A stop of a loader being watched. */
-static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pid, int status, char *approved, size_t size, int *ret_fd) {
+static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pid, int status, char *approved,
+                                 size_t size, int *ret_fd) {
         if (!WIFSTOPPED(status)) {
                 done(v, p); /* gone */
                 return VERIFY_PENDING;

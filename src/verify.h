@@ -52,7 +52,8 @@ static inline void verifier_freep(struct verifier **v) {
  * are in flight, or another -errno (the thread is gone, no permission). On failure the
  * exec must be refused. */
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
-                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag, uid_t owner);
+                    const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
+                    uid_t owner);
 
 /* A label given to verifier_attach() (the session id), handed back with the outcome. */
 #define VERIFY_TAG_MAX 24

@@ -18,9 +18,9 @@
 #define HEADER(mode, action)                                                                                   \
         "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n" \
         "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
-#define LIMITS(sessions, pending, path, args, bytes)                                                             \
-        "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path "\nmax_args = " \
-        args "\nmax_argv_bytes = " bytes "\n"
+#define LIMITS(sessions, pending, path, args, bytes)                                                 \
+        "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
+        "\nmax_args = " args "\nmax_argv_bytes = " bytes "\n"
 #define LIMITS_DEFAULT LIMITS("256", "256", "4096", "131072", "2097152")
 
 /* Parse len bytes of text (which may hold NULs) as a policy file. */
@@ -163,8 +163,8 @@ static const struct valid_case valid_cases[] = {
           "max_argv_bytes = 256\n",
           0,
           "source = " SOURCE "\nmode = enforce\naction = deny\nmatch_content = yes\nfileless = content\n"
-          "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS(
-                  "1", "1024", "64", "1", "256") },
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS("1", "1024", "64", "1",
+                                                                                                 "256") },
 };
 
 static void test_valid(int i) {
