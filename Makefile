@@ -50,6 +50,10 @@ SOAK_EXEC   := $(B)/soak/soak-exec
 # make soak: the full soak (tests/soak/soak.sh); check-soak, part of check, a short one.
 SOAK_SESSIONS ?= 64
 SOAK_EXECS    ?= 2000
+# make bench: the benchmark (bench/bench.py); its drivers, and the floor supervisor, which
+# links execguard's own filter from the library.
+BENCH_B       := $(B)/bench
+BENCH_DRIVERS := $(BENCH_B)/floor $(BENCH_B)/exec-micro $(BENCH_B)/spawn $(BENCH_B)/timeit
 
 # Fuzzing (tests/fuzz/README.md): libFuzzer targets built with clang, ASan and UBSan, in a
 # build directory of their own, since every object of the library is compiled differently.
@@ -66,7 +70,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 .PHONY: all check check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
-        asan-build check-valgrind check-valgrind-quick install uninstall clean format check-format
+        asan-build check-valgrind check-valgrind-quick bench install uninstall clean format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -99,7 +103,17 @@ $(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
 $(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(B) $(B)/tests $(B)/helpers $(B)/soak:
+# The benchmark: not part of check (its figures mean something only on a quiet machine).
+$(BENCH_B)/floor: bench/floor.c $(LIB) | $(BENCH_B)
+	$(CC) $(CFLAGS) -iquote src $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BENCH_B)/%: bench/%.c | $(BENCH_B)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: $(BIN) $(BENCH_DRIVERS)
+	python3 bench/bench.py $(abspath $(BIN)) $(abspath $(BENCH_B)) $(abspath $(B)/bench.json)
+
+$(B) $(B)/tests $(B)/helpers $(B)/soak $(BENCH_B):
 	mkdir -p $@
 
 # The library again, instrumented for coverage (fuzzer-no-link: libFuzzer's main is linked
@@ -201,10 +215,10 @@ clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
 
 FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
-                tests/fuzz/*.c tests/fuzz/*.h)
+                tests/fuzz/*.c tests/fuzz/*.h bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
--include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/soak/*.d $(FB)/*.d $(FB)/fuzz/*.d)
+-include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/soak/*.d $(BENCH_B)/*.d $(FB)/*.d $(FB)/fuzz/*.d)

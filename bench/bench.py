@@ -1,0 +1,635 @@
+#!/usr/bin/env python3
+"""execguard's benchmark: bench/bench.py EXECGUARD DRIVERS-DIR OUT.json (what `make bench` runs).
+
+Workloads (counts at BENCH_SCALE=1):
+  W0  exec micro   10,000 execve() in one process of a file no binary format accepts (ENOEXEC)
+  W1  exec-heavy   5,000 sequential fork+exec+wait of /bin/true
+  W2  shell mix    a /bin/sh script running 2,000 small commands (basename, dirname, expr, cat,
+                   /usr/bin/test): the shape of a configure script
+  W3  no exec      dd bs=1 of 2,000,000 bytes: 2,000,000 read+write pairs and one exec
+  W4  big policy   W1 under a policy of 100,000 path rules and 10,000 hash rules (generated);
+                   also the policy's load time and RSS (`execguard check -c BIG /bin/true`)
+  W5  sessions     200 concurrent sessions, each 200 fork+exec+wait of /bin/true, started
+                   together; decisions/s, per-exec latency p50/p99 (session side), daemon RSS
+Configurations: native, floor (bench/floor.c: execguard's filter, CONTINUE to everything),
+execguard (standalone `run -c`), daemon (`run --socket` to a private daemon), strace
+(`strace -f -e trace=execve`, where installed).
+
+Each round runs every workload under every configuration, the order of the configurations
+rotating from round to round, so that a machine's drift falls on all of them alike. Times are
+taken inside the supervised tree by the drivers (a supervisor's start-up is not counted).
+Ratios are the median over the rounds of the same-round ratios.
+
+Environment: BENCH_ROUNDS (5), BENCH_SCALE (1: every count, the big policy's size too),
+BENCH_WORKLOADS and BENCH_CONFIGS (comma-separated subsets), BENCH_TIMEOUT (seconds for one
+command, 900), BENCH_KEEP=1 keeps the scratch directory.
+
+Needs root (a private mount namespace, the daemon); as another user the daemon configuration
+is left out. Python 3 standard library only.
+"""
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+FULL_COUNTS = {
+    "W0": 10_000,
+    "W1": 5_000,
+    "W2": 2_000,
+    "W3": 2_000_000,
+    "W4": 5_000,
+    "W5_sessions": 200,
+    "W5_execs": 200,
+    "big_paths": 100_000,
+    "big_hashes": 10_000,
+}
+WORKLOADS = {
+    "W0": "exec micro: execve() failing ENOEXEC, no fork",
+    "W1": "exec-heavy: fork+exec+wait of /bin/true",
+    "W2": "shell mix: sh running small commands",
+    "W3": "no exec: dd bs=1 read+write pairs",
+    "W4": "big policy: W1 under 100k path + 10k hash rules",
+    "W5": "sessions: concurrent sessions of fork+exec+wait",
+}
+UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn",
+        "W5": "exec (wall time / all sessions' execs)"}
+ALL_CONFIGS = ["native", "floor", "execguard", "daemon", "strace"]
+# strace under a big policy is W1 again; everything else runs everywhere.
+SKIP = {("W4", "strace")}
+RATIO_METHOD = "median over rounds of the same-round ratio (config time / reference time)"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    log("bench: " + msg)
+    sys.exit(1)
+
+
+class Bench:
+    def __init__(self, execguard, drivers, out):
+        self.eg = execguard
+        self.drv = drivers
+        self.out = out
+        self.rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
+        self.scale = float(os.environ.get("BENCH_SCALE", "1"))
+        self.timeout = float(os.environ.get("BENCH_TIMEOUT", "900"))
+        self.counts = {k: max(2, int(round(v * self.scale))) for k, v in FULL_COUNTS.items()}
+        # W2 runs its commands five to a loop iteration.
+        self.counts["W2"] = max(5, self.counts["W2"] // 5 * 5)
+        self.root = os.geteuid() == 0
+        wanted_w = os.environ.get("BENCH_WORKLOADS")
+        self.workloads = [w for w in WORKLOADS if not wanted_w or w in wanted_w.split(",")]
+        wanted_c = os.environ.get("BENCH_CONFIGS")
+        self.configs = [c for c in ALL_CONFIGS if not wanted_c or c in wanted_c.split(",")]
+        self.notes = []
+        if "strace" in self.configs and not shutil.which("strace"):
+            self.configs.remove("strace")
+            self.notes.append("strace is not installed: no strace configuration")
+        if "daemon" in self.configs and not self.root:
+            self.configs.remove("daemon")
+            self.notes.append("not root: no daemon configuration")
+        self.daemons = {}  # policy name -> (Popen, socket path, notify socket)
+        self.results = {}  # (workload, config) -> [per-round dict]
+        self.loads = {}  # policy name -> [(seconds, max RSS kB)]
+        self.floor_mode = "?"
+
+    # ---- scratch: policies, fixtures, daemons ---------------------------------------------
+
+    def setup(self):
+        self.tmp = tempfile.mkdtemp(prefix="execguard-bench.")
+        os.chmod(self.tmp, 0o755)
+        self.runs = os.path.join(self.tmp, "runs")
+        os.mkdir(self.runs)
+        # W0's file: executable, but neither ELF nor #! (and no binfmt_misc magic).
+        self.noexec = os.path.join(self.tmp, "noexec")
+        with open(self.noexec, "wb") as f:
+            f.write(b"\0\0\0\0execguard bench: no binary format accepts this file\n")
+        os.chmod(self.noexec, 0o755)
+        self.script = os.path.join(self.tmp, "w2.sh")
+        with open(self.script, "w") as f:
+            f.write(W2_SCRIPT.replace("@ITER@", str(self.counts["W2"] // 5)))
+        self.policies = {"small": os.path.join(self.tmp, "small.ini"), "big": os.path.join(self.tmp, "big.ini")}
+        with open(self.policies["small"], "w") as f:
+            f.write(SMALL_POLICY)
+        t = time.monotonic()
+        self.write_big_policy(self.policies["big"])
+        log("bench: big policy (%d path rules, %d hash rules) written in %.1f s"
+            % (self.counts["big_paths"], self.counts["big_hashes"], time.monotonic() - t))
+        for p in self.policies.values():
+            os.chmod(p, 0o644)
+        self.floor_mode = self.probe_floor()
+
+    def write_big_policy(self, path):
+        """Path rules: one in a hundred names a file that exists (a small script, so the rule
+        has an identity, a size and a content to match), the others files that do not, spread
+        over directories that do not exist either. Hash rules: digests of nothing on the host."""
+        files = os.path.join(self.tmp, "blocked")
+        os.mkdir(files)
+        n_paths, n_hashes = self.counts["big_paths"], self.counts["big_hashes"]
+        lines = ["; generated by bench/bench.py", "[execguard]", "mode = enforce", "action = deny", "[block]"]
+        for i in range(n_paths):
+            if i % 100 == 0:
+                p = os.path.join(files, "prog%06d" % i)
+                with open(p, "w") as f:
+                    f.write("#!/bin/sh\n# execguard bench: blocked program %d\n" % i)
+                os.chmod(p, 0o755)
+            else:
+                p = os.path.join(self.tmp, "absent", "d%03d" % (i % 1000), "prog%06d" % i)
+            lines.append("path = " + p)
+        for i in range(n_hashes):
+            lines.append("hash = sha256:" + hashlib.sha256(b"execguard bench hash rule %d" % i).hexdigest())
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def probe_floor(self):
+        p = subprocess.run([os.path.join(self.drv, "floor"), "-v", "--", "/bin/true"], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            die("the floor does not work: " + p.stderr.strip())
+        for line in p.stderr.splitlines():
+            if line.startswith("floor: wake-up mode: "):
+                return line[len("floor: wake-up mode: "):]
+        return "?"
+
+    def start_daemon(self, name):
+        """A daemon of our own on a private socket, telling us READY= and STATUS= through a
+        NOTIFY_SOCKET of ours (as tests/soak/soak.sh does). A thread reads that socket all
+        along: sd_notify() blocks once a datagram socket's short queue is full, and with it
+        the daemon."""
+        sock = os.path.join(self.tmp, "daemon-%s.sock" % name)
+        notify_path = os.path.join(self.tmp, "notify-%s.sock" % name)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        d = {"sock": sock, "notify": notify, "status": "", "ready": threading.Event()}
+        threading.Thread(target=self.read_notify, args=(d,), daemon=True).start()
+        errlog = open(os.path.join(self.tmp, "daemon-%s.log" % name), "w")
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        d["proc"] = subprocess.Popen([self.eg, "daemon", "-c", self.policies[name], "--socket", sock],
+                                     stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog, env=env)
+        errlog.close()
+        self.daemons[name] = d
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and d["proc"].poll() is None:
+            if d["ready"].wait(0.2) and os.path.exists(sock):
+                return
+        die("the %s daemon did not start: see %s" % (name, os.path.join(self.tmp, "daemon-%s.log" % name)))
+
+    @staticmethod
+    def read_notify(d):
+        """The daemon's sd_notify datagrams, until the socket is closed: READY=1 sets
+        d["ready"], the last STATUS= is kept in d["status"]."""
+        while True:
+            try:
+                msg = d["notify"].recv(65536).decode(errors="replace")
+            except OSError:
+                return
+            for line in msg.splitlines():
+                if line == "READY=1":
+                    d["ready"].set()
+                elif line.startswith("STATUS="):
+                    d["status"] = line[len("STATUS="):]
+
+    def stop_daemons(self):
+        for d in self.daemons.values():
+            if d["proc"].poll() is None:
+                d["proc"].terminate()
+                try:
+                    d["proc"].wait(30)
+                except subprocess.TimeoutExpired:
+                    d["proc"].kill()
+                    d["proc"].wait()
+            try:
+                d["notify"].shutdown(socket.SHUT_RDWR)  # wakes its reader
+            except OSError:
+                pass
+            d["notify"].close()
+
+    @staticmethod
+    def rss_kb(pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return None
+
+    # ---- running one thing under one configuration ----------------------------------------
+
+    def prefix(self, config, policy="small"):
+        if config == "native":
+            return []
+        if config == "floor":
+            return [os.path.join(self.drv, "floor"), "--"]
+        if config == "execguard":
+            return [self.eg, "run", "-c", self.policies[policy], "--"]
+        if config == "daemon":
+            return [self.eg, "run", "--socket", self.daemons[policy]["sock"], "--"]
+        if config == "strace":
+            return ["strace", "-f", "-qq", "-e", "trace=execve", "-o", "/dev/null", "--"]
+        raise ValueError(config)
+
+    def result_path(self, tag):
+        path = os.path.join(self.runs, tag)
+        for p in (path, path + ".ready"):
+            if os.path.exists(p):
+                os.unlink(p)
+        return path
+
+    @staticmethod
+    def read_result(path):
+        with open(path) as f:
+            first = f.readline().split()
+            rest = [int(x) for x in f.read().split()]
+        start, end, errors = int(first[0]), int(first[1]), int(first[2])
+        return start, end, errors, rest
+
+    def run_one(self, w, config, rnd):
+        tag = "%s-%s-%d" % (w, config, rnd)
+        res = self.result_path(tag)
+        d = self.drv
+        policy = "big" if w == "W4" else "small"
+        if w == "W0":
+            cmd = [os.path.join(d, "exec-micro"), str(self.counts["W0"]), self.noexec, res]
+        elif w in ("W1", "W4"):
+            cmd = [os.path.join(d, "spawn"), str(self.counts[w]), "/bin/true", res]
+        elif w == "W2":
+            cmd = [os.path.join(d, "timeit"), res, "/bin/sh", self.script]
+        elif w == "W3":
+            cmd = [os.path.join(d, "timeit"), res, "dd", "if=/dev/zero", "of=/dev/null", "bs=1",
+                   "count=%d" % self.counts["W3"], "status=none"]
+        else:
+            return self.run_sessions(config, rnd)
+        p = subprocess.run(self.prefix(config, policy) + cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, errors="replace", timeout=self.timeout)
+        try:
+            start, end, errors, _ = self.read_result(res)
+        except (OSError, ValueError, IndexError):
+            return {"failed": "exit status %d, no result: %s" % (p.returncode, tail(p.stderr))}
+        r = {"seconds": (end - start) / 1e9, "ops": self.counts[w], "errors": errors}
+        if errors:
+            r["error_text"] = tail(p.stderr)
+        return r
+
+    def run_sessions(self, config, rnd):
+        """W5: start every session, wait until each is set up and gated, then open the gate
+        (end of file on the pipe that is their standard input) and let them all run."""
+        n, execs = self.counts["W5_sessions"], self.counts["W5_execs"]
+        gate_r, gate_w = os.pipe()
+        daemon = self.daemons.get("small") if config == "daemon" else None
+        rss_idle = self.rss_kb(daemon["proc"].pid) if daemon else None
+        procs, results = [], []
+        errfiles = []
+        try:
+            for k in range(n):
+                res = self.result_path("W5-%s-%d-%d" % (config, rnd, k))
+                results.append(res)
+                err = open(res + ".err", "w")
+                errfiles.append(err)
+                cmd = self.prefix(config) + [os.path.join(self.drv, "spawn"), "-g", "-l", str(execs), "/bin/true",
+                                             res]
+                procs.append(subprocess.Popen(cmd, stdin=gate_r, stdout=subprocess.DEVNULL, stderr=err))
+        finally:
+            os.close(gate_r)
+            for err in errfiles:
+                err.close()
+        deadline = time.monotonic() + self.timeout
+        while sum(os.path.exists(r + ".ready") for r in results) < n:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                os.close(gate_w)
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+                    p.wait()
+                return {"failed": "sessions did not all get ready: " + first_error(results)}
+            time.sleep(0.05)
+        rss_ready = self.rss_kb(daemon["proc"].pid) if daemon else None
+        os.close(gate_w)
+        rss_peak = rss_ready or 0
+        while any(p.poll() is None for p in procs):
+            if time.monotonic() > deadline:
+                for p in procs:
+                    if p.poll() is None:
+                        p.kill()
+                    p.wait()
+                return {"failed": "timed out"}
+            if daemon:
+                rss_peak = max(rss_peak, self.rss_kb(daemon["proc"].pid) or 0)
+            time.sleep(0.1)
+        starts, ends, lat, errors = [], [], [], 0
+        try:
+            for res in results:
+                start, end, e, values = self.read_result(res)
+                starts.append(start)
+                ends.append(end)
+                errors += e
+                lat.extend(values)
+        except (OSError, ValueError, IndexError):
+            return {"failed": "a session left no result: " + first_error(results)}
+        seconds = (max(ends) - min(starts)) / 1e9
+        lat.sort()
+        r = {"seconds": seconds, "ops": n * execs, "errors": errors, "decisions_per_s": n * execs / seconds,
+             "p50_us": percentile(lat, 50), "p99_us": percentile(lat, 99)}
+        if errors:
+            r["error_text"] = first_error(results)
+        if daemon and rss_idle and rss_ready:
+            r.update(rss_idle_kb=rss_idle, rss_ready_kb=rss_ready, rss_peak_kb=rss_peak,
+                     rss_kb_per_session=(rss_ready - rss_idle) / n, rss_peak_kb_per_session=(rss_peak - rss_idle) / n)
+        return r
+
+    def measure_load(self, name):
+        """`execguard check -c POLICY /bin/true` under timeit: the policy's whole load (parse,
+        index, hashing the blocked files that exist) and one check; wall time and peak RSS."""
+        res = self.result_path("load-%s" % name)
+        p = subprocess.run([os.path.join(self.drv, "timeit"), res, self.eg, "check", "-c", self.policies[name],
+                            "/bin/true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, errors="replace", timeout=self.timeout)
+        try:
+            with open(res) as f:
+                start, end, errors, max_rss = (int(x) for x in f.readline().split())
+        except (OSError, ValueError):
+            return {"failed": "no result: " + tail(p.stderr)}
+        if errors:
+            return {"failed": "execguard check failed: " + tail(p.stderr)}
+        return {"seconds": (end - start) / 1e9, "max_rss_kb": max_rss}
+
+    # ---- the whole run ----------------------------------------------------------------------
+
+    def run(self):
+        self.setup()
+        try:
+            if "daemon" in self.configs:
+                self.start_daemon("small")
+                if "W4" in self.workloads:
+                    t = time.monotonic()
+                    self.start_daemon("big")
+                    self.big_daemon_start_s = time.monotonic() - t
+            self.header()
+            for rnd in range(self.rounds):
+                rot = rnd % len(self.configs)
+                order = self.configs[rot:] + self.configs[:rot]
+                for w in self.workloads:
+                    if w == "W4":
+                        for name in self.policies:
+                            self.loads.setdefault(name, []).append(self.measure_load(name))
+                    for c in order:
+                        if (w, c) in SKIP:
+                            continue
+                        r = self.run_one(w, c, rnd)
+                        self.results.setdefault((w, c), []).append(r)
+                        if "failed" in r:
+                            log("bench: round %d %s %s FAILED: %s" % (rnd + 1, w, c, r["failed"]))
+                        elif r["errors"]:
+                            log("bench: round %d %s %s: %d errors: %s"
+                                % (rnd + 1, w, c, r["errors"], r.get("error_text", "")))
+                log("bench: round %d of %d done" % (rnd + 1, self.rounds))
+            self.daemon_rss = {n: self.rss_kb(d["proc"].pid) for n, d in self.daemons.items()}
+        finally:
+            self.stop_daemons()
+            if os.environ.get("BENCH_KEEP"):
+                log("bench: kept " + self.tmp)
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        records = self.summarise()
+        self.table(records)
+        os.makedirs(os.path.dirname(self.out) or ".", exist_ok=True)
+        with open(self.out, "w") as f:
+            json.dump(records, f, indent=1)
+            f.write("\n")
+        print("\nwritten: " + self.out)
+        bad = ["%s %s" % (r["workload"], r["config"]) for r in records if r.get("failed_rounds") or r.get("errors")]
+        if bad:
+            print("bench: failed rounds or wrong outcomes (see above; the figures of those measure something "
+                  "else): " + ", ".join(bad))
+            return 1
+        return 0
+
+    def header(self):
+        c = self.counts
+        print("execguard bench: %d round(s), BENCH_SCALE=%g; %s" % (self.rounds, self.scale, platform.release()))
+        print("  W0 %d execs, W1 %d spawns, W2 %d commands, W3 %d read+write, W4 %d spawns under %d path + %d hash "
+              "rules, W5 %d sessions x %d execs" % (c["W0"], c["W1"], c["W2"], c["W3"], c["W4"], c["big_paths"],
+                                                    c["big_hashes"], c["W5_sessions"], c["W5_execs"]))
+        print("  floor wake-up mode: " + self.floor_mode)
+        print("  ratios: " + RATIO_METHOD)
+        for n in self.notes:
+            print("  note: " + n)
+        sys.stdout.flush()
+
+    def summarise(self):
+        records = [{
+            "workload": "meta", "config": None, "rounds": self.rounds, "scale": self.scale,
+            "counts": self.counts, "configs": self.configs, "ratio_method": RATIO_METHOD,
+            "floor_wake_mode": self.floor_mode, "kernel": platform.release(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notes": self.notes,
+        }]
+        for w in self.workloads:
+            for c in self.configs:
+                rounds = self.results.get((w, c))
+                if rounds is None:
+                    continue
+                good = [r for r in rounds if "failed" not in r]
+                rec = {"workload": w, "config": c, "rounds": len(good), "failed_rounds": len(rounds) - len(good),
+                       "ops": good[0]["ops"] if good else None, "unit": UNIT[w],
+                       "errors": sum(r["errors"] for r in good)}
+                if good:
+                    secs = [r["seconds"] for r in good]
+                    rec.update(median_s=statistics.median(secs), min_s=min(secs), max_s=max(secs),
+                               per_op_us=statistics.median(secs) / rec["ops"] * 1e6)
+                else:
+                    rec.update(median_s=None, min_s=None, max_s=None, per_op_us=None)
+                for ref in ("native", "floor"):
+                    rec["ratio_to_" + ref] = self.ratio(w, c, ref)
+                if w == "W5" and good:
+                    for k in ("decisions_per_s", "p50_us", "p99_us"):
+                        rec[k] = statistics.median(r[k] for r in good)
+                    rec["latency_source"] = "session side: wall time of each fork+exec+wait (no daemon hook yet)"
+                    for k in ("rss_idle_kb", "rss_ready_kb", "rss_peak_kb", "rss_kb_per_session", "rss_peak_kb_per_session"):
+                        vals = [r[k] for r in good if k in r]
+                        if vals:
+                            rec[k] = statistics.median(vals)
+                records.append(rec)
+        if "W4" in self.workloads:
+            for name, runs in self.loads.items():
+                good = [r for r in runs if "failed" not in r]
+                secs = [r["seconds"] for r in good]
+                records.append({
+                    "workload": "W4-load", "config": "execguard check", "policy": name,
+                    "rules_path": self.counts["big_paths"] if name == "big" else 1,
+                    "rules_hash": self.counts["big_hashes"] if name == "big" else 0,
+                    "rounds": len(good), "failed_rounds": len(runs) - len(good),
+                    "median_s": statistics.median(secs) if secs else None,
+                    "min_s": min(secs) if secs else None, "max_s": max(secs) if secs else None,
+                    "max_rss_kb": statistics.median(r["max_rss_kb"] for r in good) if good else None,
+                })
+            for name, rss in getattr(self, "daemon_rss", {}).items():
+                rec = {"workload": "W4-load", "config": "daemon", "policy": name, "rss_kb_at_end": rss}
+                if name == "big":
+                    rec["start_to_ready_s"] = getattr(self, "big_daemon_start_s", None)
+                records.append(rec)
+        return records
+
+    def ratio(self, w, c, ref):
+        """Median over rounds of this round's time over the reference's in the same round."""
+        mine, theirs = self.results.get((w, c), []), self.results.get((w, ref), [])
+        ratios = [a["seconds"] / b["seconds"] for a, b in zip(mine, theirs)
+                  if "failed" not in a and "failed" not in b and b["seconds"] > 0]
+        return statistics.median(ratios) if ratios else None
+
+    def table(self, records):
+        print()
+        print("%-3s %-10s %9s %-22s %10s %8s %8s  %s" % ("", "config", "µs/op", "  (min–max)", "median s", "×native",
+                                                         "×floor", "unit / notes"))
+        for r in records:
+            if r["workload"] not in WORKLOADS:
+                continue
+            if r["median_s"] is None:
+                print("%-3s %-10s %9s %-22s %10s %8s %8s  FAILED (%d rounds)" % (r["workload"], r["config"], "-", "",
+                                                                                 "-", "-", "-", r["failed_rounds"]))
+                continue
+            ops = r["ops"]
+            span = "(%s–%s)" % (fmt(r["min_s"] / ops * 1e6), fmt(r["max_s"] / ops * 1e6))
+            notes = "per " + r["unit"]
+            if r["errors"]:
+                notes += "; %d ERRORS" % r["errors"]
+            if r["failed_rounds"]:
+                notes += "; %d rounds FAILED" % r["failed_rounds"]
+            print("%-3s %-10s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
+                                                               r["median_s"], fmt(r["ratio_to_native"]),
+                                                               fmt(r["ratio_to_floor"]), notes))
+        w5 = [r for r in records if r["workload"] == "W5" and r.get("decisions_per_s")]
+        if w5:
+            print("\nW5 sessions: %d x %d execs at once; latency = session side wall time of one fork+exec+wait"
+                  % (self.counts["W5_sessions"], self.counts["W5_execs"]))
+            print("    %-10s %12s %10s %10s  %s" % ("config", "decisions/s", "p50 µs", "p99 µs", "daemon RSS"))
+            for r in w5:
+                rss = ""
+                if "rss_kb_per_session" in r:
+                    rss = "idle %d kB; sessions set up %d kB (%.1f kB/session); peak %d kB (%.1f kB/session)" % (
+                        r["rss_idle_kb"], r["rss_ready_kb"], r["rss_kb_per_session"], r["rss_peak_kb"],
+                        r["rss_peak_kb_per_session"])
+                print("    %-10s %12.0f %10.0f %10.0f  %s" % (r["config"], r["decisions_per_s"], r["p50_us"],
+                                                               r["p99_us"], rss))
+        loads = [r for r in records if r["workload"] == "W4-load"]
+        if loads:
+            print("\nW4 policy load (`execguard check -c POLICY /bin/true`, whole process):")
+            for r in loads:
+                if r["config"] == "execguard check" and r["median_s"] is not None:
+                    print("    %-5s %6d path + %5d hash rules: %.3f s (%.3f–%.3f), max RSS %d kB" % (
+                        r["policy"], r["rules_path"], r["rules_hash"], r["median_s"], r["min_s"], r["max_s"],
+                        r["max_rss_kb"]))
+                elif r["config"] == "daemon":
+                    extra = ""
+                    if r.get("start_to_ready_s") is not None:
+                        extra = ", start to READY=1 %.3f s" % r["start_to_ready_s"]
+                    print("    daemon (%s policy): RSS at the end %s kB%s" % (r["policy"], r["rss_kb_at_end"], extra))
+        sys.stdout.flush()
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    if x >= 1:
+        return "%.2f" % x
+    return "%.3f" % x
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return None
+    """Nearest rank."""
+    k = max(0, math.ceil(p / 100 * len(sorted_values)) - 1)
+    return sorted_values[k]
+
+
+def tail(text, n=300):
+    """What a failing command said: its first lines but the supervisors' warning that audit
+    records are lost (on purpose, in the private namespace)."""
+    lines = [line for line in (text or "").splitlines() if line.strip() and "audit records will be lost" not in line]
+    return " | ".join(lines[:3])[:n]
+
+
+def first_error(results):
+    for res in results:
+        try:
+            with open(res + ".err") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if tail(text):
+            return tail(text)
+    return "(nothing on stderr)"
+
+
+# W2: the shape of a configure script: command substitutions, expr arithmetic, tests.
+W2_SCRIPT = """#!/bin/sh
+# execguard bench W2: @ITER@ iterations of five small commands.
+set -e
+i=0
+while [ "$i" -lt @ITER@ ]; do
+        b=$(basename /usr/lib/x86_64-linux-gnu/libc.so.6 .so.6)
+        d=$(dirname /usr/share/doc/execguard/README)
+        i=$(expr "$i" + 1)
+        cat /dev/null
+        /usr/bin/test -n "$b$d"
+done
+[ "$i" = @ITER@ ]
+"""
+
+# The policy of every configuration but W4's: the shipped example's one rule.
+SMALL_POLICY = """; generated by bench/bench.py
+[execguard]
+mode = enforce
+action = deny
+[block]
+path = /usr/bin/df
+"""
+
+
+def enter_private_namespace():
+    """Root: re-run in a private mount namespace, where the journal's socket directory is an
+    empty tmpfs and /dev/log is /dev/null, so that nothing the supervisors log reaches the
+    host's journal or syslog (tests/soak/soak.sh does the same)."""
+    if os.geteuid() != 0:
+        return
+    if not os.environ.get("EXECGUARD_BENCH_NS"):
+        env = dict(os.environ, EXECGUARD_BENCH_NS="1")
+        argv = ["unshare", "--mount", "--propagation", "private", sys.executable, os.path.abspath(__file__)]
+        os.execvpe("unshare", argv + sys.argv[1:], env)
+    if os.path.isdir("/run/systemd/journal"):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run/systemd/journal"], check=True)
+    if os.path.exists("/dev/log"):
+        subprocess.run(["mount", "--bind", "/dev/null", "/dev/log"], check=True)
+
+
+def main():
+    if len(sys.argv) != 4:
+        die("usage: bench.py EXECGUARD DRIVERS-DIR OUT.json")
+    enter_private_namespace()
+    # SIGTERM and SIGHUP unwind like ^C: the daemons are stopped, the scratch directory removed.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+    execguard, drivers, out = sys.argv[1:]
+    sys.exit(Bench(execguard, drivers, out).run())
+
+
+if __name__ == "__main__":
+    main()

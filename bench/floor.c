@@ -1,0 +1,236 @@
+/* floor [-v] [--wake=sync|default] -- COMMAND [ARG...]: the benchmark's floor.
+ *
+ * A supervisor that does no work: it installs execguard's own seccomp filter on COMMAND
+ * (filter_install() from the library, the same BPF, the same no_new_privs) and answers every
+ * notification with CONTINUE at once, without reading the process, resolving or asking a
+ * policy. What COMMAND's tree pays under it is the cost of the mechanism itself: the filter
+ * on every syscall, and for each exec the trip to a listener and back. execguard cannot do
+ * better than this; the benchmark reports every configuration against it.
+ *
+ * It waits the way a real supervisor does (poll, then receive), and asks the kernel for its
+ * best wake-up: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux >= 6.6) wakes the supervisor on
+ * the notifying task's CPU, and the task on the supervisor's, as one hand-off. --wake=default
+ * leaves the kernel's ordinary wake-up, for comparison. -v says on stderr which mode is in
+ * use. Ends when the last task of the tree is gone (the listener reports POLLHUP), with
+ * COMMAND's exit status (128+N for signal N); 125 if supervision could not be set up. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "notify.h"
+#include "util.h"
+
+/* Linux 6.6; older headers lack them. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+#define EXIT_SETUP 125
+
+static int send_fd(int sock, int fd) {
+        char byte = 0;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
+        };
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+        return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+}
+
+static int receive_fd(int sock, int *ret_fd) {
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
+        };
+        ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return negative_errno();
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        if (n == 0 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+            cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+                return -EBADMSG; /* the child failed before it could send: it said why */
+        memcpy(ret_fd, CMSG_DATA(cmsg), sizeof *ret_fd);
+        return 0;
+}
+
+/* The child: filter, hand the listener over, keep nothing of ours, exec. */
+static _Noreturn void run_command(int sock, char **argv) {
+        int listener = -1;
+        int r = filter_install(true, &listener);
+        if (r < 0) {
+                fprintf(stderr, "floor: cannot install the filter: %s (is CONFIG_SECCOMP_FILTER enabled?)\n",
+                        strerror(-r));
+                _exit(EXIT_SETUP);
+        }
+        r = send_fd(sock, listener);
+        if (r < 0) {
+                fprintf(stderr, "floor: cannot hand over the listener: %s\n", strerror(-r));
+                _exit(EXIT_SETUP);
+        }
+        /* Both are O_CLOEXEC already; closed now so that not even the exec below holds them. */
+        safe_close(listener);
+        safe_close(sock);
+        execvp(argv[0], argv);
+        fprintf(stderr, "floor: cannot execute %s: %s\n", argv[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Answer CONTINUE to everything until no task uses the filter any more. The direct child
+ * is reaped on the way (through its pidfd): a zombie keeps its filter, so the listener
+ * would not hang up while it waited to be reaped. */
+static int serve(int listener, pid_t child, int *ret_status) {
+        struct seccomp_notif *req = NULL;
+        struct seccomp_notif_resp *resp = NULL;
+        int r = notify_alloc(&req, &resp);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, child, 0);
+        if (pidfd < 0) {
+                r = negative_errno();
+                goto out;
+        }
+        bool reaped = false;
+        int status = 0;
+        for (;;) {
+                struct pollfd fds[2] = { { .fd = listener, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+                if (poll(fds, reaped ? 1 : 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = negative_errno();
+                        goto out;
+                }
+                if (fds[0].revents & POLLIN) {
+                        r = notify_receive(listener, req);
+                        if (r == -ENOENT || r == -EINTR)
+                                continue; /* the task went away before we read it */
+                        if (r < 0)
+                                goto out;
+                        resp->id = req->id;
+                        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+                        resp->error = 0;
+                        resp->val = 0;
+                        r = notify_respond(listener, resp);
+                        if (r < 0 && r != -ENOENT)
+                                goto out;
+                } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+                        break;
+                }
+                if (!reaped && (fds[1].revents & POLLIN)) {
+                        if (waitpid(child, &status, 0) < 0) {
+                                r = negative_errno();
+                                goto out;
+                        }
+                        reaped = true;
+                }
+        }
+        if (!reaped && waitpid(child, &status, 0) < 0) {
+                r = negative_errno();
+                goto out;
+        }
+        *ret_status = status;
+        r = 0;
+out:
+        notify_free(req, resp);
+        return r;
+}
+
+static void usage(void) {
+        fprintf(stderr, "usage: floor [-v] [--wake=sync|default] -- COMMAND [ARG...]\n");
+        exit(2);
+}
+
+int main(int argc, char **argv) {
+        bool verbose = false, want_sync = true;
+        int i = 1;
+        for (; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        i++;
+                        break;
+                } else if (strcmp(argv[i], "-v") == 0) {
+                        verbose = true;
+                } else if (strcmp(argv[i], "--wake=sync") == 0) {
+                        want_sync = true;
+                } else if (strcmp(argv[i], "--wake=default") == 0) {
+                        want_sync = false;
+                } else {
+                        usage();
+                }
+        }
+        if (i >= argc)
+                usage();
+
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                perror("floor: socketpair");
+                return EXIT_SETUP;
+        }
+        pid_t child = fork();
+        if (child < 0) {
+                perror("floor: fork");
+                return EXIT_SETUP;
+        }
+        if (child == 0) {
+                safe_close(sv[0]);
+                run_command(sv[1], argv + i);
+        }
+        safe_close(sv[1]);
+        _cleanup_close_ int listener = -1;
+        int r = receive_fd(sv[0], &listener);
+        safe_close(sv[0]);
+        if (r < 0) {
+                if (r != -EBADMSG)
+                        fprintf(stderr, "floor: cannot receive the listener: %s\n", strerror(-r));
+                kill(child, SIGKILL);
+                (void) waitpid(child, NULL, 0);
+                return EXIT_SETUP;
+        }
+
+        const char *mode = "default";
+        if (want_sync) {
+                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
+                        mode = "sync";
+                else
+                        mode = errno == EINVAL ? "default (SYNC_WAKE_UP not supported: EINVAL)"
+                                               : "default (SYNC_WAKE_UP refused)";
+        }
+        if (verbose)
+                fprintf(stderr, "floor: wake-up mode: %s\n", mode);
+
+        int status = 0;
+        r = serve(listener, child, &status);
+        if (r < 0) {
+                fprintf(stderr, "floor: supervision failed: %s\n", strerror(-r));
+                kill(child, SIGKILL);
+                return EXIT_SETUP;
+        }
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
+}
