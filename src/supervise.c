@@ -246,14 +246,14 @@ static void refuse_over_limit(struct supervisor *s, const struct exec_context *c
                pointer_size);
 }
 
-/* The path (read already) and the arguments within max_path, max_args and max_argv_bytes?
+/* The path (read already, path_len bytes) and the arguments within max_path, max_args and max_argv_bytes?
  * Returns 0, -E2BIG (refused and recorded), -EFAULT (execve would fault), or -errno. */
-static int check_limits(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr,
+static int check_limits(struct supervisor *s, const struct exec_context *ctx, size_t path_len, uint64_t argv_addr,
                         unsigned pointer_size) {
         const struct policy_settings *st = policy_settings(s->policy);
         char why[128];
         size_t args = 0, bytes = 0;
-        if (strlen(s->path) >= st->max_path) {
+        if (path_len >= st->max_path) {
                 snprintf(why, sizeof why, "path longer than max_path = %zu bytes", st->max_path);
                 refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
                 return -E2BIG;
@@ -353,7 +353,7 @@ static void decide(struct supervisor *s) {
                 record_unjudged(s, &ctx, NULL, "cannot read the process's memory", r);
                 return;
         }
-        r = check_limits(s, &ctx, argv_addr, pointer_size);
+        r = check_limits(s, &ctx, (size_t) r, argv_addr, pointer_size);
         if (r < 0) {
                 if (r == -EFAULT)
                         resp->error = r; /* as the kernel would say */

@@ -73,24 +73,25 @@ size_t verifier_count_of(const struct verifier *v, uid_t owner) {
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
                     const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
                     uid_t owner) {
-        /* Ours still: its last exec failed, and it execs again before the stop that ends that
-         * verification has reached us (the stop comes at its return to user space, which a
-         * fast failure such as ENOEXEC, then glibc's execvp() retry, can outrun). It cannot
-         * have execed meanwhile: that stops it at PTRACE_EVENT_EXEC until we let it go. So
-         * the attachment carries over to this exec. A loader being followed is stopped at
-         * every system call and cannot get here unseen; its exec is refused as before. */
-        struct pending *p = find(v, tid);
-        if (p && p->watching)
-                return -EBUSY;
-        if (p)
+        struct pending *p = find(v, 0);
+        if (!p)
+                return -ENOSPC;
+        if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0) {
+                /* EPERM: traced already, by a debugger, or not ours to trace; or ours still:
+                 * its last exec failed, and it execs again before the stop that ends that
+                 * verification has reached us (the stop comes at its return to user space,
+                 * which a fast failure such as ENOEXEC, then glibc's execvp() retry, can
+                 * outrun). It cannot have execed meanwhile: that stops it at
+                 * PTRACE_EVENT_EXEC until we let it go. So the attachment carries over to
+                 * this exec. A loader being followed is stopped at every system call and
+                 * cannot get here unseen; its exec is refused. (Looked up only here: a scan
+                 * of the table is not for every exec.) */
+                if (errno != EPERM)
+                        return negative_errno();
+                p = find(v, tid);
+                if (!p || p->watching)
+                        return -EBUSY;
                 v->n--; /* counted again below */
-        else {
-                p = find(v, 0);
-                if (!p)
-                        return -ENOSPC;
-                if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0)
-                        /* EPERM: traced already, by a debugger, or not ours to trace. */
-                        return errno == EPERM ? -EBUSY : negative_errno();
         }
         *p = (struct pending){
                 .tid = tid,

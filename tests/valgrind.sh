@@ -69,15 +69,7 @@ EOF
 chmod 644 "$T/policy.ini"
 SOCK=$T/run/execguard.sock
 
-python3 - "$T/notify.sock" "$T/notify.txt" <<'EOF' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as out:
-    while True:
-        out.write(s.recv(65536).decode().replace("\n", "|") + "\n")
-        out.flush()
-EOF
+python3 "$HERE/notify-sink.py" "$T/notify.sock" "$T/notify.txt" &
 NOTIFY_PID=$!
 for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
 

@@ -15,15 +15,7 @@ DAEMON_PID=""
 
 # The sd_notify datagrams the daemon sends, one per line ('|' for each newline in it).
 start_notify_sink() {
-        python3 - "$D/notify.sock" "$NOTIFY" <<'EOF' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as out:
-    while True:
-        out.write(s.recv(65536).decode().replace("\n", "|") + "\n")
-        out.flush()
-EOF
+        python3 "$HERE/../notify-sink.py" "$D/notify.sock" "$NOTIFY" &
         NOTIFY_SINK=$!
         for _ in $(seq 100); do [ -S "$D/notify.sock" ] && break; sleep 0.02; done
 }

@@ -110,16 +110,7 @@ else
 fi
 
 : >"$NOTIFY"
-python3 - "$T/notify.sock" "$NOTIFY" <<'EOF' &
-import socket, sys
-sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-sock.bind(sys.argv[1])
-with open(sys.argv[2], "a") as out:
-    while True:
-        # One datagram per line; its own newlines become '|'.
-        out.write(sock.recv(65536).decode().replace("\n", "|") + "\n")
-        out.flush()
-EOF
+python3 "$HERE/../notify-sink.py" "$T/notify.sock" "$NOTIFY" &
 NOTIFY_SINK=$!
 for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
 
