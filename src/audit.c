@@ -336,17 +336,21 @@ static bool args_next(const struct audit_process *p, const struct limits *lim, s
         return true;
 }
 
+/* The key of a rule as written; NULL for a setting ("fileless = deny"), whose text is whole. */
 static const char *rule_key(const struct policy_rule *rule) {
-        if (rule->allow)
-                return "allow";
-        switch (rule->kind) {
+        if (rule->key)
+                return rule->key;
+        switch (rule->kind) { /* a rule made by hand, not parsed */
         case POLICY_RULE_PATH:
         case POLICY_RULE_GLOB:
-                return "path";
         case POLICY_RULE_HASH:
-                return "hash";
+        case POLICY_RULE_DIR:
+        case POLICY_RULE_COMMAND:
+                return rule->allow ? "allow" : policy_rule_kind_to_string(rule->kind == POLICY_RULE_GLOB ? POLICY_RULE_PATH : rule->kind);
         case POLICY_RULE_FILELESS:
-                return NULL; /* its text is the whole setting: "fileless = deny" */
+        case POLICY_RULE_DEFAULT:
+        case POLICY_RULE_TRUSTED_PATH:
+                return NULL;
         }
         return NULL;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,12 +11,106 @@
 #include "judge.h"
 #include "resolve.h"
 #include "util.h"
+#include "wallclock.h"
 
-int check_paths(const struct policy *policy, char *const *paths, int n, FILE *out) {
+/* Split text into words as sh would (blanks separate; '...' and "..." quote; a backslash
+ * keeps the next character), NUL-terminated end to end in buf. Returns the number of words,
+ * or -EINVAL (an unclosed quote) or -E2BIG. */
+static int split_words(const char *text, char *buf, size_t size) {
+        size_t n = 0, words = 0;
+        const char *s = text;
+        for (;;) {
+                s += strspn(s, " \t\n");
+                if (*s == '\0')
+                        return (int) words;
+                char quote = 0;
+                while (*s && (quote || !strchr(" \t\n", *s))) {
+                        char c = *s++;
+                        if (quote && c == quote) {
+                                quote = 0;
+                                continue;
+                        }
+                        if (!quote && (c == '\'' || c == '"')) {
+                                quote = c;
+                                continue;
+                        }
+                        if (c == '\\' && quote != '\'' && *s)
+                                c = *s++;
+                        if (n + 2 > size)
+                                return -E2BIG;
+                        buf[n++] = c;
+                }
+                if (quote)
+                        return -EINVAL;
+                buf[n++] = '\0';
+                words++;
+        }
+}
+
+static const char *role_text(enum exec_role role) {
+        switch (role) {
+        case EXEC_ROLE_PROGRAM:
+                return "";
+        case EXEC_ROLE_SCRIPT_INTERP:
+                return "#! interpreter ";
+        case EXEC_ROLE_ELF_INTERP:
+                return "ELF interpreter ";
+        case EXEC_ROLE_LOADED:
+                return "the program of the dynamic loader, ";
+        }
+        return "";
+}
+
+/* "FILE:LINE (key = text) in [scope]" */
+static void print_rule(const struct policy *policy, const struct policy_rule *rule, FILE *out) {
+        char text[EG_PATH_MAX];
+        audit_escape(rule->text, text, sizeof text);
+        fprintf(out, "%s:%u (", policy_source(policy), rule->line);
+        if (rule->key)
+                fprintf(out, "%s = ", rule->key);
+        fprintf(out, "%s)", text);
+        if (rule->scope)
+                fprintf(out, " in [%s]", rule->scope);
+}
+
+/* The subject and context of the checks, from the options. */
+static int subject_of(const struct policy *policy, const struct check_options *o, struct policy_subject *subj,
+                      char *parent, size_t size, struct stat *parent_st) {
+        struct policy_context ctx = {};
+        int r = o->time ? wallclock_parse(o->time, &ctx) : wallclock_now(&ctx);
+        if (r < 0) {
+                fprintf(stderr, "execguard: check: %s: %s\n", o->time ? o->time : "the time",
+                        o->time ? "invalid time (expected \"YYYY-MM-DD HH:MM\")" : strerror(-r));
+                return r;
+        }
+        ctx.parent = ""; /* matches no parent = */
+        if (o->parent) {
+                char *canonical = realpath(o->parent, NULL);
+                if (!canonical || stat(canonical, parent_st) < 0) {
+                        r = negative_errno();
+                        fprintf(stderr, "execguard: check: --parent %s: %s\n", o->parent, strerror(-r));
+                        free(canonical);
+                        return r;
+                }
+                snprintf(parent, size, "%s", canonical);
+                free(canonical);
+                ctx.parent = parent;
+                ctx.parent_st = parent_st;
+        }
+        r = creds_subject_of_self(policy, o->user, &ctx, subj);
+        if (r < 0)
+                fprintf(stderr, "execguard: check: %s%s: %s\n", o->user ? "user " : "the caller",
+                        o->user ? o->user : "", r == -ESRCH ? "no such user" : strerror(-r));
+        return r;
+}
+
+int check_paths(const struct policy *policy, const struct check_options *o, char *const *paths, int n, FILE *out) {
         struct root_id own_root;
         bool blocked = false, unresolved = false;
         _cleanup_free_ struct exec_chain *chain = calloc(1, sizeof *chain);
         _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
+        _cleanup_free_ char *words = NULL;
+        size_t argc = 0;
         if (!chain || !identities)
                 return 2;
         int r = root_id_get_own(&own_root);
@@ -23,6 +118,22 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                 fprintf(stderr, "execguard: cannot identify the root directory: %s\n", strerror(-r));
                 return 2;
         }
+        if (o->argv) {
+                size_t size = strlen(o->argv) + 1;
+                words = malloc(size);
+                r = words ? split_words(o->argv, words, size) : -ENOMEM;
+                if (r <= 0) {
+                        fprintf(stderr, "execguard: check: --argv: %s\n",
+                                r == 0 ? "no words (argv[0] comes first)" : "unclosed quote");
+                        return 2;
+                }
+                argc = (size_t) r;
+        }
+        char parent[EG_PATH_MAX];
+        struct stat parent_st;
+        struct policy_subject subj;
+        if (subject_of(policy, o, &subj, parent, sizeof parent, &parent_st) < 0)
+                return 2;
 
         for (int i = 0; i < n; i++) {
                 char shown[EG_PATH_MAX];
@@ -39,11 +150,14 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         continue;
                 }
 
-                struct policy_subject subj;
+                /* The path alone is argv = { PATH }. */
+                struct exec_args args = {
+                        .bytes = words ? words : paths[i],
+                        .argc = words ? argc : 1,
+                        .filename = paths[i],
+                };
                 struct verdict v;
-                r = creds_subject_of_self(policy, &subj);
-                if (r >= 0)
-                        r = judge_chain(policy, &subj, identities, chain, &v);
+                r = judge_chain(policy, &subj, identities, chain, &args, &v);
                 if (r < 0) {
                         fprintf(out, "%s: cannot be judged: %s\n", shown, strerror(-r));
                         unresolved = true;
@@ -51,37 +165,34 @@ int check_paths(const struct policy *policy, char *const *paths, int n, FILE *ou
                         continue;
                 }
                 const struct policy_rule *rule = v.rule;
-                const struct exec_file *hit = v.file;
-                if (!rule)
-                        fprintf(out, "%s: allowed\n", shown);
-                else {
-                        char file[EG_PATH_MAX], text[EG_PATH_MAX];
+                if (!rule) {
+                        fprintf(out, "%s: allowed", shown);
+                        if (v.allow) {
+                                fputs(" by ", out);
+                                print_rule(policy, v.allow, out);
+                        } else
+                                fputs(" (no rule matches; default = allow)", out);
+                } else {
+                        char file[EG_PATH_MAX];
+                        const struct exec_file *hit = v.file;
                         audit_escape(hit->path, file, sizeof file);
-                        audit_escape(rule->text, text, sizeof text);
-                        fprintf(out, "%s: blocked by %s:%u (%s = %s)", shown, policy_source(policy), rule->line,
-                                rule->kind == POLICY_RULE_HASH ? "hash" : "path", text);
-                        if (rule->scope)
-                                fprintf(out, " in [%s]", rule->scope);
-                        switch (hit->role) {
-                        case EXEC_ROLE_PROGRAM:
-                                if (strcmp(file, shown) != 0)
-                                        fprintf(out, " as %s", file);
-                                break;
-                        case EXEC_ROLE_SCRIPT_INTERP:
-                                fprintf(out, " as #! interpreter %s", file);
-                                break;
-                        case EXEC_ROLE_ELF_INTERP:
-                                fprintf(out, " as ELF interpreter %s", file);
-                                break;
-                        case EXEC_ROLE_LOADED:
-                                fprintf(out, " as the program of the dynamic loader, %s", file);
-                                break;
+                        fputs(shown, out);
+                        fputs(": blocked by ", out);
+                        print_rule(policy, rule, out);
+                        if (hit->role != EXEC_ROLE_PROGRAM || strcmp(file, shown) != 0)
+                                fprintf(out, " as %s%s", role_text(hit->role), file);
+                        if (v.why[0]) {
+                                char why[sizeof v.why];
+                                audit_escape(v.why, why, sizeof why);
+                                fprintf(out, ": %s", why);
                         }
                         if (policy_mode(policy) == POLICY_MODE_AUDIT)
                                 fprintf(out, " [mode = audit: logged, not blocked]");
-                        fputc('\n', out);
                         blocked = true;
                 }
+                if (o->user)
+                        fprintf(out, " [user %s]", o->user);
+                fputc('\n', out);
                 exec_chain_reset(chain);
         }
         return blocked ? 1 : unresolved ? 2 : 0;

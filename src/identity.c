@@ -152,3 +152,36 @@ int identity_parse_sha256(const char *text, uint8_t ret_digest[SHA256_LEN]) {
         }
         return 0;
 }
+
+struct digest_stream {
+        EVP_MD_CTX *md;
+};
+
+struct digest_stream *digest_stream_new(void) {
+        struct digest_stream *d = calloc(1, sizeof *d);
+        if (d && !(d->md = EVP_MD_CTX_new())) {
+                free(d);
+                return NULL;
+        }
+        return d;
+}
+
+void digest_stream_free(struct digest_stream *d) {
+        if (!d)
+                return;
+        EVP_MD_CTX_free(d->md);
+        free(d);
+}
+
+int digest_stream_begin(struct digest_stream *d) {
+        return EVP_DigestInit_ex(d->md, EVP_sha256(), NULL) == 1 ? 0 : -EIO;
+}
+
+int digest_stream_add(struct digest_stream *d, const void *data, size_t len) {
+        return EVP_DigestUpdate(d->md, data, len) == 1 ? 0 : -EIO;
+}
+
+int digest_stream_end(struct digest_stream *d, uint8_t ret_digest[SHA256_LEN]) {
+        unsigned len = 0;
+        return EVP_DigestFinal_ex(d->md, ret_digest, &len) == 1 && len == SHA256_LEN ? 0 : -EIO;
+}

@@ -2,6 +2,7 @@
  * inode and validated by size, mtime and ctime, so an unchanged file is hashed once. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -25,3 +26,12 @@ int identity_sha256_path(const char *path, uint8_t ret_digest[SHA256_LEN], struc
 
 /* Parse "sha256:<64 hex digits>". Returns 0 or -EINVAL. */
 int identity_parse_sha256(const char *text, uint8_t ret_digest[SHA256_LEN]);
+
+/* A SHA-256 computed piece by piece, its context made once and reused (no allocation per
+ * digest): for the arguments of an exec, judged before it and confirmed after it. */
+struct digest_stream;
+struct digest_stream *digest_stream_new(void);
+void digest_stream_free(struct digest_stream *d);
+int digest_stream_begin(struct digest_stream *d);
+int digest_stream_add(struct digest_stream *d, const void *data, size_t len);
+int digest_stream_end(struct digest_stream *d, uint8_t ret_digest[SHA256_LEN]);

@@ -1,5 +1,6 @@
 /* Judging what an exec would run against the policy: every file of the chain, by name,
- * identity, content, and whether it has a name at all. */
+ * identity, content, whether it has a name at all, the arguments it receives, and, under
+ * trusted_path, where it lies. */
 #pragma once
 
 #include "identity.h"
@@ -9,11 +10,27 @@
 struct verdict {
         const struct policy_rule *rule; /* the rule that blocks, or NULL: allowed */
         const struct exec_file *file;   /* the file it blocks */
+        const struct policy_rule *allow; /* the first allow rule that matched a file of the chain */
+        char why[256];                   /* for trusted_path and default = deny: what failed */
 };
 
+/* An exec's arguments as read from the process: argc NUL-terminated strings laid end to
+ * end, argv[0] first, and the name the kernel hands a script's interpreter
+ * (bprm->filename). */
+struct exec_args {
+        const char *bytes;
+        size_t argc;
+        const char *filename;
+};
+
+/* The arguments file i of chain receives after its own name. */
+void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec_args *args,
+                   struct policy_args *ret);
+
 /* Judge each file of chain in order, for subj (policy_subject_init(); NULL: the global
- * scope only); the first blocked file decides. Returns 0 with *ret filled, or -errno when a
- * file could not be judged (its content could not be read or changed while read): the
- * caller must then refuse the exec. */
+ * scope only), the exec passing args (NULL: not known); the first blocked file decides.
+ * Returns 0 with *ret filled, or -errno when a file could not be judged (its content could
+ * not be read or changed while read, its path could not be walked): the caller must then
+ * refuse the exec. */
 int judge_chain(const struct policy *p, const struct policy_subject *subj, struct identity_cache *cache,
-                const struct exec_chain *chain, struct verdict *ret);
+                const struct exec_chain *chain, const struct exec_args *args, struct verdict *ret);

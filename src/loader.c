@@ -274,7 +274,8 @@ int loader_add_programs(struct exec_context *ctx, struct exec_chain *chain, cons
                         names[f][0] = '\0';
                 if (names[f][0] == '\0' || (f > 0 && strcmp(names[f], names[0]) == 0))
                         continue;
-                (void) resolve_loaded(ctx, names[f], chain);
+                if (resolve_loaded(ctx, names[f], chain) >= 0)
+                        chain->files[chain->n - 1].loaded_word = (unsigned) index;
         }
         return 0;
 }

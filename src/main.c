@@ -31,7 +31,8 @@ static void usage(FILE *out) {
               "                 Run the host daemon in the foreground (systemd)\n"
               "  execguard reload [--socket PATH]\n"
               "                 Make the daemon load its policy file again\n"
-              "  execguard check [-c FILE] PATH...\n"
+              "  execguard check [-c FILE] [--user NAME] [--argv WORDS] [--parent PROGRAM]\n"
+              "                  [--time 'YYYY-MM-DD HH:MM'] PATH...\n"
               "                 Say whether each PATH would be blocked, and by which rule\n"
               "  execguard --help | --version\n"
               "\n"
@@ -53,6 +54,8 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 struct options {
+        struct check_options check; /* check's own */
+        bool check_given;
         const char *config;
         const char *socket_path;
         bool socket_given;
@@ -66,6 +69,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 { "socket", required_argument, NULL, 'S' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
+                { "user", required_argument, NULL, 'U' },
+                { "argv", required_argument, NULL, 'A' },
+                { "parent", required_argument, NULL, 'P' },
+                { "time", required_argument, NULL, 'T' },
                 {},
         };
         int c;
@@ -83,6 +90,22 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         break;
                 case 'v':
                         o->verbose = true;
+                        break;
+                case 'U':
+                        o->check.user = optarg;
+                        o->check_given = true;
+                        break;
+                case 'A':
+                        o->check.argv = optarg;
+                        o->check_given = true;
+                        break;
+                case 'P':
+                        o->check.parent = optarg;
+                        o->check_given = true;
+                        break;
+                case 'T':
+                        o->check.time = optarg;
+                        o->check_given = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -156,6 +179,8 @@ int main(int argc, char **argv) {
         char **operands = argv + 1 + first;
         int n_operands = argc - 1 - first;
         log_set_verbose(o.verbose);
+        if (o.check_given && strcmp(verb, "check") != 0)
+                return usage_error("%s: --user, --argv, --parent and --time are check's options", verb);
         if (o.config && o.socket_given && strcmp(verb, "daemon") != 0)
                 return usage_error("%s: -c and --socket exclude each other (-c: standalone)", verb);
 
@@ -191,7 +216,7 @@ int main(int argc, char **argv) {
                 if (n_operands == 0)
                         return usage_error("%s: missing PATH", "check");
                 _cleanup_(policy_freep) struct policy *p = load_policy_or_die(o.config ? o.config : DEFAULT_POLICY);
-                return check_paths(p, operands, n_operands, stdout);
+                return check_paths(p, &o.check, operands, n_operands, stdout);
         }
         return usage_error("unknown command '%s'", verb);
 }

@@ -30,6 +30,7 @@ struct rule_slot {
         uint8_t digest[SHA256_LEN];
         bool has_digest;
         uint64_t size;
+        uint64_t path_hash; /* of rule.canonical: a command's program, compared first */
 };
 
 /* What a blocked file was before it was replaced (a package upgrade): the old program is
@@ -46,22 +47,52 @@ struct former_file {
 /* Formers kept at most; the oldest go first. Each is a file that was blocked once. */
 #define FORMERS_MAX 4096
 
-/* The lookup tables of one set of rules: the blocks of a scope, or its allows. */
-struct ruleset {
+/* The lookup tables of a set of file rules: the blocks of a section, its allows, or its
+ * trusted_path exemptions. */
+struct matchset {
         struct table paths;      /* canonical path → rule */
         struct table identities; /* (dev, ino) → rule: the same file under any name */
         struct table glob_dirs;  /* literal directory prefix ("/usr/bin/") → first glob */
+        struct table dirs;       /* directory with its slash ("/opt/tools/") → rule: a tree */
         struct table contents;   /* SHA-256 → rule: copies of named files, hash rules */
         struct table sizes;      /* sizes of named files: only those are worth hashing */
         bool hash_every_file;    /* a hash rule exists: its size is unknown */
 };
 
-/* Where rules apply: everybody ([block]), a user, or a group. */
+/* The blocks, or the allows, of a section: file rules, and command rules (few, tried in
+ * order). */
+struct ruleset {
+        struct matchset files;
+        struct rule_slot **commands;
+        size_t n_commands;
+};
+
+/* parent = PATTERN: a program, by path, glob, or the identity of the file it named. */
+struct parent_pattern {
+        char *text;
+        char *canonical;
+        bool glob;
+        bool has_id;
+        struct file_key id;
+        unsigned line;
+};
+
+/* A section of the file: [block], [allow], [user:NAME] or [group:NAME], each header its
+ * own, with its conditions. */
 struct scope {
         enum policy_scope_kind kind;
-        uint32_t id; /* uid or gid */
-        char *name;  /* "user:alice"; NULL for the global scope */
+        uint32_t id;  /* uid or gid */
+        char *name;   /* "user:alice", "allow"; NULL for [block] */
+        bool allows;  /* [allow]: its path, dir, hash and command keys allow */
+        bool has_hours;
+        unsigned from_minute, to_minute; /* [from, to), across midnight when from > to */
+        uint8_t days;                    /* bit 0: Sunday; 0: every day */
+        unsigned hours_line, days_line;
+        struct parent_pattern *parents;
+        size_t n_parents;
         struct ruleset block, allow;
+        struct matchset exempt;
+        struct scope *next; /* the next section of the same user, group, or of everybody */
 };
 
 struct policy {
@@ -69,7 +100,9 @@ struct policy {
         enum policy_mode mode;
         enum policy_action action;
         bool match_content;
-        struct policy_rule fileless; /* kind FILELESS when fileless = deny, line 0 if not */
+        struct policy_rule fileless;     /* kind FILELESS when fileless = deny, line 0 if not */
+        struct policy_rule default_deny; /* kind DEFAULT when default = deny */
+        struct policy_rule trusted_path; /* kind TRUSTED_PATH when trusted_path = yes */
         struct policy_settings settings;
 
         struct rule_slot *rules;
@@ -77,10 +110,12 @@ struct policy {
         struct former_file *formers;
         size_t n_formers;
 
-        struct scope *scopes; /* [0]: the global scope */
+        struct scope *scopes; /* [0]: the global scope of [block] before any header */
         size_t n_scopes;
-        struct table users;  /* uid → scope */
-        struct table groups; /* gid → scope */
+        struct table users;   /* uid → first section */
+        struct table groups;  /* gid → first section */
+        struct scope *global; /* the first section of everybody */
+        bool has_windows, has_parents, has_commands, has_user_or_group;
 };
 
 /* ---- reading lines for inih ---------------------------------------------------------- */
@@ -94,6 +129,7 @@ struct policy {
 struct reader {
         FILE *stream;
         unsigned line;
+        unsigned headers;         /* section headers read so far: each starts a section */
         struct policy_error *err; /* first error wins */
 };
 
@@ -111,7 +147,8 @@ static void record_error(struct policy_error *err, unsigned line, const char *fm
 
 static bool section_is_known(const char *name, size_t len) {
         return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0) ||
-               (len > 5 && memcmp(name, "user:", 5) == 0) || (len > 6 && memcmp(name, "group:", 6) == 0);
+               (len == 5 && memcmp(name, "allow", 5) == 0) || (len > 5 && memcmp(name, "user:", 5) == 0) ||
+               (len > 6 && memcmp(name, "group:", 6) == 0);
 }
 
 static void check_line(struct reader *rd, const char *buf) {
@@ -135,8 +172,10 @@ static void check_line(struct reader *rd, const char *buf) {
                 }
                 if (!section_is_known(s + 1, end - s - 1))
                         record_error(rd->err, rd->line,
-                                     "unknown section [%.*s] (known: [execguard], [block], [user:NAME], [group:NAME])",
+                                     "unknown section [%.*s] (known: [execguard], [block], [allow], [user:NAME], "
+                                     "[group:NAME])",
                                      (int) (end - s - 1), s + 1);
+                rd->headers++;
         }
 }
 
@@ -174,7 +213,21 @@ static char *reader_gets(char *buf, int size, void *stream) {
 
 /* ---- the handler ---------------------------------------------------------------------- */
 
-/* Append a scope (its name copied from name, NULL for the global one). */
+/* Append a copy of parent pattern pp to sc (its canonical form is made when indexed). */
+static int add_parent(struct scope *sc, const struct parent_pattern *pp) {
+        struct parent_pattern *parents = reallocarray(sc->parents, sc->n_parents + 1, sizeof *parents);
+        if (!parents)
+                return -ENOMEM;
+        sc->parents = parents;
+        parents[sc->n_parents] = (struct parent_pattern){ .text = strdup(pp->text), .line = pp->line };
+        if (!parents[sc->n_parents].text)
+                return -ENOMEM;
+        sc->n_parents++;
+        return 0;
+}
+
+/* Append a scope (its name copied from name, NULL for the global one; its conditions
+ * copied from sc). */
 static int add_scope(struct policy *p, size_t *allocated, const struct scope *sc, const char *name) {
         if (p->n_scopes == *allocated) {
                 size_t n = *allocated ? *allocated * 2 : 4;
@@ -187,9 +240,18 @@ static int add_scope(struct policy *p, size_t *allocated, const struct scope *sc
         struct scope *new = &p->scopes[p->n_scopes];
         *new = *sc;
         new->name = NULL;
+        new->parents = NULL;
+        new->n_parents = 0;
         new->block = new->allow = (struct ruleset){};
+        new->exempt = (struct matchset){};
+        new->next = NULL;
         if (name && !(new->name = strdup(name)))
                 return -ENOMEM;
+        for (size_t i = 0; i < sc->n_parents; i++) {
+                int r = add_parent(new, &sc->parents[i]);
+                if (r < 0)
+                        return r;
+        }
         p->n_scopes++;
         return 0;
 }
@@ -198,12 +260,17 @@ struct parser {
         struct policy *policy;
         struct reader reader;
         size_t rules_allocated, scopes_allocated;
-        unsigned mode_line, action_line, match_content_line, fileless_line;
+        bool global_taken;       /* scopes[0] belongs to the first [block] header */
+        unsigned section_header; /* reader.headers when section was made */
+        size_t section;          /* the scope of the section being read */
+        bool in_section;
+        unsigned mode_line, action_line, default_line, trusted_path_line, match_content_line, fileless_line;
         unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line;
         unsigned max_sessions_line, max_pending_line, max_path_line, max_args_line, max_argv_bytes_line;
 };
 
-static int add_rule(struct parser *ps, size_t scope, bool allow, enum policy_rule_kind kind, const char *value) {
+static int add_rule(struct parser *ps, size_t scope, const char *key, bool allow, enum policy_rule_kind kind,
+                    const char *value) {
         struct policy *p = ps->policy;
         if (p->n_rules == ps->rules_allocated) {
                 size_t n = ps->rules_allocated ? ps->rules_allocated * 2 : 16;
@@ -214,7 +281,10 @@ static int add_rule(struct parser *ps, size_t scope, bool allow, enum policy_rul
                 ps->rules_allocated = n;
         }
         struct rule_slot *slot = &p->rules[p->n_rules];
-        *slot = (struct rule_slot){ .rule = { .kind = kind, .line = ps->reader.line, .allow = allow }, .scope = scope };
+        *slot = (struct rule_slot){
+                .rule = { .kind = kind, .line = ps->reader.line, .allow = allow, .key = key },
+                .scope = scope,
+        };
         slot->rule.text = strdup(value);
         if (!slot->rule.text)
                 return -ENOMEM;
@@ -353,6 +423,24 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                                   "deny or kill");
                 if (r >= 0)
                         p->action = r == 0 ? POLICY_ACTION_DENY : POLICY_ACTION_KILL;
+        } else if (strcmp(name, "default") == 0) {
+                r = parse_setting(ps, name, value, &ps->default_line, (const char *const[]){ "allow", "deny", NULL },
+                                  "allow or deny");
+                if (r == 1)
+                        p->default_deny = (struct policy_rule){
+                                .kind = POLICY_RULE_DEFAULT,
+                                .text = (char *) "default = deny",
+                                .line = ps->reader.line,
+                        };
+        } else if (strcmp(name, "trusted_path") == 0) {
+                r = parse_setting(ps, name, value, &ps->trusted_path_line, (const char *const[]){ "no", "yes", NULL },
+                                  "yes or no");
+                if (r == 1)
+                        p->trusted_path = (struct policy_rule){
+                                .kind = POLICY_RULE_TRUSTED_PATH,
+                                .text = (char *) "trusted_path = yes",
+                                .line = ps->reader.line,
+                        };
         } else if (strcmp(name, "match_content") == 0) {
                 r = parse_setting(ps, name, value, &ps->match_content_line, (const char *const[]){ "yes", "no", NULL },
                                   "yes or no");
@@ -383,7 +471,8 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                 r = parse_capabilities(ps, value);
         } else if ((r = handle_limit(ps, name, value)) == -ENOENT) {
                 record_error(ps->reader.err, ps->reader.line,
-                             "unknown key '%s' in [execguard] (known: mode, action, match_content, fileless, log_file, "
+                             "unknown key '%s' in [execguard] (known: mode, action, default, trusted_path, "
+                             "match_content, fileless, log_file, "
                              "log_allowed, no_new_privs, capabilities, max_sessions_per_user, "
                              "max_pending_per_user, max_path, max_args, max_argv_bytes)",
                              name);
@@ -392,78 +481,77 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
         return r < 0 ? r : 0;
 }
 
-/* The scope of a [block], [user:NAME] or [group:NAME] section, created on first use. The
- * name must exist on this host: a misspelt one would silently apply to nobody. */
+/* The scope of the section being read: a new one for each header. A user or group must
+ * exist on this host: a misspelt name would silently apply to nobody. */
 static int section_scope(struct parser *ps, const char *section, size_t *ret) {
         struct policy *p = ps->policy;
-        if (strcmp(section, "block") == 0) {
-                *ret = 0;
+        if (ps->in_section && ps->section_header == ps->reader.headers) {
+                *ret = ps->section;
                 return 0;
         }
-        for (size_t i = 1; i < p->n_scopes; i++)
-                if (strcmp(p->scopes[i].name, section) == 0) {
-                        *ret = i;
+        struct scope sc = { .kind = POLICY_SCOPE_GLOBAL };
+        const char *name = NULL;
+        if (strcmp(section, "block") == 0) {
+                /* The first [block] is the global scope made with the policy. */
+                if (!ps->global_taken) {
+                        ps->global_taken = true;
+                        ps->in_section = true;
+                        ps->section_header = ps->reader.headers;
+                        *ret = ps->section = 0;
                         return 0;
                 }
-
-        struct scope sc = {};
-        const char *name;
-        if (strncmp(section, "user:", 5) == 0) {
-                name = section + 5;
-                struct passwd *pw = getpwnam(name);
+        } else if (strcmp(section, "allow") == 0) {
+                sc.allows = true;
+                name = section;
+        } else if (strncmp(section, "user:", 5) == 0) {
+                struct passwd *pw = getpwnam(section + 5);
                 if (!pw) {
-                        record_error(ps->reader.err, ps->reader.line, "unknown user '%s' in [%s]", name, section);
+                        record_error(ps->reader.err, ps->reader.line, "unknown user '%s' in [%s]", section + 5,
+                                     section);
                         return -EINVAL;
                 }
                 sc = (struct scope){ .kind = POLICY_SCOPE_USER, .id = pw->pw_uid };
+                name = section;
         } else {
-                name = section + 6;
-                struct group *gr = getgrnam(name);
+                struct group *gr = getgrnam(section + 6);
                 if (!gr) {
-                        record_error(ps->reader.err, ps->reader.line, "unknown group '%s' in [%s]", name, section);
+                        record_error(ps->reader.err, ps->reader.line, "unknown group '%s' in [%s]", section + 6,
+                                     section);
                         return -EINVAL;
                 }
                 sc = (struct scope){ .kind = POLICY_SCOPE_GROUP, .id = gr->gr_gid };
+                name = section;
         }
+        /* Two names of one id ("[user:root]", "[user:toor]") would be two scopes of one
+         * subject with different names in the records: refused. */
         for (size_t i = 1; i < p->n_scopes; i++)
-                if (p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id) {
+                if (sc.kind != POLICY_SCOPE_GLOBAL && p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id &&
+                    strcmp(p->scopes[i].name, section) != 0) {
                         record_error(ps->reader.err, ps->reader.line, "[%s] is the same %s as [%s] (id %u)", section,
                                      sc.kind == POLICY_SCOPE_USER ? "user" : "group", p->scopes[i].name,
                                      (unsigned) sc.id);
                         return -EINVAL;
                 }
-        int r = add_scope(p, &ps->scopes_allocated, &sc, section);
+        int r = add_scope(p, &ps->scopes_allocated, &sc, name);
         if (r < 0)
                 return r;
-        *ret = p->n_scopes - 1;
+        ps->in_section = true;
+        ps->section_header = ps->reader.headers;
+        *ret = ps->section = p->n_scopes - 1;
         return 0;
 }
 
-/* A rule of a scope's section: path, hash, or allow (a path, a glob or a hash). */
-static int handle_rule(struct parser *ps, size_t scope, const char *section, const char *name, const char *value) {
+/* A path value: absolute, within EG_PATH_MAX, no '# comment' glued to it. */
+static bool path_value_ok(struct parser *ps, const char *key, const char *value) {
         unsigned line = ps->reader.line;
         struct policy_error *err = ps->reader.err;
-        bool allow = strcmp(name, "allow") == 0;
-
-        if (strcmp(name, "hash") == 0 || (allow && strncmp(value, "sha256:", 7) == 0)) {
-                uint8_t digest[SHA256_LEN];
-                if (identity_parse_sha256(value, digest) < 0) {
-                        record_error(err, line, "invalid hash '%s' (expected sha256: and 64 hex digits)", value);
-                        return -EINVAL;
-                }
-                return add_rule(ps, scope, allow, POLICY_RULE_HASH, value);
-        }
-        if (strcmp(name, "path") != 0 && !allow) {
-                record_error(err, line, "unknown key '%s' in [%s] (known: path, hash, allow)", name, section);
-                return -EINVAL;
-        }
         if (value[0] != '/') {
-                record_error(err, line, "path '%s' is not absolute", value);
-                return -EINVAL;
+                record_error(err, line, "%s '%s' is not absolute", strcmp(key, "dir") == 0 ? "dir" : "path", value);
+                return false;
         }
         if (strlen(value) >= EG_PATH_MAX) {
                 record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
-                return -EINVAL;
+                return false;
         }
         /* inih only strips ';' comments; a trailing '# ...' would silently become part of
          * the path and the rule would never match. */
@@ -471,9 +559,234 @@ static int handle_rule(struct parser *ps, size_t scope, const char *section, con
         if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
                 record_error(err, line,
                              "'#' starts a comment only at the beginning of a line; use ' ;' for a trailing comment");
+                return false;
+        }
+        return true;
+}
+
+/* hours = HH:MM-HH:MM: from (included) to (excluded), across midnight if to < from. */
+static int parse_hours(struct parser *ps, struct scope *sc, const char *value) {
+        unsigned h1, m1, h2, m2;
+        int end = 0;
+        if (sc->hours_line) {
+                record_error(ps->reader.err, ps->reader.line, "'hours' set twice in this section (first on line %u)",
+                             sc->hours_line);
                 return -EINVAL;
         }
-        return add_rule(ps, scope, allow, has_glob_chars(value) ? POLICY_RULE_GLOB : POLICY_RULE_PATH, value);
+        if (sscanf(value, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &end) != 4 || value[end] != '\0' ||
+            strlen(value) != 11 || h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2) ||
+            h1 * 60 + m1 == h2 * 60 + m2) {
+                record_error(ps->reader.err, ps->reader.line,
+                             "invalid hours '%s' (expected HH:MM-HH:MM, such as 09:00-18:00, the end not the start)",
+                             value);
+                return -EINVAL;
+        }
+        sc->has_hours = true;
+        sc->from_minute = (h1 * 60 + m1) % 1440;
+        sc->to_minute = h2 * 60 + m2;
+        if (sc->to_minute == 1440 && sc->from_minute != 0)
+                sc->to_minute = 0;
+        sc->hours_line = ps->reader.line;
+        return 0;
+}
+
+static int day_number(const char *s, size_t len) {
+        static const char *const names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+        for (int i = 0; i < 7; i++)
+                if (len == 3 && strncmp(s, names[i], 3) == 0)
+                        return i;
+        return -1;
+}
+
+/* days = mon-fri, sat,sun, fri-mon: days and ranges of days, by their first three letters. */
+static int parse_days(struct parser *ps, struct scope *sc, const char *value) {
+        if (sc->days_line) {
+                record_error(ps->reader.err, ps->reader.line, "'days' set twice in this section (first on line %u)",
+                             sc->days_line);
+                return -EINVAL;
+        }
+        uint8_t days = 0;
+        const char *s = value;
+        for (;;) {
+                s += strspn(s, " \t");
+                size_t len = strcspn(s, ",- \t");
+                int first = day_number(s, len), last = first;
+                s += len;
+                s += strspn(s, " \t");
+                if (first >= 0 && *s == '-') {
+                        s++;
+                        s += strspn(s, " \t");
+                        len = strcspn(s, ", \t");
+                        last = day_number(s, len);
+                        s += len;
+                        s += strspn(s, " \t");
+                }
+                if (first < 0 || last < 0 || (*s != ',' && *s != '\0')) {
+                        record_error(ps->reader.err, ps->reader.line,
+                                     "invalid days '%s' (expected days and ranges such as mon-fri or sat,sun)", value);
+                        return -EINVAL;
+                }
+                for (int d = first;; d = (d + 1) % 7) {
+                        days |= (uint8_t) (1u << d);
+                        if (d == last)
+                                break;
+                }
+                if (*s == '\0')
+                        break;
+                s++;
+        }
+        sc->days = days;
+        sc->days_line = ps->reader.line;
+        return 0;
+}
+
+/* command = PROGRAM [ARG-PATTERN...] [*]: words separated by blanks; a backslash keeps the
+ * next character in its word (and, for fnmatch, literal). */
+static int parse_command(struct parser *ps, struct rule_slot *slot) {
+        struct policy_rule *rule = &slot->rule;
+        const char *s = rule->text;
+        char word[EG_PATH_MAX];
+        bool program = true;
+        for (;;) {
+                s += strspn(s, " \t");
+                if (*s == '\0')
+                        break;
+                size_t n = 0;
+                bool plain_star = s[0] == '*' && (s[1] == '\0' || s[1] == ' ' || s[1] == '\t');
+                while (*s && *s != ' ' && *s != '\t') {
+                        if (*s == '\\' && s[1]) {
+                                if (n + 2 < sizeof word) {
+                                        word[n++] = s[0];
+                                        word[n++] = s[1];
+                                }
+                                s += 2;
+                                continue;
+                        }
+                        if (n + 1 < sizeof word)
+                                word[n++] = *s;
+                        s++;
+                }
+                word[n] = '\0';
+                if (program) {
+                        program = false;
+                        if (!path_value_ok(ps, "path", word))
+                                return -EINVAL;
+                        rule->canonical = strdup(word); /* made canonical when indexed */
+                        if (!rule->canonical)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (rule->any_more_args) {
+                        record_error(ps->reader.err, rule->line,
+                                     "in command, a lone '*' stands for all further arguments: it comes last");
+                        return -EINVAL;
+                }
+                if (plain_star) {
+                        s += strspn(s, " \t");
+                        if (*s == '\0') {
+                                rule->any_more_args = true;
+                                continue;
+                        }
+                }
+                char **patterns = reallocarray(rule->arg_patterns, rule->n_arg_patterns + 1, sizeof *patterns);
+                if (!patterns)
+                        return -ENOMEM;
+                rule->arg_patterns = patterns;
+                if (!(patterns[rule->n_arg_patterns] = strdup(word)))
+                        return -ENOMEM;
+                rule->n_arg_patterns++;
+        }
+        if (program) {
+                record_error(ps->reader.err, rule->line, "empty command (expected a program and its arguments)");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* A rule of a section: which keys it has, and what each key is. */
+static int handle_rule(struct parser *ps, size_t scope, const char *section, const char *name, const char *value) {
+        unsigned line = ps->reader.line;
+        struct policy_error *err = ps->reader.err;
+        struct scope *sc = &ps->policy->scopes[scope];
+
+        if (strcmp(name, "parent") == 0) {
+                if (!path_value_ok(ps, name, value))
+                        return -EINVAL;
+                ps->policy->has_parents = true;
+                return add_parent(sc, &(struct parent_pattern){ .text = (char *) value, .line = line });
+        }
+        if (strcmp(name, "hours") == 0) {
+                ps->policy->has_windows = true;
+                return parse_hours(ps, sc, value);
+        }
+        if (strcmp(name, "days") == 0) {
+                ps->policy->has_windows = true;
+                return parse_days(ps, sc, value);
+        }
+
+        static const struct {
+                const char *key;
+                int allow; /* 1: allows, 0: blocks, -1: as the section's plain keys */
+                enum policy_rule_kind kind;
+        } keys[] = {
+                { "path", -1, POLICY_RULE_PATH },
+                { "hash", -1, POLICY_RULE_HASH },
+                { "dir", -1, POLICY_RULE_DIR },
+                { "command", -1, POLICY_RULE_COMMAND },
+                { "allow", 1, POLICY_RULE_PATH },
+                { "allow_dir", 1, POLICY_RULE_DIR },
+                { "allow_command", 1, POLICY_RULE_COMMAND },
+                { "trusted_path_exempt", 0, POLICY_RULE_PATH },
+        };
+        size_t k = 0;
+        while (k < ELEMENTSOF(keys) && strcmp(name, keys[k].key) != 0)
+                k++;
+        if (k == ELEMENTSOF(keys)) {
+                record_error(err, line,
+                             "unknown key '%s' in [%s] (known: path, hash, dir, command, %strusted_path_exempt, parent, "
+                             "hours, days)",
+                             name, section, sc->allows ? "" : "allow, allow_dir, allow_command, ");
+                return -EINVAL;
+        }
+        if (sc->allows && keys[k].allow == 1) {
+                record_error(err, line, "in [allow] every rule allows: write %s = ...", k == 4 ? "path" : k == 5 ? "dir" : "command");
+                return -EINVAL;
+        }
+        bool exempt = strcmp(name, "trusted_path_exempt") == 0;
+        bool allow = keys[k].allow == 1 || (keys[k].allow == -1 && sc->allows);
+        enum policy_rule_kind kind = keys[k].kind;
+        const char *key = keys[k].key;
+
+        if (kind == POLICY_RULE_HASH || (strcmp(name, "allow") == 0 && strncmp(value, "sha256:", 7) == 0)) {
+                uint8_t digest[SHA256_LEN];
+                if (identity_parse_sha256(value, digest) < 0) {
+                        record_error(err, line, "invalid hash '%s' (expected sha256: and 64 hex digits)", value);
+                        return -EINVAL;
+                }
+                return add_rule(ps, scope, key, allow, POLICY_RULE_HASH, value);
+        }
+        if (kind == POLICY_RULE_COMMAND) {
+                int r = add_rule(ps, scope, key, allow, POLICY_RULE_COMMAND, value);
+                if (r < 0)
+                        return r;
+                ps->policy->has_commands = true;
+                return parse_command(ps, &ps->policy->rules[ps->policy->n_rules - 1]);
+        }
+        if (!path_value_ok(ps, key, value))
+                return -EINVAL;
+        size_t len = strlen(value);
+        if (exempt && len > 1 && value[len - 1] == '/')
+                kind = POLICY_RULE_DIR; /* "DIR/": the tree */
+        if (kind == POLICY_RULE_DIR && has_glob_chars(value)) {
+                record_error(err, line, "%s takes a directory, not a glob", key);
+                return -EINVAL;
+        }
+        if (kind == POLICY_RULE_PATH && has_glob_chars(value))
+                kind = POLICY_RULE_GLOB;
+        int r = add_rule(ps, scope, key, allow, kind, value);
+        if (r >= 0)
+                ps->policy->rules[ps->policy->n_rules - 1].rule.exempt = exempt;
+        return r;
 }
 
 static int handle_pair(struct parser *ps, const char *section, const char *name, const char *value) {
@@ -482,8 +795,10 @@ static int handle_pair(struct parser *ps, const char *section, const char *name,
                              "'%s' outside a section (start with [execguard] or [block])", name);
                 return -EINVAL;
         }
-        if (strcmp(section, "execguard") == 0)
+        if (strcmp(section, "execguard") == 0) {
+                ps->in_section = false;
                 return handle_setting(ps, name, value);
+        }
         size_t scope;
         int r = section_scope(ps, section, &scope);
         if (r < 0)
@@ -566,24 +881,92 @@ static int canonicalize_glob(const char *glob, char **ret) {
         return 0;
 }
 
-static struct ruleset *ruleset_of(struct policy *p, const struct rule_slot *slot) {
+/* The tables a file rule goes in: its section's exemptions, allows or blocks. */
+static struct matchset *matchset_of(struct policy *p, const struct rule_slot *slot) {
         struct scope *sc = &p->scopes[slot->scope];
-        return slot->rule.allow ? &sc->allow : &sc->block;
+        if (slot->rule.exempt)
+                return &sc->exempt;
+        return slot->rule.allow ? &sc->allow.files : &sc->block.files;
+}
+
+static uint64_t hash_string(const char *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
+        return h;
+}
+
+/* The identity of the file at canonical, and its content when match_content wants it.
+ * A file that does not exist (yet) is matched by name only. A directory is an error. */
+static int identify(struct policy *p, struct rule_slot *slot, struct policy_error *err, bool content) {
+        struct policy_rule *rule = &slot->rule;
+        struct stat st;
+        if (stat(rule->canonical, &st) < 0)
+                return 0;
+        if (S_ISDIR(st.st_mode)) {
+                record_error(err, rule->line, "'%s' is a directory: name a program, or use dir = %s", rule->text,
+                             rule->canonical);
+                return -EINVAL;
+        }
+        slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
+        slot->has_id = true;
+        /* Copies: remember the content and the size of every named file that exists. A
+         * file we cannot read is still matched by name and identity. */
+        if (content && p->match_content && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
+                slot->has_digest = true;
+                slot->size = (uint64_t) st.st_size;
+        }
+        return 0;
+}
+
+static int put(struct table *t, const void *key, size_t len, void *value) {
+        int r = table_put(t, key, len, value, NULL);
+        return r == -EEXIST ? 0 : r;
+}
+
+/* A command rule: its program made canonical like a path or glob rule, identified, and
+ * the rule put on its section's list. */
+static int index_command(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
+        struct policy_rule *rule = &slot->rule;
+        _cleanup_free_ char *program = TAKE_PTR(rule->canonical); /* as written */
+        bool glob = has_glob_chars(program);
+        int r = glob ? canonicalize_glob(program, &rule->canonical) : canonicalize_prefix(program, &rule->canonical);
+        if (r < 0) {
+                record_error(err, rule->line, "cannot resolve program '%s': %s", program, strerror(-r));
+                return -EINVAL;
+        }
+        slot->path_hash = hash_string(rule->canonical);
+        if (!glob) {
+                r = identify(p, slot, err, true);
+                if (r < 0)
+                        return r;
+        }
+        struct scope *sc = &p->scopes[slot->scope];
+        struct ruleset *rs = rule->allow ? &sc->allow : &sc->block;
+        struct rule_slot **commands = reallocarray(rs->commands, rs->n_commands + 1, sizeof *commands);
+        if (!commands)
+                return -ENOMEM;
+        rs->commands = commands;
+        commands[rs->n_commands++] = slot;
+        /* Only files of these sizes are worth hashing for a copy of the program. */
+        return slot->has_digest ? put(&rs->files.sizes, &slot->size, sizeof slot->size, rule) : 0;
 }
 
 static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
         struct policy_rule *rule = &slot->rule;
-        struct ruleset *rs = ruleset_of(p, slot);
         int r;
 
         rule->scope = p->scopes[slot->scope].name;
+        if (rule->kind == POLICY_RULE_COMMAND)
+                return index_command(p, slot, err);
+        struct matchset *ms = matchset_of(p, slot);
         if (rule->kind == POLICY_RULE_GLOB) {
                 r = canonicalize_glob(rule->text, &rule->canonical);
                 if (r < 0)
                         return r;
                 size_t dir_len = glob_literal_dir_len(rule->canonical);
                 void *first = NULL;
-                r = table_put(&rs->glob_dirs, rule->canonical, dir_len, rule, &first);
+                r = table_put(&ms->glob_dirs, rule->canonical, dir_len, rule, &first);
                 if (r == -EEXIST) {
                         /* Append, so globs in one bucket are tried in file order. */
                         struct policy_rule *last = first;
@@ -600,9 +983,8 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 if (!rule->canonical)
                         return -ENOMEM;
                 (void) identity_parse_sha256(rule->text, slot->digest); /* validated when parsed */
-                rs->hash_every_file = true;
-                r = table_put(&rs->contents, slot->digest, SHA256_LEN, rule, NULL);
-                return r == -EEXIST ? 0 : r;
+                ms->hash_every_file = true;
+                return put(&ms->contents, slot->digest, SHA256_LEN, rule);
         }
 
         r = canonicalize_prefix(rule->text, &rule->canonical);
@@ -610,48 +992,88 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 record_error(err, rule->line, "cannot resolve path '%s': %s", rule->text, strerror(-r));
                 return -EINVAL;
         }
-        struct stat st;
-        if (stat(rule->canonical, &st) == 0) {
-                if (S_ISDIR(st.st_mode)) {
-                        record_error(err, rule->line, "'%s' is a directory: name a program, or use a glob such as %s/*",
-                                     rule->text, rule->canonical);
+        if (rule->kind == POLICY_RULE_DIR) {
+                struct stat st;
+                if (stat(rule->canonical, &st) == 0 && !S_ISDIR(st.st_mode)) {
+                        record_error(err, rule->line, "'%s' is not a directory: use path = %s", rule->text,
+                                     rule->canonical);
                         return -EINVAL;
                 }
-                slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
-                slot->has_id = true;
+                /* The key ends in a slash, so "/opt/tools" does not take "/opt/toolsx". */
+                size_t len = strlen(rule->canonical);
+                if (rule->canonical[len - 1] != '/') {
+                        char *with_slash = realloc(rule->canonical, len + 2);
+                        if (!with_slash)
+                                return -ENOMEM;
+                        memcpy(with_slash + len, "/", 2);
+                        rule->canonical = with_slash;
+                        len++;
+                }
+                return put(&ms->dirs, rule->canonical, len, rule);
         }
+
+        r = identify(p, slot, err, !rule->exempt);
+        if (r < 0)
+                return r;
         /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
          * one is reported. */
-        r = table_put(&rs->paths, rule->canonical, strlen(rule->canonical), rule, NULL);
-        if (r < 0 && r != -EEXIST)
-                return r;
-        if (slot->has_id) {
-                r = table_put(&rs->identities, &slot->id, sizeof slot->id, rule, NULL);
-                if (r < 0 && r != -EEXIST)
-                        return r;
+        r = put(&ms->paths, rule->canonical, strlen(rule->canonical), rule);
+        if (r >= 0 && slot->has_id)
+                r = put(&ms->identities, &slot->id, sizeof slot->id, rule);
+        if (r >= 0 && slot->has_digest)
+                r = put(&ms->contents, slot->digest, SHA256_LEN, rule);
+        if (r >= 0 && slot->has_digest)
+                r = put(&ms->sizes, &slot->size, sizeof slot->size, rule);
+        return r;
+}
+
+/* parent = PATTERN, made canonical like a path or glob rule and identified. */
+static int index_parent(struct parent_pattern *pp, struct policy_error *err) {
+        pp->glob = has_glob_chars(pp->text);
+        int r = pp->glob ? canonicalize_glob(pp->text, &pp->canonical) : canonicalize_prefix(pp->text, &pp->canonical);
+        if (r < 0) {
+                record_error(err, pp->line, "cannot resolve parent '%s': %s", pp->text, strerror(-r));
+                return -EINVAL;
         }
-        /* Copies: remember the content and the size of every blocked file that exists. A
-         * file we cannot read stays blocked by name and identity. */
-        if (p->match_content && slot->has_id && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
-                slot->has_digest = true;
-                slot->size = (uint64_t) st.st_size;
-                r = table_put(&rs->contents, slot->digest, SHA256_LEN, rule, NULL);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-                r = table_put(&rs->sizes, &slot->size, sizeof slot->size, rule, NULL);
-                if (r < 0 && r != -EEXIST)
-                        return r;
+        struct stat st;
+        if (!pp->glob && stat(pp->canonical, &st) == 0) {
+                pp->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
+                pp->has_id = true;
         }
         return 0;
 }
 
+/* Chain the sections of one subject in file order. */
+static int chain_scope(struct table *t, struct scope *sc) {
+        void *first = NULL;
+        int r = table_put(t, &sc->id, sizeof sc->id, sc, &first);
+        if (r != -EEXIST)
+                return r;
+        struct scope *last = first;
+        while (last->next)
+                last = last->next;
+        last->next = sc;
+        return 0;
+}
+
 static int policy_index(struct policy *p, struct policy_error *err) {
-        for (size_t i = 1; i < p->n_scopes; i++) {
+        struct scope **global_tail = &p->global;
+        for (size_t i = 0; i < p->n_scopes; i++) {
                 struct scope *sc = &p->scopes[i];
-                int r = table_put(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, &sc->id, sizeof sc->id, sc,
-                                  NULL);
+                int r = 0;
+                for (size_t k = 0; k < sc->n_parents && r >= 0; k++)
+                        r = index_parent(&sc->parents[k], err);
                 if (r < 0)
-                        return r; /* -EEXIST: two names of one id ("[user:root]", "[user:toor]") */
+                        return r;
+                if (sc->kind == POLICY_SCOPE_GLOBAL) {
+                        *global_tail = sc;
+                        global_tail = &sc->next;
+                        continue;
+                }
+                p->has_user_or_group = true;
+                r = chain_scope(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, sc);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < p->n_rules; i++) {
                 int r = index_rule(p, &p->rules[i], err);
@@ -793,6 +1215,8 @@ static int carry_formers(struct policy *p, const struct policy *old) {
                 p->formers[p->n_formers++] = old->formers[i];
         for (size_t i = 0; i < old->n_rules; i++) {
                 const struct rule_slot *was = &old->rules[i], *now = &p->rules[i];
+                if (was->rule.kind == POLICY_RULE_COMMAND)
+                        continue; /* its program is known as it is now */
                 bool same_id = now->has_id && was->id.dev == now->id.dev && was->id.ino == now->id.ino;
                 bool same_digest = now->has_digest && memcmp(was->digest, now->digest, SHA256_LEN) == 0;
                 if (!was->has_id || (same_id && (!was->has_digest || same_digest)))
@@ -815,17 +1239,16 @@ static int carry_formers(struct policy *p, const struct policy *old) {
         for (size_t i = 0; i < p->n_formers; i++) {
                 struct former_file *f = &p->formers[i];
                 struct policy_rule *rule = &p->rules[f->rule].rule;
-                struct ruleset *rs = ruleset_of(p, &p->rules[f->rule]);
-                int r = table_put(&rs->identities, &f->id, sizeof f->id, rule, NULL);
-                if (r < 0 && r != -EEXIST)
+                struct matchset *ms = matchset_of(p, &p->rules[f->rule]);
+                int r = put(&ms->identities, &f->id, sizeof f->id, rule);
+                if (r < 0)
                         return r;
                 if (!f->has_digest || !p->match_content)
                         continue;
-                r = table_put(&rs->contents, f->digest, SHA256_LEN, rule, NULL);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-                r = table_put(&rs->sizes, &f->size, sizeof f->size, rule, NULL);
-                if (r < 0 && r != -EEXIST)
+                r = put(&ms->contents, f->digest, SHA256_LEN, rule);
+                if (r >= 0)
+                        r = put(&ms->sizes, &f->size, sizeof f->size, rule);
+                if (r < 0)
                         return r;
         }
         return 0;
@@ -856,6 +1279,11 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         p->action = old->action;
         p->match_content = old->match_content;
         p->fileless = old->fileless;
+        p->default_deny = old->default_deny;
+        p->trusted_path = old->trusted_path;
+        p->has_windows = old->has_windows;
+        p->has_parents = old->has_parents;
+        p->has_commands = old->has_commands;
         p->settings = old->settings;
         if (old->settings.log_file && !(p->settings.log_file = strdup(old->settings.log_file)))
                 return -ENOMEM;
@@ -863,13 +1291,30 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
                 const struct policy_rule *was = &old->rules[i].rule;
                 struct rule_slot *slot = &p->rules[p->n_rules];
                 *slot = (struct rule_slot){
-                        .rule = { .kind = was->kind, .line = was->line, .allow = was->allow },
+                        .rule = { .kind = was->kind,
+                                  .line = was->line,
+                                  .allow = was->allow,
+                                  .exempt = was->exempt,
+                                  .key = was->key,
+                                  .any_more_args = was->any_more_args },
                         .scope = old->rules[i].scope,
                 };
+                p->n_rules++;
                 slot->rule.text = strdup(was->text);
                 if (!slot->rule.text)
                         return -ENOMEM;
-                p->n_rules++;
+                if (was->kind != POLICY_RULE_COMMAND)
+                        continue;
+                /* index_command() takes the program as written; the canonical one is as good. */
+                slot->rule.canonical = strdup(was->canonical);
+                slot->rule.arg_patterns = calloc(was->n_arg_patterns ? was->n_arg_patterns : 1, sizeof(char *));
+                if (!slot->rule.canonical || !slot->rule.arg_patterns)
+                        return -ENOMEM;
+                for (size_t k = 0; k < was->n_arg_patterns; k++) {
+                        if (!(slot->rule.arg_patterns[k] = strdup(was->arg_patterns[k])))
+                                return -ENOMEM;
+                        slot->rule.n_arg_patterns++;
+                }
         }
         return index_and_hand_out(&p, old, ret_policy, reterr);
 }
@@ -882,27 +1327,44 @@ const struct policy_rule *policy_rule_at(const struct policy *p, size_t i) {
         return i < p->n_rules ? &p->rules[i].rule : NULL;
 }
 
+static void matchset_free(struct matchset *ms) {
+        table_free(&ms->paths);
+        table_free(&ms->identities);
+        table_free(&ms->glob_dirs);
+        table_free(&ms->dirs);
+        table_free(&ms->contents);
+        table_free(&ms->sizes);
+}
+
 static void ruleset_free(struct ruleset *rs) {
-        table_free(&rs->paths);
-        table_free(&rs->identities);
-        table_free(&rs->glob_dirs);
-        table_free(&rs->contents);
-        table_free(&rs->sizes);
+        matchset_free(&rs->files);
+        free(rs->commands);
 }
 
 void policy_free(struct policy *p) {
         if (!p)
                 return;
         for (size_t i = 0; i < p->n_rules; i++) {
-                free(p->rules[i].rule.text);
-                free(p->rules[i].rule.canonical);
+                struct policy_rule *rule = &p->rules[i].rule;
+                free(rule->text);
+                free(rule->canonical);
+                for (size_t k = 0; k < rule->n_arg_patterns; k++)
+                        free(rule->arg_patterns[k]);
+                free(rule->arg_patterns);
         }
         free(p->rules);
         free(p->formers);
         for (size_t i = 0; i < p->n_scopes; i++) {
-                ruleset_free(&p->scopes[i].block);
-                ruleset_free(&p->scopes[i].allow);
-                free(p->scopes[i].name);
+                struct scope *sc = &p->scopes[i];
+                ruleset_free(&sc->block);
+                ruleset_free(&sc->allow);
+                matchset_free(&sc->exempt);
+                for (size_t k = 0; k < sc->n_parents; k++) {
+                        free(sc->parents[k].text);
+                        free(sc->parents[k].canonical);
+                }
+                free(sc->parents);
+                free(sc->name);
         }
         free(p->scopes);
         table_free(&p->users);
@@ -928,107 +1390,262 @@ const char *policy_source(const struct policy *p) {
         return p->source;
 }
 
-/* The rule of rs that names the file: by identity, path, glob, or (digest given) content. */
-static const struct policy_rule *ruleset_match(const struct ruleset *rs, const char *canonical_path,
-                                               const struct stat *st, const uint8_t *digest) {
+/* The rule of ms that names the file: by identity, path, glob, directory, or (digest
+ * given) content. */
+static const struct policy_rule *matchset_match(const struct matchset *ms, const char *canonical_path,
+                                                const struct stat *st, const uint8_t *digest) {
         const struct policy_rule *rule;
 
-        if (st) {
+        if (st && ms->identities.count != 0) {
                 struct file_key id = { .dev = st->st_dev, .ino = st->st_ino };
-                rule = table_get(&rs->identities, &id, sizeof id);
+                rule = table_get(&ms->identities, &id, sizeof id);
                 if (rule)
                         return rule;
         }
-        rule = table_get(&rs->paths, canonical_path, strlen(canonical_path));
-        if (rule)
-                return rule;
-        if (rs->glob_dirs.count != 0)
-                /* One probe per directory level: only globs whose literal directory is a
-                 * prefix of the path are ever tried. */
+        if (ms->paths.count != 0) {
+                rule = table_get(&ms->paths, canonical_path, strlen(canonical_path));
+                if (rule)
+                        return rule;
+        }
+        /* One probe per directory level: only globs whose literal directory is a prefix of
+         * the path are ever tried, and only trees that hold it. */
+        if (ms->glob_dirs.count != 0 || ms->dirs.count != 0)
                 for (const char *s = canonical_path; (s = strchr(s, '/')); s++) {
-                        for (rule = table_get(&rs->glob_dirs, canonical_path, s - canonical_path + 1); rule;
+                        size_t len = (size_t) (s - canonical_path) + 1;
+                        if (ms->dirs.count != 0 && (rule = table_get(&ms->dirs, canonical_path, len)))
+                                return rule;
+                        for (rule = ms->glob_dirs.count ? table_get(&ms->glob_dirs, canonical_path, len) : NULL; rule;
                              rule = rule->next_in_bucket)
                                 if (fnmatch(rule->canonical, canonical_path, FNM_PATHNAME) == 0)
                                         return rule;
                 }
-        return digest ? table_get(&rs->contents, digest, SHA256_LEN) : NULL;
+        return digest && ms->contents.count != 0 ? table_get(&ms->contents, digest, SHA256_LEN) : NULL;
 }
 
-static bool ruleset_wants_content(const struct policy *p, const struct ruleset *rs, uint64_t size) {
-        if (rs->hash_every_file)
+/* Is the file the program of command rule slot: by identity, path, glob or content? */
+static bool program_matches(const struct rule_slot *slot, const char *canonical_path, uint64_t path_hash,
+                            const struct stat *st, const uint8_t *digest) {
+        if (slot->has_id && st && slot->id.dev == (uint64_t) st->st_dev && slot->id.ino == (uint64_t) st->st_ino)
                 return true;
-        return p->match_content && rs->sizes.count != 0 && table_get(&rs->sizes, &size, sizeof size);
+        if (slot->path_hash == path_hash && strcmp(slot->rule.canonical, canonical_path) == 0)
+                return true;
+        if (!slot->has_id && has_glob_chars(slot->rule.canonical) &&
+            fnmatch(slot->rule.canonical, canonical_path, FNM_PATHNAME) == 0)
+                return true;
+        return slot->has_digest && digest && memcmp(slot->digest, digest, SHA256_LEN) == 0;
+}
+
+/* Word i of args. */
+static const char *arg_word(const struct policy_args *args, size_t i, const char **cursor) {
+        if (i < args->n_pre)
+                return args->pre[i];
+        if (i == args->n_pre)
+                *cursor = args->tail;
+        else
+                *cursor += strlen(*cursor) + 1;
+        return *cursor;
+}
+
+/* Do the arguments match the rule's patterns, one glob per argument, and a last lone '*'
+ * any number more? */
+static bool args_match(const struct policy_rule *rule, const struct policy_args *args) {
+        size_t n = args->n_pre + args->n_tail;
+        if (n < rule->n_arg_patterns || (n > rule->n_arg_patterns && !rule->any_more_args))
+                return false;
+        const char *cursor = NULL;
+        for (size_t i = 0; i < rule->n_arg_patterns; i++)
+                if (fnmatch(rule->arg_patterns[i], arg_word(args, i, &cursor), 0) != 0)
+                        return false;
+        return true;
+}
+
+/* The rule of rs that names the file (with these arguments, for a command rule). Without
+ * the arguments a command rule blocks its program, and allows nothing. */
+static const struct policy_rule *ruleset_match(const struct ruleset *rs, const char *canonical_path,
+                                               const struct stat *st, const uint8_t *digest,
+                                               const struct policy_args *args) {
+        const struct policy_rule *rule = matchset_match(&rs->files, canonical_path, st, digest);
+        if (rule || rs->n_commands == 0)
+                return rule;
+        uint64_t path_hash = hash_string(canonical_path);
+        for (size_t i = 0; i < rs->n_commands; i++) {
+                const struct rule_slot *slot = rs->commands[i];
+                if (!program_matches(slot, canonical_path, path_hash, st, digest))
+                        continue;
+                if (args ? args_match(&slot->rule, args) : !slot->rule.allow)
+                        return &slot->rule;
+        }
+        return NULL;
+}
+
+static bool matchset_wants_content(const struct policy *p, const struct matchset *ms, uint64_t size) {
+        if (ms->hash_every_file)
+                return true;
+        return p->match_content && ms->sizes.count != 0 && table_get(&ms->sizes, &size, sizeof size);
 }
 
 bool policy_has_scopes(const struct policy *p) {
-        return p->n_scopes > 1;
+        return p->has_user_or_group;
+}
+
+bool policy_has_windows(const struct policy *p) {
+        return p->has_windows;
+}
+
+bool policy_has_parents(const struct policy *p) {
+        return p->has_parents;
+}
+
+bool policy_has_commands(const struct policy *p) {
+        return p->has_commands;
+}
+
+/* Is the program ctx names matched by pattern pp? By identity, path or glob. */
+static bool parent_matches(const struct parent_pattern *pp, const struct policy_context *ctx) {
+        const struct stat *st = ctx->parent_st;
+        if (pp->has_id && st && pp->id.dev == (uint64_t) st->st_dev && pp->id.ino == (uint64_t) st->st_ino)
+                return true;
+        if (pp->glob)
+                return fnmatch(pp->canonical, ctx->parent, FNM_PATHNAME) == 0;
+        return strcmp(pp->canonical, ctx->parent) == 0;
+}
+
+/* Do sc's conditions hold for an exec in ctx? -ENODATA: ctx does not know what they need. */
+static int scope_applies(const struct scope *sc, const struct policy_context *ctx) {
+        if (sc->has_hours || sc->days) {
+                if (!ctx || !ctx->time_known)
+                        return -ENODATA;
+                if (sc->days && !(sc->days & (1u << ctx->weekday)))
+                        return 0;
+                if (sc->has_hours) {
+                        unsigned m = (unsigned) ctx->minute;
+                        bool in = sc->from_minute < sc->to_minute ? m >= sc->from_minute && m < sc->to_minute
+                                                                  : m >= sc->from_minute || m < sc->to_minute;
+                        if (!in)
+                                return 0;
+                }
+        }
+        if (sc->n_parents) {
+                if (!ctx || !ctx->parent)
+                        return -ENODATA;
+                for (size_t i = 0; i < sc->n_parents; i++)
+                        if (parent_matches(&sc->parents[i], ctx))
+                                return 1;
+                return 0;
+        }
+        return 1;
+}
+
+/* Append the sections from first on (a chain) that apply, to subj's current level. */
+static int add_chain(struct policy_subject *subj, size_t *n, const struct scope *first,
+                     const struct policy_context *ctx) {
+        for (const struct scope *sc = first; sc; sc = sc->next) {
+                int r = scope_applies(sc, ctx);
+                if (r == -ENODATA && !ctx)
+                        continue; /* nothing known: only unconditional sections */
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                bool seen = false;
+                for (size_t k = 0; k < *n && !seen; k++)
+                        seen = subj->scopes[k] == sc;
+                if (seen)
+                        continue;
+                if (*n == POLICY_SUBJECT_SCOPES_MAX)
+                        return -E2BIG;
+                subj->scopes[(*n)++] = sc;
+        }
+        return 0;
 }
 
 int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
-                        struct policy_subject *ret) {
+                        const struct policy_context *ctx, struct policy_subject *ret) {
         struct policy_subject subj = { .uid = uid };
+        size_t n = 0;
+        int r = 0;
         if (p->users.count)
-                subj.user = table_get(&p->users, &(uint32_t){ uid }, sizeof(uint32_t));
-        if (p->groups.count)
-                for (size_t i = 0; i < n_gids; i++) {
-                        const struct scope *sc = table_get(&p->groups, &(uint32_t){ gids[i] }, sizeof(uint32_t));
-                        bool seen = false;
-                        for (size_t k = 0; sc && k < subj.n_groups; k++)
-                                seen |= subj.groups[k] == sc;
-                        if (!sc || seen)
-                                continue;
-                        if (subj.n_groups == POLICY_SUBJECT_GROUPS_MAX)
-                                return -E2BIG;
-                        subj.groups[subj.n_groups++] = sc;
-                }
+                r = add_chain(&subj, &n, table_get(&p->users, &(uint32_t){ uid }, sizeof(uint32_t)), ctx);
+        subj.level_end[0] = n;
+        for (size_t i = 0; r >= 0 && p->groups.count && i < n_gids; i++)
+                r = add_chain(&subj, &n, table_get(&p->groups, &(uint32_t){ gids[i] }, sizeof(uint32_t)), ctx);
+        subj.level_end[1] = n;
+        if (r >= 0)
+                r = add_chain(&subj, &n, p->global, ctx);
+        subj.level_end[2] = n;
+        if (r < 0)
+                return r;
         *ret = subj;
         return 0;
 }
 
-/* The scopes that apply to subj, as levels from the most specific: its user's, its groups'
- * (one level), the global one. */
-static size_t subject_level(const struct policy *p, const struct policy_subject *subj, unsigned level,
-                            const struct scope **ret, size_t max) {
+void policy_subject_global(const struct policy *p, struct policy_subject *ret) {
+        *ret = (struct policy_subject){ .uid = (uid_t) -1 };
         size_t n = 0;
-        if (level == 0 && subj && subj->user)
-                ret[n++] = subj->user;
-        if (level == 1 && subj)
-                for (size_t i = 0; i < subj->n_groups && n < max; i++)
-                        ret[n++] = subj->groups[i];
-        if (level == 2)
-                ret[n++] = &p->scopes[0];
-        return n;
+        (void) add_chain(ret, &n, p->global, NULL); /* -E2BIG: the first sections are enough */
+        ret->level_end[2] = n;
 }
 
 bool policy_wants_content(const struct policy *p, const struct policy_subject *subj, off_t size) {
-        const struct scope *scopes[POLICY_SUBJECT_GROUPS_MAX];
-        for (unsigned level = 0; level < 3; level++) {
-                size_t n = subject_level(p, subj, level, scopes, ELEMENTSOF(scopes));
-                for (size_t i = 0; i < n; i++)
-                        if (ruleset_wants_content(p, &scopes[i]->block, (uint64_t) size) ||
-                            ruleset_wants_content(p, &scopes[i]->allow, (uint64_t) size))
-                                return true;
+        struct policy_subject global;
+        if (!subj) {
+                policy_subject_global(p, &global);
+                subj = &global;
+        }
+        for (size_t i = 0; i < subj->level_end[2]; i++) {
+                const struct scope *sc = subj->scopes[i];
+                if (matchset_wants_content(p, &sc->block.files, (uint64_t) size) ||
+                    matchset_wants_content(p, &sc->allow.files, (uint64_t) size))
+                        return true;
         }
         return false;
 }
 
 const struct policy_rule *policy_decide(const struct policy *p, const struct policy_subject *subj,
-                                        const char *canonical_path, const struct stat *st, const uint8_t *digest) {
-        const struct scope *scopes[POLICY_SUBJECT_GROUPS_MAX];
+                                        const char *canonical_path, const struct stat *st, const uint8_t *digest,
+                                        const struct policy_args *args) {
+        struct policy_subject global;
+        if (!subj) {
+                policy_subject_global(p, &global);
+                subj = &global;
+        }
+        size_t begin = 0;
         for (unsigned level = 0; level < 3; level++) {
-                size_t n = subject_level(p, subj, level, scopes, ELEMENTSOF(scopes));
                 const struct policy_rule *allowed = NULL;
-                for (size_t i = 0; i < n; i++) {
-                        const struct policy_rule *rule = ruleset_match(&scopes[i]->block, canonical_path, st, digest);
+                for (size_t i = begin; i < subj->level_end[level]; i++) {
+                        const struct scope *sc = subj->scopes[i];
+                        const struct policy_rule *rule = ruleset_match(&sc->block, canonical_path, st, digest, args);
                         if (rule)
                                 return rule; /* within a level, a block beats an allow */
                         if (!allowed)
-                                allowed = ruleset_match(&scopes[i]->allow, canonical_path, st, digest);
+                                allowed = ruleset_match(&sc->allow, canonical_path, st, digest, args);
                 }
                 if (allowed)
                         return allowed;
+                begin = subj->level_end[level];
         }
         return NULL;
+}
+
+bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj,
+                                const char *canonical_path, const struct stat *st) {
+        struct policy_subject global;
+        if (!subj) {
+                policy_subject_global(p, &global);
+                subj = &global;
+        }
+        for (size_t i = 0; i < subj->level_end[2]; i++)
+                if (matchset_match(&subj->scopes[i]->exempt, canonical_path, st, NULL))
+                        return true;
+        return false;
+}
+
+const struct policy_rule *policy_default_rule(const struct policy *p) {
+        return p->default_deny.kind == POLICY_RULE_DEFAULT ? &p->default_deny : NULL;
+}
+
+const struct policy_rule *policy_trusted_path_rule(const struct policy *p) {
+        return p->trusted_path.kind == POLICY_RULE_TRUSTED_PATH ? &p->trusted_path : NULL;
 }
 
 const struct policy_rule *policy_fileless_rule(const struct policy *p) {
@@ -1043,8 +1660,16 @@ const char *policy_rule_kind_to_string(enum policy_rule_kind k) {
                 return "glob";
         case POLICY_RULE_HASH:
                 return "hash";
+        case POLICY_RULE_DIR:
+                return "dir";
+        case POLICY_RULE_COMMAND:
+                return "command";
         case POLICY_RULE_FILELESS:
                 return "fileless";
+        case POLICY_RULE_DEFAULT:
+                return "default";
+        case POLICY_RULE_TRUSTED_PATH:
+                return "trusted_path";
         }
         return "?";
 }
@@ -1058,9 +1683,12 @@ const char *policy_action_to_string(enum policy_action a) {
 }
 
 void policy_dump(const struct policy *p, FILE *out) {
-        fprintf(out, "source = %s\nmode = %s\naction = %s\nmatch_content = %s\nfileless = %s\n", p->source,
-                policy_mode_to_string(p->mode), policy_action_to_string(p->action), p->match_content ? "yes" : "no",
-                policy_fileless_rule(p) ? "deny" : "content");
+        fprintf(out,
+                "source = %s\nmode = %s\naction = %s\ndefault = %s\ntrusted_path = %s\nmatch_content = %s\n"
+                "fileless = %s\n",
+                p->source, policy_mode_to_string(p->mode), policy_action_to_string(p->action),
+                policy_default_rule(p) ? "deny" : "allow", policy_trusted_path_rule(p) ? "yes" : "no",
+                p->match_content ? "yes" : "no", policy_fileless_rule(p) ? "deny" : "content");
         const struct policy_settings *st = &p->settings;
         fprintf(out, "log_file = %s\nlog_allowed = %s\nno_new_privs = %s\n", st->log_file ? st->log_file : "",
                 st->log_allowed ? "yes" : "no", st->no_new_privs ? "yes" : "no");
@@ -1082,10 +1710,38 @@ void policy_dump(const struct policy *p, FILE *out) {
                 "max_sessions_per_user = %u\nmax_pending_per_user = %u\nmax_path = %zu\nmax_args = %zu\n"
                 "max_argv_bytes = %zu\n",
                 st->max_sessions_per_user, st->max_pending_per_user, st->max_path, st->max_args, st->max_argv_bytes);
+        for (size_t i = 0; i < p->n_scopes; i++) {
+                const struct scope *sc = &p->scopes[i];
+                if (!sc->has_hours && !sc->days && !sc->n_parents)
+                        continue;
+                fprintf(out, "section %zu [%s]:", i, sc->name ? sc->name : "block");
+                if (sc->has_hours)
+                        fprintf(out, " hours %02u:%02u-%02u:%02u", sc->from_minute / 60, sc->from_minute % 60,
+                                sc->to_minute / 60, sc->to_minute % 60);
+                if (sc->days) {
+                        static const char *const names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+                        fputs(" days", out);
+                        for (int d = 0; d < 7; d++)
+                                if (sc->days & (1u << d))
+                                        fprintf(out, " %s", names[d]);
+                }
+                for (size_t k = 0; k < sc->n_parents; k++)
+                        fprintf(out, " parent %s -> %s", sc->parents[k].text, sc->parents[k].canonical);
+                fputc('\n', out);
+        }
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
-                fprintf(out, "%u: %s%s%s%s %s -> %s\n", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",
-                        r->scope ? "] " : "", r->allow ? "allow" : policy_rule_kind_to_string(r->kind), r->text,
-                        r->canonical);
+                const char *what = r->exempt ? "trusted_path_exempt"
+                                   : r->allow ? "allow"
+                                              : policy_rule_kind_to_string(r->kind);
+                bool kind_too = (r->allow || r->exempt) && (r->kind == POLICY_RULE_DIR || r->kind == POLICY_RULE_COMMAND);
+                fprintf(out, "%u: %s%s%s%s%s%s %s -> %s", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",
+                        r->scope ? "] " : "", what, kind_too ? " " : "",
+                        kind_too ? policy_rule_kind_to_string(r->kind) : "", r->text, r->canonical);
+                for (size_t k = 0; k < r->n_arg_patterns; k++)
+                        fprintf(out, " [%s]", r->arg_patterns[k]);
+                if (r->any_more_args)
+                        fputs(" ...", out);
+                fputc('\n', out);
         }
 }

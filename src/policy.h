@@ -3,6 +3,8 @@
  *     [execguard]
  *     mode = enforce | audit
  *     action = deny | kill
+ *     default = allow | deny         (deny: an allowlist, every file must match an allow)
+ *     trusted_path = no | yes        (yes: only files under root-owned, unwritable directories)
  *     match_content = yes | no       (a byte-identical copy of a blocked file is blocked)
  *     fileless = content | deny      (files with no name: memfd, deleted)
  *     log_file = /path               (JSON lines, besides journald or syslog)
@@ -13,18 +15,31 @@
  *     max_pending_per_user = N      (execs of one user's sessions being verified at once)
  *     max_path = BYTES              (of the path an exec names)
  *     max_args = N, max_argv_bytes = BYTES (of an exec's arguments)
- *     [block]                                    (everybody)
- *     path = /absolute/path or fnmatch(3) glob   (repeatable)
- *     hash = sha256:HEX                          (repeatable)
- *     allow = path, glob or sha256:HEX           (an exception; repeatable)
- *     [user:NAME] and [group:NAME]               (the same keys, for one user or group)
+ *     [block] and [allow]                        (everybody)
+ *     path = /absolute/path or fnmatch(3) glob   (repeatable, as all rules)
+ *     dir = /directory                           (every file under it)
+ *     hash = sha256:HEX
+ *     command = PROGRAM ARG-GLOB... [*]          (the program with these arguments)
+ *     allow = path, glob or sha256:HEX           (in [block]: an exception)
+ *     allow_dir = DIR, allow_command = PATTERN   (in [block]: exceptions)
+ *     trusted_path_exempt = path, glob or DIR/   (not held to trusted_path)
+ *     parent = PROGRAM                           (the section applies to execs made by it)
+ *     hours = HH:MM-HH:MM, days = mon-fri        (the section applies then only)
+ *     [user:NAME] and [group:NAME]               (the keys of [block], for one user or group)
  *
- * Precedence: the most specific scope that has a rule matching the file decides (the user's,
- * then the groups', then [block]); within a scope a block beats an allow.
+ * Every section header starts a section of its own, with its own conditions; a section
+ * whose conditions do not hold for an exec has no rules for it.
+ *
+ * Precedence: for each file an exec would run, the most specific scope that has a rule
+ * matching it decides (the user's sections, then the groups', then [block] and [allow]),
+ * a block beating an allow within a scope; a file no rule matches is allowed, or refused
+ * under default = deny; and under trusted_path = yes a file not on a trusted path is
+ * refused unless an applicable trusted_path_exempt names it.
  *
  * Lookups never scan the rule list: exact paths and file identities are hash lookups, and
- * globs are bucketed by their literal directory prefix, so a lookup costs one hash probe per
- * directory level of the path. */
+ * globs and directories are bucketed by their literal directory prefix, so a lookup costs
+ * one hash probe per directory level of the path. Command rules are tried in order, for
+ * the files that have some (a table of their programs tells which). */
 #pragma once
 
 #include <stdbool.h>
@@ -49,7 +64,11 @@ enum policy_rule_kind {
         POLICY_RULE_PATH,
         POLICY_RULE_GLOB,
         POLICY_RULE_HASH,
-        POLICY_RULE_FILELESS, /* fileless = deny */
+        POLICY_RULE_DIR,          /* dir =: a directory tree */
+        POLICY_RULE_COMMAND,      /* command =: a program and its arguments */
+        POLICY_RULE_FILELESS,     /* fileless = deny */
+        POLICY_RULE_DEFAULT,      /* default = deny: no allow matched */
+        POLICY_RULE_TRUSTED_PATH, /* trusted_path = yes: not on a trusted path */
 };
 
 enum policy_scope_kind {
@@ -60,13 +79,21 @@ enum policy_scope_kind {
 
 struct policy_rule {
         enum policy_rule_kind kind;
-        bool allow;        /* an exception (allow =), not a block */
-        const char *scope; /* "user:NAME", "group:NAME", or NULL for [block] */
+        bool allow;        /* an allow (allow =, [allow]), not a block */
+        bool exempt;       /* trusted_path_exempt = */
+        const char *scope; /* "user:NAME", "group:NAME", "allow", or NULL for [block] */
+        const char *key;   /* the key as written ("path", "allow_dir", ...); NULL: text is all */
         char *text;        /* the value as written in the file */
-        char *canonical;   /* what it is matched against: the path, or the glob, after resolving
-                          * the symlinks in its existing literal part at load time */
+        char *canonical;   /* what it is matched against: the path, glob or directory after
+                            * resolving the symlinks in its existing literal part at load time;
+                            * for a command, its program */
         unsigned line;
         struct policy_rule *next_in_bucket; /* globs sharing a directory prefix */
+        /* command =: the patterns of the arguments after the program, and whether a last
+         * lone '*' lets any further arguments follow */
+        char **arg_patterns;
+        size_t n_arg_patterns;
+        bool any_more_args;
 };
 
 struct policy;
@@ -136,25 +163,57 @@ enum policy_action policy_action(const struct policy *p);
 const char *policy_source(const struct policy *p);
 const struct policy_settings *policy_settings(const struct policy *p);
 
-/* Who execs: the scopes of the policy that apply to a process. */
-#define POLICY_SUBJECT_GROUPS_MAX 64
+/* When, and by which program, an exec is made: what a section's hours, days and parent
+ * conditions are held against. */
+struct policy_context {
+        bool time_known;
+        int weekday;           /* 0: Sunday, as struct tm has it */
+        int minute;            /* of the day, local time: 0 to 1439 */
+        const char *parent;    /* the canonical path of the exec'ing process's program (its
+                                * /proc/PID/exe), or NULL when unknown */
+        const struct stat *parent_st; /* that program's stat, or NULL */
+};
+
+/* Who execs: the sections of the policy that apply to a process, by level. */
+#define POLICY_SUBJECT_SCOPES_MAX 128
 struct scope;
 struct policy_subject {
         uid_t uid;
-        const struct scope *user;
-        const struct scope *groups[POLICY_SUBJECT_GROUPS_MAX];
-        size_t n_groups;
+        const struct scope *scopes[POLICY_SUBJECT_SCOPES_MAX]; /* the user's, the groups', everybody's */
+        size_t level_end[3];                                    /* where each level ends in scopes */
 };
 
 /* Whether the policy has [user:] or [group:] sections: else who execs does not matter. */
 bool policy_has_scopes(const struct policy *p);
 
+/* Whether some section has hours or days, or a parent: then policy_subject_init() needs
+ * the time, or the parent, in its context. */
+bool policy_has_windows(const struct policy *p);
+bool policy_has_parents(const struct policy *p);
+
+/* Whether some rule is a command rule: then the arguments of every exec are judged. */
+bool policy_has_commands(const struct policy *p);
+
 /* The subject for a process with effective uid and the groups gids (effective gid and
- * supplementary groups), as they are at the moment of its exec. Returns 0, or -E2BIG if
- * more than POLICY_SUBJECT_GROUPS_MAX of its groups have a section (the exec must then be
- * refused). */
+ * supplementary groups), as they are at the moment of its exec, made at the moment and by
+ * the program ctx says (NULL: neither known; a section with conditions then does not apply).
+ * Returns 0, -E2BIG if more than POLICY_SUBJECT_SCOPES_MAX sections apply (the exec must
+ * then be refused), or -ENODATA if the policy needs what ctx does not know. */
 int policy_subject_init(const struct policy *p, uid_t uid, const gid_t *gids, size_t n_gids,
-                        struct policy_subject *ret);
+                        const struct policy_context *ctx, struct policy_subject *ret);
+
+/* The subject of the global scope's unconditional sections only. */
+void policy_subject_global(const struct policy *p, struct policy_subject *ret);
+
+/* The arguments a file of an exec receives after its own name: first the words pre (what
+ * #! lines put in front), then n_tail NUL-terminated strings laid end to end at tail. */
+#define POLICY_ARGS_PRE_MAX (2 * 5 + 1)
+struct policy_args {
+        const char *pre[POLICY_ARGS_PRE_MAX];
+        size_t n_pre;
+        const char *tail;
+        size_t n_tail;
+};
 
 /* Whether a file of this size can only be judged by its content, for subj (NULL: the global
  * scope only): match_content and a named file of that size, or any hash rule. */
@@ -162,9 +221,22 @@ bool policy_wants_content(const struct policy *p, const struct policy_subject *s
 
 /* The rule that decides for the file with this canonical path ("" when only its content
  * counts), stat (may be NULL) and SHA-256 (NULL when not wanted), exec'd by subj (NULL: the
- * global scope only): a block, an allow (rule->allow), or NULL when no rule matches. */
+ * global scope only) with args (NULL: not known; then a command rule naming the file blocks
+ * whatever the arguments, and none allows): a block, an allow (rule->allow), or NULL when
+ * no rule matches. default = deny is the caller's to apply (policy_default_rule()). */
 const struct policy_rule *policy_decide(const struct policy *p, const struct policy_subject *subj,
-                                        const char *canonical_path, const struct stat *st, const uint8_t *digest);
+                                        const char *canonical_path, const struct stat *st, const uint8_t *digest,
+                                        const struct policy_args *args);
+
+/* The rule that refuses a file no rule matches (default = deny), or NULL. */
+const struct policy_rule *policy_default_rule(const struct policy *p);
+
+/* The rule that refuses a file off a trusted path (trusted_path = yes), or NULL. */
+const struct policy_rule *policy_trusted_path_rule(const struct policy *p);
+
+/* Whether a trusted_path_exempt of subj's sections names the file. */
+bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj,
+                                const char *canonical_path, const struct stat *st);
 
 /* The rule that refuses every file without a name (fileless = deny), or NULL. */
 const struct policy_rule *policy_fileless_rule(const struct policy *p);

@@ -59,8 +59,9 @@ struct window {
         char data[PAGE];
 };
 
-/* The length of the string at addr, read page by page; -E2BIG once it passes limit. */
-static ssize_t string_length(pid_t pid, struct window *w, uint64_t addr, size_t limit) {
+/* The length of the string at addr, read page by page; -E2BIG once it passes limit. With
+ * dst, the string is copied there too (limit + 1 bytes at most, its NUL included). */
+static ssize_t string_length(pid_t pid, struct window *w, uint64_t addr, size_t limit, char *dst) {
         size_t len = 0;
         for (;;) {
                 if (!(addr >= w->base && addr < w->base + w->len)) {
@@ -72,12 +73,14 @@ static ssize_t string_length(pid_t pid, struct window *w, uint64_t addr, size_t 
                 }
                 size_t off = (size_t) (addr - w->base), avail = w->len - off;
                 const char *nul = memchr(w->data + off, '\0', avail);
-                if (nul)
-                        len += (size_t) (nul - (w->data + off));
-                else
-                        len += avail;
-                if (len > limit)
+                size_t piece = nul ? (size_t) (nul - (w->data + off)) : avail;
+                if (len + piece > limit)
                         return -E2BIG;
+                if (dst) {
+                        memcpy(dst + len, w->data + off, piece);
+                        dst[len + piece] = '\0';
+                }
+                len += piece;
                 if (nul)
                         return (ssize_t) len;
                 if (addr > UINT64_MAX - avail)
@@ -86,8 +89,8 @@ static ssize_t string_length(pid_t pid, struct window *w, uint64_t addr, size_t 
         }
 }
 
-int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes,
-                         size_t *ret_args, size_t *ret_bytes) {
+int procmem_read_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes, char *buf,
+                      size_t *ret_args, size_t *ret_bytes) {
         struct window strings = {};
         unsigned char pointers[PAGE + 8];
         size_t args = 0, bytes = 0;
@@ -118,7 +121,8 @@ int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t
                         *ret_args = ++args;
                         ssize_t len = args > max_args || bytes >= max_bytes
                                               ? -E2BIG
-                                              : string_length(pid, &strings, p, max_bytes - bytes - 1);
+                                              : string_length(pid, &strings, p, max_bytes - bytes - 1,
+                                                              buf ? buf + bytes : NULL);
                         if (len < 0)
                                 return (int) len;
                         bytes += (size_t) len + 1;

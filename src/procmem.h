@@ -26,5 +26,12 @@ int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
  * bound is passed. Returns 0 with *ret_args arguments of *ret_bytes bytes (each with its
  * NUL), -E2BIG beyond max_args arguments (then *ret_args is max_args + 1) or max_bytes bytes,
  * -EFAULT where execve would fault, or another -errno. */
-int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes,
-                         size_t *ret_args, size_t *ret_bytes);
+int procmem_read_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args, size_t max_bytes, char *buf,
+                      size_t *ret_args, size_t *ret_bytes);
+
+/* The same, with the arguments copied into buf (max_bytes bytes at least), each with its
+ * NUL, end to end; NULL buf only measures. */
+static inline int procmem_measure_argv(pid_t pid, uint64_t addr, unsigned pointer_size, size_t max_args,
+                                       size_t max_bytes, size_t *ret_args, size_t *ret_bytes) {
+        return procmem_read_argv(pid, addr, pointer_size, max_args, max_bytes, NULL, ret_args, ret_bytes);
+}

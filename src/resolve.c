@@ -299,6 +299,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
         f->fd = fd;
         f->role = role;
         f->script = (struct shebang_line){};
+        f->loaded_word = 0;
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);

@@ -63,6 +63,8 @@ struct exec_file {
         enum exec_role role;
         int fd;                     /* the file open for reading, owned by the chain */
         struct shebang_line script; /* a script's #! line (it names the next file) */
+        unsigned loaded_word;       /* EXEC_ROLE_LOADED: the word of the loader's arguments
+                                     * that named it (0: not known) */
 };
 
 /* The programs a dynamic loader run as a command may load: one per loader flavour whose

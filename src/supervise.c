@@ -61,6 +61,10 @@ struct supervisor {
         char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
         char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
         char tag[VERIFY_TAG_MAX];
+        char *args;            /* the exec's arguments, when command rules need them */
+        size_t args_size;      /* allocated: it only grows */
+        struct exec_args exec_args;
+        struct digest_stream *digest;
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
 };
@@ -201,6 +205,28 @@ static void answer_continue(struct seccomp_notif_resp *resp) {
 
 /* Answer "continue", and verify after the exec that the kernel ran what was approved (and,
  * for a loader run as a command, what it maps as its program). */
+/* The arguments judged, as the new program will receive them after its argv[0]: the
+ * verifier kills it if it gets others (another thread rewrote them after our read). */
+static int expect_args(struct supervisor *s, pid_t tid) {
+        struct policy_args a;
+        judge_args_of(&s->chain, s->chain.image, &s->exec_args, &a);
+        int r = digest_stream_begin(s->digest);
+        for (size_t i = 0; r >= 0 && i < a.n_pre; i++)
+                r = digest_stream_add(s->digest, a.pre[i], strlen(a.pre[i]) + 1);
+        if (r >= 0 && a.n_tail > 0) {
+                const char *end = a.tail;
+                for (size_t i = 0; i < a.n_tail; i++)
+                        end += strlen(end) + 1;
+                r = digest_stream_add(s->digest, a.tail, (size_t) (end - a.tail));
+        }
+        uint8_t digest[SHA256_LEN];
+        if (r >= 0)
+                r = digest_stream_end(s->digest, digest);
+        if (r >= 0)
+                r = verifier_expect_args(s->verifier, tid, a.n_pre + a.n_tail, digest);
+        return r;
+}
+
 static void allow_verified(struct supervisor *s, const struct exec_context *ctx, bool loader) {
         const struct exec_chain *chain = &s->chain;
         const struct exec_file *image = &chain->files[chain->image];
@@ -216,6 +242,15 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                                      " in a process traced by another (a debugger): exec denied");
                 log_warning_errno(r, "Cannot verify the exec of '%s' by %d: %m; denied", s->path, (int) ctx->tid);
                 return; /* the preset answer: deny */
+        }
+        if (policy_has_commands(s->policy)) {
+                r = expect_args(s, ctx->tid);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot verify the arguments of the exec of '%s' by %d: %m; denied",
+                                          s->path, (int) ctx->tid);
+                        verifier_cancel(s->verifier, ctx->tid);
+                        return;
+                }
         }
         s->armed = ctx->tid;
         answer_continue(s->resp);
@@ -246,6 +281,31 @@ static void refuse_over_limit(struct supervisor *s, const struct exec_context *c
                pointer_size);
 }
 
+/* Command rules judge the arguments: read them (bytes, as just measured) into s->args. A
+ * vector that grew since it was measured is the process racing itself: -EAGAIN, denied. */
+static int read_args(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr, unsigned pointer_size,
+                     size_t bytes) {
+        if (bytes + 1 > s->args_size) {
+                char *grown = realloc(s->args, bytes + 1);
+                if (!grown)
+                        return -ENOMEM;
+                s->args = grown;
+                s->args_size = bytes + 1;
+        }
+        size_t argc = 0, read = 0;
+        s->args[0] = '\0';
+        int r = procmem_read_argv(ctx->tid, argv_addr, pointer_size, SIZE_MAX, s->args_size, s->args, &argc, &read);
+        if (!notification_valid(s))
+                return -ESRCH;
+        if (r == -E2BIG)
+                return -EAGAIN;
+        if (r < 0)
+                return r;
+        /* An empty argv: the kernel gives the program argv[0] = "" (fs/exec.c). */
+        s->exec_args = (struct exec_args){ .bytes = s->args, .argc = argc ? argc : 1 };
+        return 0;
+}
+
 /* The path (read already, path_len bytes) and the arguments within max_path, max_args and max_argv_bytes?
  * Returns 0, -E2BIG (refused and recorded), -EFAULT (execve would fault), or -errno. */
 static int check_limits(struct supervisor *s, const struct exec_context *ctx, size_t path_len, uint64_t argv_addr,
@@ -269,7 +329,9 @@ static int check_limits(struct supervisor *s, const struct exec_context *ctx, si
                         snprintf(why, sizeof why, "arguments longer than max_argv_bytes = %zu", st->max_argv_bytes);
                 refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
         }
-        return r;
+        if (r < 0 || !policy_has_commands(s->policy))
+                return r;
+        return read_args(s, ctx, argv_addr, pointer_size, bytes);
 }
 
 /* One more exec of this session's user to verify: within max_pending_per_user? (The count
@@ -409,9 +471,15 @@ static void decide(struct supervisor *s) {
         /* Who execs, as the process is now: its own user and groups pick the rules. */
         struct policy_subject subj;
         struct verdict v;
+        const struct exec_args *args = NULL;
+        if (policy_has_commands(s->policy)) {
+                kernel_filename(s, dirfd, flags);
+                s->exec_args.filename = s->filename;
+                args = &s->exec_args;
+        }
         r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
         if (r >= 0)
-                r = judge_chain(s->policy, &subj, s->identities, &s->chain, &v);
+                r = judge_chain(s->policy, &subj, s->identities, &s->chain, args, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge the exec of '%s' by %u: %m; denied", s->path, req->pid);
                 exec_chain_reset(&s->chain);
@@ -444,7 +512,8 @@ static void decide(struct supervisor *s) {
         }
 
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, session, s->path, rule, hit->path, NULL, argv_addr, pointer_size);
+                record(s, &ctx, AUDIT_WOULD_BLOCK, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL,
+                       argv_addr, pointer_size);
                 exec_chain_reset(&s->chain);
                 answer_continue(resp);
                 return;
@@ -453,7 +522,8 @@ static void decide(struct supervisor *s) {
         enum audit_decision decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
         tell_process(s, &ctx, "blocked", hit->path, "");
         /* The record is made while the process is still frozen in its notification. */
-        record(s, &ctx, decision, session, s->path, rule, hit->path, NULL, argv_addr, pointer_size);
+        record(s, &ctx, decision, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr,
+               pointer_size);
         if (decision == AUDIT_KILL) {
                 r = kill_task(s, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
@@ -520,7 +590,7 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         if (r >= 0)
                 r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
         if (r >= 0)
-                r = judge_chain(s->policy, &subj, s->identities, &s->chain, &v);
+                r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed", s->approved,
                                   (int) pid);
@@ -668,7 +738,8 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
                 return log_error_errno(r, "Failed to set up the supervisor's events: %m");
         s->identities = identity_cache_new();
         s->verifier = verifier_new();
-        if (!s->identities || !s->verifier)
+        s->digest = digest_stream_new();
+        if (!s->identities || !s->verifier || !s->digest)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
         r = loader_set_scan(&s->loaders);
         if (r < 0)
@@ -693,6 +764,8 @@ void supervisor_free(struct supervisor *s) {
         rule_watch_free(s->watch);
         policy_free(s->reidentified);
         verifier_free(s->verifier);
+        digest_stream_free(s->digest);
+        free(s->args);
         identity_cache_free(s->identities);
         safe_close(s->sigchld_fd);
         safe_close(s->events_fd);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "procmem.h"
 #include "util.h"
 
@@ -30,19 +31,31 @@ struct pending {
         bool watching;     /* doing so: the exec is done and verified */
         char tag[VERIFY_TAG_MAX];
         uid_t owner;
+        /* The arguments judged (command rules): the new program's, after its argv[0]. */
+        bool check_args;
+        size_t args_count;
+        uint8_t args_digest[SHA256_LEN];
 };
 
 struct verifier {
         size_t n; /* slots in use */
         struct pending slots[PENDING_MAX];
         char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
+        struct digest_stream *digest;
 };
 
 struct verifier *verifier_new(void) {
-        return calloc(1, sizeof(struct verifier));
+        struct verifier *v = calloc(1, sizeof(struct verifier));
+        if (v && !(v->digest = digest_stream_new())) {
+                free(v);
+                return NULL;
+        }
+        return v;
 }
 
 void verifier_free(struct verifier *v) {
+        if (v)
+                digest_stream_free(v->digest);
         free(v);
 }
 
@@ -111,6 +124,55 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 snprintf(p->interp_path, sizeof p->interp_path, "%s", interp_path);
         }
         return 0;
+}
+
+int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint8_t digest[SHA256_LEN]) {
+        struct pending *p = find(v, tid);
+        if (!p)
+                return -ENOENT;
+        p->check_args = true;
+        p->args_count = count;
+        memcpy(p->args_digest, digest, SHA256_LEN);
+        return 0;
+}
+
+/* Are the arguments of pid's new program, after its argv[0], the ones judged? Read from
+ * /proc/PID/cmdline while it is stopped at its exec: nothing of it has run, and its memory
+ * is its own (the exec left every other thread and any shared memory behind). */
+static bool args_approved(struct verifier *v, const struct pending *p, pid_t pid) {
+        char name[64];
+        snprintf(name, sizeof name, "/proc/%d/cmdline", (int) pid);
+        _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || digest_stream_begin(v->digest) < 0)
+                return false;
+        bool in_argv0 = true;
+        size_t count = 0;
+        off_t off = 0;
+        for (;;) {
+                ssize_t n = pread(fd, v->maps, sizeof v->maps, off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return false;
+                if (n == 0)
+                        break;
+                off += n;
+                const char *s = v->maps, *end = v->maps + n;
+                if (in_argv0) {
+                        const char *nul = memchr(s, '\0', (size_t) (end - s));
+                        if (!nul)
+                                continue;
+                        in_argv0 = false;
+                        s = nul + 1;
+                }
+                for (const char *c = s; (c = memchr(c, '\0', (size_t) (end - c))); c++)
+                        count++;
+                if (digest_stream_add(v->digest, s, (size_t) (end - s)) < 0)
+                        return false;
+        }
+        uint8_t digest[SHA256_LEN];
+        return !in_argv0 && count == p->args_count && digest_stream_end(v->digest, digest) == 0 &&
+               memcmp(digest, p->args_digest, SHA256_LEN) == 0;
 }
 
 void verifier_armed(struct verifier *v _unused_, pid_t tid) {
@@ -268,7 +330,10 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                 bool same = stat(exe, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino &&
                             st.st_size == p->size && timespec_equal(&st.st_mtim, &p->mtime) &&
                             timespec_equal(&st.st_ctim, &p->ctime);
-                if (same && mappings_approved(v, p, pid, mapped, size)) {
+                bool args_same = !same || !p->check_args || args_approved(v, p, pid);
+                if (!args_same)
+                        snprintf(mapped, size, "%s, with other arguments than those judged", p->path);
+                if (same && args_same && mappings_approved(v, p, pid, mapped, size)) {
                         if (p->watch_loader &&
                             ptrace(PTRACE_SETOPTIONS, pid, NULL,
                                    (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&

@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "identity.h"
+
 struct verifier;
 
 /* A table of pending verifications, of fixed size. NULL on ENOMEM. */
@@ -54,6 +56,11 @@ static inline void verifier_freep(struct verifier **v) {
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
                     const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
                     uid_t owner);
+
+/* After verifier_attach() for an exec judged with its arguments (command rules): the new
+ * program must receive, after its argv[0], count arguments whose bytes (each with its NUL,
+ * end to end) have this SHA-256; else it is killed before it runs. Returns 0 or -ENOENT. */
+int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint8_t digest[SHA256_LEN]);
 
 /* A label given to verifier_attach() (the session id), handed back with the outcome. */
 #define VERIFY_TAG_MAX 24

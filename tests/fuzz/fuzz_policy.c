@@ -57,12 +57,12 @@ static void check_decisions(const struct policy *p) {
                 const struct policy_rule *d = NULL;
                 if (rule->kind == POLICY_RULE_PATH) {
                         struct stat st;
-                        d = policy_decide(p, NULL, rule->canonical, stat(rule->canonical, &st) == 0 ? &st : NULL, NULL);
+                        d = policy_decide(p, NULL, rule->canonical, stat(rule->canonical, &st) == 0 ? &st : NULL, NULL, NULL);
                 } else if (rule->kind == POLICY_RULE_HASH) {
                         uint8_t digest[SHA256_LEN];
                         if (identity_parse_sha256(rule->text, digest) < 0)
                                 fuzz_fail("line %u: hash rule '%s' does not parse", rule->line, rule->text);
-                        d = policy_decide(p, NULL, "", NULL, digest);
+                        d = policy_decide(p, NULL, "", NULL, digest, NULL);
                 } else
                         continue;
                 if (!d || d->allow || d->scope)
@@ -116,9 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* Deciding for a subject with groups exercises the scope tables. */
         gid_t gids[] = { 0, 0, 1, 100, 65534 };
         struct policy_subject subj;
-        if (policy_subject_init(p, 0, gids, ELEMENTSOF(gids), &subj) == 0 && policy_n_rules(p) > 0) {
+        if (policy_subject_init(p, 0, gids, ELEMENTSOF(gids), NULL, &subj) == 0 && policy_n_rules(p) > 0) {
                 const struct policy_rule *rule = policy_rule_at(p, 0);
-                const struct policy_rule *d = policy_decide(p, &subj, rule->canonical, NULL, NULL);
+                const struct policy_rule *d = policy_decide(p, &subj, rule->canonical, NULL, NULL, NULL);
                 if (d && !is_rule_of(p, d))
                         fuzz_fail("a subject's decision by a rule that is not the policy's");
         }

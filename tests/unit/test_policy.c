@@ -16,7 +16,8 @@
 
 #define SOURCE "test.ini"
 #define HEADER(mode, action)                                                                                   \
-        "source = " SOURCE "\nmode = " mode "\naction = " action "\nmatch_content = yes\nfileless = content\n" \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n"         \
+        "match_content = yes\nfileless = content\n" \
         "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
 #define LIMITS(sessions, pending, path, args, bytes)                                                 \
         "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
@@ -69,12 +70,12 @@ static struct policy *parse_ok(const char *text) {
 
 /* What a global rule decides for a file, by identity, path or glob (st may be NULL). */
 static const struct policy_rule *global_rule(const struct policy *p, const char *path, const struct stat *st) {
-        return policy_decide(p, NULL, path, st, NULL);
+        return policy_decide(p, NULL, path, st, NULL, NULL);
 }
 
 /* What a global rule decides for content alone. */
 static const struct policy_rule *global_content_rule(const struct policy *p, const uint8_t digest[SHA256_LEN]) {
-        return policy_decide(p, NULL, "", NULL, digest);
+        return policy_decide(p, NULL, "", NULL, digest, NULL);
 }
 
 /* ---- valid policies: golden dumps ---------------------------------------------------------- */
@@ -162,7 +163,7 @@ static const struct valid_case valid_cases[] = {
           "[execguard]\nmax_sessions_per_user = 1\nmax_pending_per_user = 1024\nmax_path = 64\nmax_args = 1\n"
           "max_argv_bytes = 256\n",
           0,
-          "source = " SOURCE "\nmode = enforce\naction = deny\nmatch_content = yes\nfileless = content\n"
+          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\nfileless = content\n"
           "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS("1", "1024", "64", "1",
                                                                                                  "256") },
 };
@@ -506,7 +507,8 @@ START_TEST(load_ok) {
         ck_assert_str_eq(policy_source(p), path);
         _cleanup_free_ char *d = dump(p);
         snprintf(expected, sizeof expected,
-                 "source = %s\nmode = audit\naction = deny\nmatch_content = yes\nfileless = content\n"
+                 "source = %s\nmode = audit\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\n"
+                 "fileless = content\n"
                  "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
                  "4: path "
                  "/usr/bin/df -> /usr/bin/df\n",
@@ -783,8 +785,8 @@ static void test_scope(int i) {
         const struct scope_case *c = &scope_cases[i];
         _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
         struct policy_subject subj;
-        ck_assert_int_eq(policy_subject_init(p, c->uid, c->gids, c->n_gids, &subj), 0);
-        const struct policy_rule *rule = policy_decide(p, &subj, c->path, NULL, NULL);
+        ck_assert_int_eq(policy_subject_init(p, c->uid, c->gids, c->n_gids, NULL, &subj), 0);
+        const struct policy_rule *rule = policy_decide(p, &subj, c->path, NULL, NULL, NULL);
         if (c->line == 0) {
                 ck_assert_msg(!rule, "%s: decided by line %u", c->name, rule ? rule->line : 0);
                 return;
@@ -841,12 +843,12 @@ START_TEST(scope_subject) {
         struct policy_subject subj;
         /* Groups without a section are no scope; one listed twice is one scope. */
         const gid_t gids[] = { GID_ROOT, GID_ADM, GID_NOGROUP, GID_ADM, GID_STAFF };
-        ck_assert_int_eq(policy_subject_init(p, UID_NOBODY, gids, ELEMENTSOF(gids), &subj), 0);
-        ck_assert_uint_eq(subj.n_groups, 2);
-        ck_assert_ptr_nonnull(subj.user);
-        ck_assert_int_eq(policy_subject_init(p, UID_ROOT, gids, 1, &subj), 0);
-        ck_assert_uint_eq(subj.n_groups, 0);
-        ck_assert_ptr_null(subj.user);
+        ck_assert_int_eq(policy_subject_init(p, UID_NOBODY, gids, ELEMENTSOF(gids), NULL, &subj), 0);
+        ck_assert_uint_eq(subj.level_end[0], 1);                    /* the user's section */
+        ck_assert_uint_eq(subj.level_end[1] - subj.level_end[0], 2); /* adm and staff, once each */
+        ck_assert_int_eq(policy_subject_init(p, UID_ROOT, gids, 1, NULL, &subj), 0);
+        ck_assert_uint_eq(subj.level_end[0], 0);
+        ck_assert_uint_eq(subj.level_end[1], 0);
 }
 END_TEST
 
