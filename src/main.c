@@ -32,8 +32,9 @@ static void usage(FILE *out) {
               "  execguard reload [--socket PATH]\n"
               "                 Make the daemon load its policy file again\n"
               "  execguard check [-c FILE] [--user NAME] [--argv WORDS] [--parent PROGRAM]\n"
-              "                  [--time 'YYYY-MM-DD HH:MM'] PATH...\n"
-              "                 Say whether each PATH would be blocked, and by which rule\n"
+              "                  [--time 'YYYY-MM-DD HH:MM'] [PATH...]\n"
+              "                 Say whether each PATH would be blocked, by which rule and why;\n"
+              "                 without PATH, whether the policy file is valid\n"
               "  execguard --help | --version\n"
               "\n"
               "Options:\n"
@@ -213,9 +214,13 @@ int main(int argc, char **argv) {
                 return r < 0 ? 1 : 0;
         }
         if (strcmp(verb, "check") == 0) {
-                if (n_operands == 0)
-                        return usage_error("%s: missing PATH", "check");
-                _cleanup_(policy_freep) struct policy *p = load_policy_or_die(o.config ? o.config : DEFAULT_POLICY);
+                const char *config = o.config ? o.config : DEFAULT_POLICY;
+                _cleanup_(policy_freep) struct policy *p = load_policy_or_die(config);
+                if (n_operands == 0) {
+                        /* No PATH: is the file a valid policy? (An invalid one exited above.) */
+                        printf("%s: valid policy, %zu rule%s\n", config, policy_n_rules(p), policy_n_rules(p) == 1 ? "" : "s");
+                        return 0;
+                }
                 return check_paths(p, &o.check, operands, n_operands, stdout);
         }
         return usage_error("unknown command '%s'", verb);

@@ -125,12 +125,15 @@ expect_df_refused() {
         fi
 }
 
-# EXECGUARD_E2E_ONLY=faults runs only the fault injection (faults.sh), for working on it.
-if [ "${EXECGUARD_E2E_ONLY:-}" = faults ]; then
-        . "$HERE/faults.sh"
+# EXECGUARD_E2E_ONLY=faults runs only the fault injection (faults.sh), for working on it;
+# =examples only the shipped example policies (examples.sh).
+case "${EXECGUARD_E2E_ONLY:-}" in
+faults | examples)
+        . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
-fi
+        ;;
+esac
 
 # ---- the original demo, and the ways people reach df ----------------------------------
 
@@ -750,7 +753,8 @@ cli "unknown command" 2 frobnicate
 cli "unknown option" 2 run --frob -- true
 cli "run without command" 2 run -c "$P"
 cli "-c without file" 2 run -c
-cli "check without path" 2 check -c "$P"
+cli "check without path: the policy is valid" 0 check -c "$P"
+cli "check without path: an invalid policy" 2 check -c /dev/null
 cli "check: allowed" 0 check -c "$P" /usr/bin/true
 cli "check: blocked" 1 check -c "$P" /usr/bin/true "$T/bin/mydf"
 cli "--config long option" 1 check --config "$P" /bin/df
@@ -763,6 +767,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 
 . "$HERE/daemon.sh"
 . "$HERE/limits.sh"
+. "$HERE/examples.sh"
 . "$HERE/faults.sh"
 
 summary
