@@ -88,6 +88,7 @@ struct scope {
         unsigned from_minute, to_minute; /* [from, to), across midnight when from > to */
         uint8_t days;                    /* bit 0: Sunday; 0: every day */
         unsigned hours_line, days_line;
+        unsigned header_line; /* where the section starts */
         struct parent_pattern *parents;
         size_t n_parents;
         struct ruleset block, allow;
@@ -532,6 +533,7 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
                                      (unsigned) sc.id);
                         return -EINVAL;
                 }
+        sc.header_line = ps->reader.line; /* of its first key; headers are not handed over */
         int r = add_scope(p, &ps->scopes_allocated, &sc, name);
         if (r < 0)
                 return r;
@@ -1043,21 +1045,32 @@ static int index_parent(struct parent_pattern *pp, struct policy_error *err) {
         return 0;
 }
 
+/* Sections one user, one group, or everybody may have: what a process's sections may add up
+ * to stays within POLICY_SUBJECT_SCOPES_MAX, so that no exec is refused for it (-E2BIG)
+ * unless the process is in very many groups with sections. */
+#define SECTIONS_PER_SUBJECT_MAX 32
+
 /* Chain the sections of one subject in file order. */
-static int chain_scope(struct table *t, struct scope *sc) {
+static int chain_scope(struct table *t, struct scope *sc, struct policy_error *err) {
         void *first = NULL;
         int r = table_put(t, &sc->id, sizeof sc->id, sc, &first);
         if (r != -EEXIST)
                 return r;
         struct scope *last = first;
-        while (last->next)
-                last = last->next;
+        size_t n = 2;
+        for (; last->next; last = last->next)
+                n++;
+        if (n > SECTIONS_PER_SUBJECT_MAX) {
+                record_error(err, sc->header_line, "more than %d [%s] sections", SECTIONS_PER_SUBJECT_MAX, sc->name);
+                return -EINVAL;
+        }
         last->next = sc;
         return 0;
 }
 
 static int policy_index(struct policy *p, struct policy_error *err) {
         struct scope **global_tail = &p->global;
+        size_t n_global = 0;
         for (size_t i = 0; i < p->n_scopes; i++) {
                 struct scope *sc = &p->scopes[i];
                 int r = 0;
@@ -1066,12 +1079,17 @@ static int policy_index(struct policy *p, struct policy_error *err) {
                 if (r < 0)
                         return r;
                 if (sc->kind == POLICY_SCOPE_GLOBAL) {
+                        if (++n_global > SECTIONS_PER_SUBJECT_MAX) {
+                                record_error(err, sc->header_line, "more than %d [block] and [allow] sections",
+                                             SECTIONS_PER_SUBJECT_MAX);
+                                return -EINVAL;
+                        }
                         *global_tail = sc;
                         global_tail = &sc->next;
                         continue;
                 }
                 p->has_user_or_group = true;
-                r = chain_scope(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, sc);
+                r = chain_scope(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, sc, err);
                 if (r < 0)
                         return r;
         }

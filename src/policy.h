@@ -175,7 +175,7 @@ struct policy_context {
 };
 
 /* Who execs: the sections of the policy that apply to a process, by level. */
-#define POLICY_SUBJECT_SCOPES_MAX 128
+#define POLICY_SUBJECT_SCOPES_MAX 256
 struct scope;
 struct policy_subject {
         uid_t uid;

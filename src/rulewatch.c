@@ -33,7 +33,10 @@ int rule_watch_new(const struct policy *p, struct rule_watch **ret) {
 
         for (size_t i = 0; i < policy_n_rules(p); i++) {
                 const struct policy_rule *rule = policy_rule_at(p, i);
-                if (rule->kind != POLICY_RULE_PATH)
+                /* Files named by a path: path rules, and the programs of command rules. */
+                bool named = rule->kind == POLICY_RULE_PATH ||
+                             (rule->kind == POLICY_RULE_COMMAND && !strpbrk(rule->canonical, "*?[\\"));
+                if (!named)
                         continue;
                 const char *slash = strrchr(rule->canonical, '/');
                 if (!slash || slash[1] == '\0')
