@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "creds.h"
 #include "judge.h"
+#include "loader.h"
 #include "resolve.h"
 #include "util.h"
 #include "wallclock.h"
@@ -129,6 +130,22 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 }
                 argc = (size_t) r;
         }
+        /* The argv as a process would pass it to execve(), in our own memory: a loader run
+         * as a command is read from it (loader_add_programs() reads /proc/PID/mem, here
+         * ours) exactly as the supervisor reads the exec'ing process's. */
+        _cleanup_free_ char **argv = calloc(argc + 1, sizeof *argv);
+        _cleanup_free_ struct loader_set *loaders = calloc(1, sizeof *loaders);
+        if (!argv || !loaders)
+                return 2;
+        for (size_t i = 0, off = 0; i < argc; i++) {
+                argv[i] = words + off;
+                off += strlen(words + off) + 1;
+        }
+        r = loader_set_scan(loaders);
+        if (r < 0) {
+                fprintf(stderr, "execguard: cannot find the host's dynamic loaders: %s\n", strerror(-r));
+                return 2;
+        }
         char parent[EG_PATH_MAX];
         struct stat parent_st;
         struct policy_subject subj;
@@ -143,6 +160,16 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 r = exec_context_open(getpid(), &own_root, &ctx);
                 if (r >= 0)
                         r = resolve_exec(&ctx, AT_FDCWD, paths[i], 0, chain);
+                if (r >= 0 && words) {
+                        /* A dynamic loader run as a command: the program it loads is judged too. */
+                        r = loader_set_recognises(loaders, identities, &chain->files[chain->image]);
+                        if (r > 0)
+                                r = loader_add_programs(&ctx, chain,
+                                                        &(struct exec_argv){ .pid = getpid(),
+                                                                             .addr = (uintptr_t) argv,
+                                                                             .pointer_size = sizeof(char *),
+                                                                             .filename = paths[i] });
+                }
                 if (r < 0) {
                         fprintf(out, "%s: cannot be executed: %s\n", shown, strerror(-r));
                         unresolved = true;

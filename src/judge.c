@@ -90,7 +90,9 @@ static int judge_file(const struct policy *p, const struct policy_subject *subj,
                 snprintf(v->why, sizeof v->why, "no allow rule matches %s", f->path);
                 return 0;
         }
-        if (rule && !v->allow)
+        /* What allowed the file the exec names, for check to explain: an allow that
+         * matched only its ELF interpreter (or a #! interpreter) says nothing of it. */
+        if (rule && i == 0)
                 v->allow = rule;
         if (policy_trusted_path_rule(p) && !policy_trusted_path_exempt(p, subj, f->path, &f->st)) {
                 int r = trusted_path_check(f, v->why, sizeof v->why);

@@ -10,7 +10,7 @@
 struct verdict {
         const struct policy_rule *rule; /* the rule that blocks, or NULL: allowed */
         const struct exec_file *file;   /* the file it blocks */
-        const struct policy_rule *allow; /* the first allow rule that matched a file of the chain */
+        const struct policy_rule *allow; /* the allow rule that matched the file the exec names */
         char why[256];                   /* for trusted_path and default = deny: what failed */
 };
 

@@ -135,6 +135,14 @@ faults | examples)
         ;;
 esac
 
+# EXECGUARD_E2E_ONLY=policy runs only the policy language's cases (policy.sh).
+if [ "${EXECGUARD_E2E_ONLY:-}" = policy ]; then
+        . "$HERE/daemon-lib.sh"
+        . "$HERE/policy.sh"
+        summary
+        exit
+fi
+
 # ---- the original demo, and the ways people reach df ----------------------------------
 
 expect_df_blocked "df by name" bash -c 'df'
@@ -767,6 +775,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 
 . "$HERE/daemon.sh"
 . "$HERE/limits.sh"
+. "$HERE/policy.sh"
 . "$HERE/examples.sh"
 . "$HERE/faults.sh"
 
