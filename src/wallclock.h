@@ -2,9 +2,10 @@
  *
  * Tests need a clock they can set: EXECGUARD_TEST_CLOCK names a file holding a local time,
  * "YYYY-MM-DD HH:MM", read at every exec. It is honoured only outside secure execution
- * (secure_getenv) and only from a regular file owned by root or by the caller and not
- * writable by group or others; anything else makes the clock fail, and the exec is then
- * refused, never judged at another time than the one meant. */
+ * (secure_getenv) and only from a regular file owned by root and not writable by group or
+ * others (a user starting a supervisor of their own cannot choose its time); anything else
+ * makes the clock fail, and the exec is then refused, never judged at another time than the
+ * one meant. */
 #pragma once
 
 #include "policy.h"
