@@ -573,9 +573,15 @@ static int parse_hours(struct parser *ps, struct scope *sc, const char *value) {
                              sc->hours_line);
                 return -EINVAL;
         }
-        if (sscanf(value, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &end) != 4 || value[end] != '\0' ||
-            strlen(value) != 11 || h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2) ||
-            h1 * 60 + m1 == h2 * 60 + m2) {
+        /* Digits where the shape has them: sscanf's %u alone would take " 9" and "+9". */
+        static const char shape[] = "00:00-00:00";
+        bool shaped = strlen(value) == sizeof shape - 1;
+        for (size_t i = 0; shaped && shape[i]; i++)
+                shaped = shape[i] == '0' ? value[i] >= '0' && value[i] <= '9' : value[i] == shape[i];
+        /* 24:00 is 00:00: equal ends are an error, however written, but for 00:00-24:00. */
+        if (!shaped || sscanf(value, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &end) != 4 || value[end] != '\0' ||
+            h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2) ||
+            ((h1 * 60 + m1) % 1440 == (h2 * 60 + m2) % 1440 && !(h1 == 0 && m1 == 0 && h2 == 24))) {
                 record_error(ps->reader.err, ps->reader.line,
                              "invalid hours '%s' (expected HH:MM-HH:MM, such as 09:00-18:00, the end not the start)",
                              value);
