@@ -31,6 +31,7 @@ struct rule_slot {
         bool has_digest;
         uint64_t size;
         uint64_t path_hash; /* of rule.canonical: a command's program, compared first */
+        bool program_glob;  /* a command's program is a glob: matched by fnmatch() only */
 };
 
 /* What a blocked file was before it was replaced (a package upgrade): the old program is
@@ -942,6 +943,7 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
                 return -EINVAL;
         }
         slot->path_hash = hash_string(rule->canonical);
+        slot->program_glob = glob;
         if (!glob) {
                 r = identify(p, slot, err, true);
                 if (r < 0)
@@ -1433,10 +1435,11 @@ static bool program_matches(const struct rule_slot *slot, const char *canonical_
                             const struct stat *st, const uint8_t *digest) {
         if (slot->has_id && st && slot->id.dev == (uint64_t) st->st_dev && slot->id.ino == (uint64_t) st->st_ino)
                 return true;
+        /* A glob is matched as a glob only, as a path rule's is: "/opt/my\ tool" names
+         * "/opt/my tool", not a file called "my\ tool". */
+        if (slot->program_glob)
+                return fnmatch(slot->rule.canonical, canonical_path, FNM_PATHNAME) == 0;
         if (slot->path_hash == path_hash && strcmp(slot->rule.canonical, canonical_path) == 0)
-                return true;
-        if (!slot->has_id && has_glob_chars(slot->rule.canonical) &&
-            fnmatch(slot->rule.canonical, canonical_path, FNM_PATHNAME) == 0)
                 return true;
         return slot->has_digest && digest && memcmp(slot->digest, digest, SHA256_LEN) == 0;
 }
