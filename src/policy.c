@@ -911,8 +911,18 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
         if (stat(rule->canonical, &st) < 0)
                 return 0;
         if (S_ISDIR(st.st_mode)) {
-                record_error(err, rule->line, "'%s' is a directory: name a program, or use dir = %s", rule->text,
-                             rule->canonical);
+                /* The hint names the key that does for the tree what this one meant to do:
+                 * "dir =" would block it where an allow or an exemption was meant. */
+                if (rule->kind == POLICY_RULE_COMMAND)
+                        record_error(err, rule->line, "'%s' is a directory: name a program", rule->text);
+                else if (rule->exempt)
+                        record_error(err, rule->line,
+                                     "'%s' is a directory: name a program, or its tree: trusted_path_exempt = %s/",
+                                     rule->text, rule->canonical);
+                else
+                        record_error(err, rule->line, "'%s' is a directory: name a program, or use %s = %s",
+                                     rule->text, strcmp(rule->key, "allow") == 0 ? "allow_dir" : "dir",
+                                     rule->canonical);
                 return -EINVAL;
         }
         slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
@@ -1003,8 +1013,8 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
         if (rule->kind == POLICY_RULE_DIR) {
                 struct stat st;
                 if (stat(rule->canonical, &st) == 0 && !S_ISDIR(st.st_mode)) {
-                        record_error(err, rule->line, "'%s' is not a directory: use path = %s", rule->text,
-                                     rule->canonical);
+                        record_error(err, rule->line, "'%s' is not a directory: use %s = %s", rule->text,
+                                     strcmp(rule->key, "allow_dir") == 0 ? "allow" : "path", rule->canonical);
                         return -EINVAL;
                 }
                 /* The key ends in a slash, so "/opt/tools" does not take "/opt/toolsx". */
