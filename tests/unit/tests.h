@@ -12,6 +12,7 @@ Suite *procmem_suite(void);
 Suite *filter_suite(void);
 Suite *audit_suite(void);
 Suite *loader_suite(void);
+Suite *rules_suite(void);
 
 /* Policies from text (policytext.c): the source name they are parsed under, a parse of len
  * bytes (which may hold NULs), a parse that must succeed, and policy_dump() as a string. */
