@@ -120,7 +120,7 @@ static const struct valid_case valid_cases[] = {
           "max_argv_bytes = 256\n",
           0,
           "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
-                             "yes\nfileless = content\n"
+          "yes\nfileless = content\n"
           "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS("1", "1024", "64", "1",
                                                                                                  "256") },
 };
