@@ -31,6 +31,7 @@ struct rule_slot {
         bool has_digest;
         uint64_t size;
         uint64_t path_hash; /* of rule.canonical: a command's program, compared first */
+        bool program_glob;  /* a command's program is a glob: matched by fnmatch() only */
 };
 
 /* What a blocked file was before it was replaced (a package upgrade): the old program is
@@ -575,9 +576,15 @@ static int parse_hours(struct parser *ps, struct scope *sc, const char *value) {
                              sc->hours_line);
                 return -EINVAL;
         }
-        if (sscanf(value, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &end) != 4 || value[end] != '\0' ||
-            strlen(value) != 11 || h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2) ||
-            h1 * 60 + m1 == h2 * 60 + m2) {
+        /* Digits where the shape has them: sscanf's %u alone would take " 9" and "+9". */
+        static const char shape[] = "00:00-00:00";
+        bool shaped = strlen(value) == sizeof shape - 1;
+        for (size_t i = 0; shaped && shape[i]; i++)
+                shaped = shape[i] == '0' ? value[i] >= '0' && value[i] <= '9' : value[i] == shape[i];
+        /* 24:00 is 00:00: equal ends are an error, however written, but for 00:00-24:00. */
+        if (!shaped || sscanf(value, "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2, &end) != 4 || value[end] != '\0' ||
+            h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59 || (h1 == 24 && m1) || (h2 == 24 && m2) ||
+            ((h1 * 60 + m1) % 1440 == (h2 * 60 + m2) % 1440 && !(h1 == 0 && m1 == 0 && h2 == 24))) {
                 record_error(ps->reader.err, ps->reader.line,
                              "invalid hours '%s' (expected HH:MM-HH:MM, such as 09:00-18:00, the end not the start)",
                              value);
@@ -906,8 +913,18 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
         if (stat(rule->canonical, &st) < 0)
                 return 0;
         if (S_ISDIR(st.st_mode)) {
-                record_error(err, rule->line, "'%s' is a directory: name a program, or use dir = %s", rule->text,
-                             rule->canonical);
+                /* The hint names the key that does for the tree what this one meant to do:
+                 * "dir =" would block it where an allow or an exemption was meant. */
+                if (rule->kind == POLICY_RULE_COMMAND)
+                        record_error(err, rule->line, "'%s' is a directory: name a program", rule->text);
+                else if (rule->exempt)
+                        record_error(err, rule->line,
+                                     "'%s' is a directory: name a program, or its tree: trusted_path_exempt = %s/",
+                                     rule->text, rule->canonical);
+                else
+                        record_error(err, rule->line, "'%s' is a directory: name a program, or use %s = %s",
+                                     rule->text, strcmp(rule->key, "allow") == 0 ? "allow_dir" : "dir",
+                                     rule->canonical);
                 return -EINVAL;
         }
         slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
@@ -938,6 +955,7 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
                 return -EINVAL;
         }
         slot->path_hash = hash_string(rule->canonical);
+        slot->program_glob = glob;
         if (!glob) {
                 r = identify(p, slot, err, true);
                 if (r < 0)
@@ -997,8 +1015,8 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
         if (rule->kind == POLICY_RULE_DIR) {
                 struct stat st;
                 if (stat(rule->canonical, &st) == 0 && !S_ISDIR(st.st_mode)) {
-                        record_error(err, rule->line, "'%s' is not a directory: use path = %s", rule->text,
-                                     rule->canonical);
+                        record_error(err, rule->line, "'%s' is not a directory: use %s = %s", rule->text,
+                                     strcmp(rule->key, "allow_dir") == 0 ? "allow" : "path", rule->canonical);
                         return -EINVAL;
                 }
                 /* The key ends in a slash, so "/opt/tools" does not take "/opt/toolsx". */
@@ -1445,10 +1463,11 @@ static bool program_matches(const struct rule_slot *slot, const char *canonical_
                             const struct stat *st, const uint8_t *digest) {
         if (slot->has_id && st && slot->id.dev == (uint64_t) st->st_dev && slot->id.ino == (uint64_t) st->st_ino)
                 return true;
+        /* A glob is matched as a glob only, as a path rule's is: "/opt/my\ tool" names
+         * "/opt/my tool", not a file called "my\ tool". */
+        if (slot->program_glob)
+                return fnmatch(slot->rule.canonical, canonical_path, FNM_PATHNAME) == 0;
         if (slot->path_hash == path_hash && strcmp(slot->rule.canonical, canonical_path) == 0)
-                return true;
-        if (!slot->has_id && has_glob_chars(slot->rule.canonical) &&
-            fnmatch(slot->rule.canonical, canonical_path, FNM_PATHNAME) == 0)
                 return true;
         return slot->has_digest && digest && memcmp(slot->digest, digest, SHA256_LEN) == 0;
 }

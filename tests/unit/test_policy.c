@@ -14,59 +14,15 @@
 #include "tests.h"
 #include "util.h"
 
-#define SOURCE "test.ini"
-#define HEADER(mode, action)                                                                                   \
-        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n"         \
-        "match_content = yes\nfileless = content\n" \
+#define SOURCE POLICYTEXT_SOURCE
+#define HEADER(mode, action)                                                                              \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n" \
+        "match_content = yes\nfileless = content\n"                                                       \
         "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
 #define LIMITS(sessions, pending, path, args, bytes)                                                 \
         "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
         "\nmax_args = " args "\nmax_argv_bytes = " bytes "\n"
 #define LIMITS_DEFAULT LIMITS("256", "256", "4096", "131072", "2097152")
-
-/* Parse len bytes of text (which may hold NULs) as a policy file. */
-static int parse_bytes(const char *text, size_t len, struct policy **ret, struct policy_error *reterr) {
-        FILE *f;
-        char *copy = NULL;
-
-        if (len == 0)
-                f = fopen("/dev/null", "re"); /* fmemopen() refuses a zero size */
-        else {
-                copy = malloc(len);
-                ck_assert_ptr_nonnull(copy);
-                memcpy(copy, text, len);
-                f = fmemopen(copy, len, "r");
-        }
-        ck_assert_ptr_nonnull(f);
-        int r = policy_parse(f, SOURCE, ret, reterr);
-        fclose(f);
-        free(copy);
-        return r;
-}
-
-static int parse_text(const char *text, struct policy **ret, struct policy_error *reterr) {
-        return parse_bytes(text, strlen(text), ret, reterr);
-}
-
-static char *dump(const struct policy *p) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-        ck_assert_ptr_nonnull(f);
-        policy_dump(p, f);
-        ck_assert_int_eq(fclose(f), 0);
-        return buf;
-}
-
-/* Parse text that must be valid; returns the policy. */
-static struct policy *parse_ok(const char *text) {
-        struct policy *p = NULL;
-        struct policy_error err = {};
-        int r = parse_text(text, &p, &err);
-        ck_assert_msg(r == 0, "parse failed: r=%d line %u: %s\n--- input ---\n%s", r, err.line, err.message, text);
-        ck_assert_ptr_nonnull(p);
-        return p;
-}
 
 /* What a global rule decides for a file, by identity, path or glob (st may be NULL). */
 static const struct policy_rule *global_rule(const struct policy *p, const char *path, const struct stat *st) {
@@ -163,7 +119,8 @@ static const struct valid_case valid_cases[] = {
           "[execguard]\nmax_sessions_per_user = 1\nmax_pending_per_user = 1024\nmax_path = 64\nmax_args = 1\n"
           "max_argv_bytes = 256\n",
           0,
-          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\nfileless = content\n"
+          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
+          "yes\nfileless = content\n"
           "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS("1", "1024", "64", "1",
                                                                                                  "256") },
 };
@@ -172,10 +129,10 @@ static void test_valid(int i) {
         const struct valid_case *c = &valid_cases[i];
         _cleanup_(policy_freep) struct policy *p = NULL;
         struct policy_error err = {};
-        int r = parse_bytes(c->text, c->len ? c->len : strlen(c->text), &p, &err);
+        int r = policytext_parse(c->text, c->len ? c->len : strlen(c->text), &p, &err);
         ck_assert_msg(r == 0, "%s: r=%d line %u: %s", c->name, r, err.line, err.message);
         ck_assert_ptr_nonnull(p);
-        _cleanup_free_ char *d = dump(p);
+        _cleanup_free_ char *d = policytext_dump(p);
         ck_assert_msg(strcmp(d, c->dump) == 0, "%s: dump\n%s\nexpected\n%s", c->name, d, c->dump);
         ck_assert_str_eq(policy_source(p), SOURCE);
 }
@@ -186,10 +143,10 @@ START_TEST(valid) {
 END_TEST
 
 START_TEST(accessors) {
-        _cleanup_(policy_freep) struct policy *p = parse_ok("[execguard]\nmode = audit\naction = kill\n");
+        _cleanup_(policy_freep) struct policy *p = policytext_ok("[execguard]\nmode = audit\naction = kill\n");
         ck_assert_int_eq(policy_mode(p), POLICY_MODE_AUDIT);
         ck_assert_int_eq(policy_action(p), POLICY_ACTION_KILL);
-        _cleanup_(policy_freep) struct policy *q = parse_ok("");
+        _cleanup_(policy_freep) struct policy *q = policytext_ok("");
         ck_assert_int_eq(policy_mode(q), POLICY_MODE_ENFORCE);
         ck_assert_int_eq(policy_action(q), POLICY_ACTION_DENY);
         ck_assert_str_eq(policy_mode_to_string(POLICY_MODE_ENFORCE), "enforce");
@@ -209,7 +166,7 @@ START_TEST(line_length_limit) {
         memcpy(line, "path = /", 8);
         line[198] = '\0';
         snprintf(text, sizeof text, "[block]\n%s\n", line);
-        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(text);
         ck_assert_ptr_nonnull(global_rule(p, line + 7, NULL));
 
         line[198] = 'a';
@@ -217,7 +174,7 @@ START_TEST(line_length_limit) {
         snprintf(text, sizeof text, "[block]\n%s\n", line);
         struct policy *q = NULL;
         struct policy_error err = {};
-        ck_assert_int_eq(parse_text(text, &q, &err), -EINVAL);
+        ck_assert_int_eq(policytext_parse(text, strlen(text), &q, &err), -EINVAL);
         ck_assert_ptr_null(q);
         ck_assert_uint_eq(err.line, 2);
         ck_assert_ptr_nonnull(strstr(err.message, "line too long"));
@@ -299,7 +256,7 @@ static void test_error(int i) {
         const struct error_case *c = &error_cases[i];
         struct policy *p = NULL;
         struct policy_error err = {};
-        int r = parse_bytes(c->text, c->len ? c->len : strlen(c->text), &p, &err);
+        int r = policytext_parse(c->text, c->len ? c->len : strlen(c->text), &p, &err);
         ck_assert_msg(r == -EINVAL, "%s: r=%d, expected -EINVAL", c->name, r);
         ck_assert_msg(p == NULL, "%s: a failed parse produced a policy", c->name);
         ck_assert_msg(err.line == c->line, "%s: error on line %u (%s), expected line %u", c->name, err.line,
@@ -316,7 +273,7 @@ END_TEST
 /* reterr may be NULL, and a failed parse leaves *ret_policy alone. */
 START_TEST(error_without_reterr) {
         struct policy *p = (struct policy *) 0x1;
-        ck_assert_int_eq(parse_text("[blok]\n", &p, NULL), -EINVAL);
+        ck_assert_int_eq(policytext_parse("[blok]\n", 7, &p, NULL), -EINVAL);
         ck_assert_ptr_eq(p, (struct policy *) 0x1);
 }
 END_TEST
@@ -384,7 +341,7 @@ static void match_setup(struct match_fixture *fx) {
                  "path = /*\n"           /* L_ROOT */
                  "path = /bin/df\n",     /* L_DF_AGAIN: same file as L_DF */
                  fx->dir);
-        fx->policy = parse_ok(text);
+        fx->policy = policytext_ok(text);
 }
 
 static void match_teardown(struct match_fixture *fx) {
@@ -464,7 +421,7 @@ END_TEST
 
 /* A rule with no glob characters is never a glob, whatever it names. */
 START_TEST(match_literal_only) {
-        _cleanup_(policy_freep) struct policy *p = parse_ok("[block]\npath = /no-such-dir/tool\n");
+        _cleanup_(policy_freep) struct policy *p = policytext_ok("[block]\npath = /no-such-dir/tool\n");
         ck_assert_ptr_nonnull(global_rule(p, "/no-such-dir/tool", NULL));
         ck_assert_ptr_null(global_rule(p, "/no-such-dir/too", NULL));
         ck_assert_ptr_null(global_rule(p, "/no-such-dir/tool2", NULL));
@@ -474,7 +431,7 @@ START_TEST(match_literal_only) {
 END_TEST
 
 START_TEST(match_empty_policy) {
-        _cleanup_(policy_freep) struct policy *p = parse_ok("[execguard]\n");
+        _cleanup_(policy_freep) struct policy *p = policytext_ok("[execguard]\n");
         struct stat st;
         ck_assert_int_eq(stat("/usr/bin/df", &st), 0);
         ck_assert_ptr_null(global_rule(p, "/usr/bin/df", &st));
@@ -505,7 +462,7 @@ START_TEST(load_ok) {
         int r = policy_load(path, &p, &err);
         ck_assert_msg(r == 0, "policy_load: %d: %s", r, err.message);
         ck_assert_str_eq(policy_source(p), path);
-        _cleanup_free_ char *d = dump(p);
+        _cleanup_free_ char *d = policytext_dump(p);
         snprintf(expected, sizeof expected,
                  "source = %s\nmode = audit\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\n"
                  "fileless = content\n"
@@ -657,7 +614,7 @@ START_TEST(reidentify_after_replace) {
         digest_of(prog, old_digest);
 
         snprintf(text, sizeof text, "[block]\npath = %s\n", prog);
-        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(text);
 
         replace_file(prog, "new program!");
         ck_assert_int_eq(stat(prog, &new_st), 0);
@@ -701,7 +658,7 @@ START_TEST(reidentify_refuses_a_directory) {
         snprintf(prog, sizeof prog, "%s/prog", dir);
         replace_file(prog, "program");
         snprintf(text, sizeof text, "[block]\npath = %s\n", prog);
-        _cleanup_(policy_freep) struct policy *p = parse_ok(text);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(text);
         ck_assert_int_eq(unlink(prog), 0);
         ck_assert_int_eq(mkdir(prog, 0755), 0);
         struct policy *fresh = NULL;
@@ -783,7 +740,7 @@ static const struct scope_case scope_cases[] = {
 
 static void test_scope(int i) {
         const struct scope_case *c = &scope_cases[i];
-        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(scoped_policy);
         struct policy_subject subj;
         ck_assert_int_eq(policy_subject_init(p, c->uid, c->gids, c->n_gids, NULL, &subj), 0);
         const struct policy_rule *rule = policy_decide(p, &subj, c->path, NULL, NULL, NULL);
@@ -802,8 +759,8 @@ START_TEST(scope_precedence) {
 END_TEST
 
 START_TEST(scope_dump_and_errors) {
-        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
-        _cleanup_free_ char *text = dump(p);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(scoped_policy);
+        _cleanup_free_ char *text = policytext_dump(p);
         ck_assert_ptr_nonnull(strstr(text, "5: [group:adm] allow /nonexistent-eg/df -> /nonexistent-eg/df\n"));
         ck_assert_ptr_nonnull(strstr(text, "11: [user:nobody] path /nonexistent-eg/id"));
         ck_assert_ptr_nonnull(strstr(text, "2: path /nonexistent-eg/df"));
@@ -825,7 +782,7 @@ START_TEST(scope_dump_and_errors) {
         for (size_t i = 0; i < ELEMENTSOF(errors); i++) {
                 struct policy *q = NULL;
                 struct policy_error err = {};
-                int r = parse_text(errors[i].text, &q, &err);
+                int r = policytext_parse(errors[i].text, strlen(errors[i].text), &q, &err);
                 if (!errors[i].message) {
                         ck_assert_int_eq(r, 0);
                         policy_free(q);
@@ -839,12 +796,12 @@ START_TEST(scope_dump_and_errors) {
 END_TEST
 
 START_TEST(scope_subject) {
-        _cleanup_(policy_freep) struct policy *p = parse_ok(scoped_policy);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(scoped_policy);
         struct policy_subject subj;
         /* Groups without a section are no scope; one listed twice is one scope. */
         const gid_t gids[] = { GID_ROOT, GID_ADM, GID_NOGROUP, GID_ADM, GID_STAFF };
         ck_assert_int_eq(policy_subject_init(p, UID_NOBODY, gids, ELEMENTSOF(gids), NULL, &subj), 0);
-        ck_assert_uint_eq(subj.level_end[0], 1);                    /* the user's section */
+        ck_assert_uint_eq(subj.level_end[0], 1);                     /* the user's section */
         ck_assert_uint_eq(subj.level_end[1] - subj.level_end[0], 2); /* adm and staff, once each */
         ck_assert_int_eq(policy_subject_init(p, UID_ROOT, gids, 1, NULL, &subj), 0);
         ck_assert_uint_eq(subj.level_end[0], 0);

@@ -1,10 +1,15 @@
-/* procmem_read_string() on the test's own memory through /proc/self/mem: what the kernel's
- * execve would copy from the caller (strncpy_from_user), or the error it would fail with. */
+/* procmem_read_string() and procmem_read_argv() on the test's own memory (and a child's):
+ * what the kernel's execve would copy from the caller (strncpy_from_user, copy_strings), or
+ * the error it would fail with; the arguments copied within their bounds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procmem.h"
@@ -185,6 +190,111 @@ START_TEST(measure_argv_pages) {
 }
 END_TEST
 
+/* The arguments copied, each with its NUL, end to end, and never a byte past max_bytes. */
+static int copy(char *const *argv, size_t max_args, size_t max_bytes, char *buf, size_t *args, size_t *bytes) {
+        return procmem_read_argv(getpid(), addr_of(argv), sizeof(char *), max_args, max_bytes, buf, args, bytes);
+}
+
+START_TEST(copy_argv) {
+        char *argv[] = { "/bin/true", "a", "", "ccc", NULL };
+        static const char want[] = "/bin/true\0a\0\0ccc"; /* 17 bytes with the last NUL */
+        char buf[64];
+        size_t args = 0, bytes = 0;
+        memset(buf, 'Z', sizeof buf);
+        ck_assert_int_eq(copy(argv, 4, 17, buf, &args, &bytes), 0);
+        ck_assert_uint_eq(args, 4);
+        ck_assert_uint_eq(bytes, 17);
+        ck_assert(memcmp(buf, want, sizeof want) == 0);
+        ck_assert_int_eq(buf[17], 'Z');
+
+        /* One byte short: refused, and nothing written at or past the bound. */
+        for (size_t max = 1; max < 17; max++) {
+                memset(buf, 'Z', sizeof buf);
+                ck_assert_int_eq(copy(argv, 4, max, buf, &args, &bytes), -E2BIG);
+                for (size_t k = max; k < sizeof buf; k++)
+                        ck_assert_msg(buf[k] == 'Z', "max_bytes %zu: byte %zu written", max, k);
+        }
+        /* Too many arguments: refused before the one too many is copied. */
+        memset(buf, 'Z', sizeof buf);
+        ck_assert_int_eq(copy(argv, 3, 64, buf, &args, &bytes), -E2BIG);
+        ck_assert_uint_eq(args, 4);
+        ck_assert(memcmp(buf, want, 13) == 0);
+        ck_assert_int_eq(buf[13], 'Z');
+        /* No vector: nothing copied. */
+        memset(buf, 'Z', sizeof buf);
+        ck_assert_int_eq(procmem_read_argv(getpid(), 0, 8, 4, 64, buf, &args, &bytes), 0);
+        ck_assert_uint_eq(args, 0);
+        ck_assert_uint_eq(bytes, 0);
+        ck_assert_int_eq(buf[0], 'Z');
+}
+END_TEST
+
+/* Strings laid end to end over several pages, as on an exec'ing process's stack, and one
+ * that straddles a page boundary: copied whole, in order. */
+START_TEST(copy_argv_pages) {
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ck_assert_ptr_ne(m, MAP_FAILED);
+        enum { N = 400 };
+        char *argv[N + 1];
+        char *s = m + 7;
+        for (int i = 0; i < N; i++) {
+                argv[i] = s;
+                s += sprintf(s, "argument-%03d-%.*s", i, i % 23, "xxxxxxxxxxxxxxxxxxxxxxx") + 1;
+        }
+        argv[N] = NULL;
+        size_t total = (size_t) (s - (m + 7));
+        ck_assert_uint_gt(total, 2 * page); /* three pages at least */
+        char *buf = malloc(total + 16);
+        ck_assert_ptr_nonnull(buf);
+        memset(buf, 'Z', total + 16);
+        size_t args, bytes;
+        ck_assert_int_eq(copy(argv, N, total, buf, &args, &bytes), 0);
+        ck_assert_uint_eq(args, N);
+        ck_assert_uint_eq(bytes, total);
+        ck_assert(memcmp(buf, m + 7, total) == 0);
+        ck_assert_int_eq(buf[total], 'Z');
+        /* A byte fewer allowed: refused, the bound kept. */
+        memset(buf, 'Z', total + 16);
+        ck_assert_int_eq(copy(argv, N, total - 1, buf, &args, &bytes), -E2BIG);
+        ck_assert_int_eq(buf[total - 1], 'Z');
+        free(buf);
+        munmap(m, 4 * page);
+}
+END_TEST
+
+/* Another process's arguments: what it holds now, not what we hold. */
+START_TEST(copy_argv_child) {
+        static char one[32] = "parent-one", two[32] = "parent-two";
+        static char *argv[] = { one, two, NULL };
+        int ready[2];
+        ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                strcpy(one, "child-one");
+                strcpy(two, "child, the second");
+                (void) !write(ready[1], "x", 1);
+                pause();
+                _exit(0);
+        }
+        char c;
+        ck_assert_int_eq(read(ready[0], &c, 1), 1);
+        char buf[64];
+        size_t args, bytes;
+        int r = procmem_read_argv(pid, addr_of(argv), sizeof(char *), 8, sizeof buf, buf, &args, &bytes);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        ck_assert_int_eq(r, 0);
+        ck_assert_uint_eq(args, 2);
+        ck_assert_uint_eq(bytes, sizeof "child-one" + sizeof "child, the second");
+        ck_assert_str_eq(buf, "child-one");
+        ck_assert_str_eq(buf + sizeof "child-one", "child, the second");
+        /* Gone: an error, not stale bytes. */
+        ck_assert_int_lt(procmem_read_argv(pid, addr_of(argv), sizeof(char *), 8, sizeof buf, buf, &args, &bytes), 0);
+}
+END_TEST
+
 Suite *procmem_suite(void) {
         Suite *s = suite_create("procmem");
         TCase *tc = tcase_create("read_string");
@@ -195,6 +305,9 @@ Suite *procmem_suite(void) {
         tcase_add_test(tc, page_end_prot_none);
         tcase_add_test(tc, measure_argv);
         tcase_add_test(tc, measure_argv_pages);
+        tcase_add_test(tc, copy_argv);
+        tcase_add_test(tc, copy_argv_pages);
+        tcase_add_test(tc, copy_argv_child);
         suite_add_tcase(s, tc);
         return s;
 }
