@@ -90,6 +90,7 @@ struct scope {
         uint8_t days;                    /* bit 0: Sunday; 0: every day */
         unsigned hours_line, days_line;
         unsigned header_line; /* where the section starts */
+        bool taken;           /* by a header (the global scope made with the policy may not be) */
         struct parent_pattern *parents;
         size_t n_parents;
         struct ruleset block, allow;
@@ -497,6 +498,8 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
                 /* The first [block] is the global scope made with the policy. */
                 if (!ps->global_taken) {
                         ps->global_taken = true;
+                        p->scopes[0].taken = true;
+                        p->scopes[0].header_line = ps->reader.line;
                         ps->in_section = true;
                         ps->section_header = ps->reader.headers;
                         *ret = ps->section = 0;
@@ -535,6 +538,7 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
                         return -EINVAL;
                 }
         sc.header_line = ps->reader.line; /* of its first key; headers are not handed over */
+        sc.taken = true;
         int r = add_scope(p, &ps->scopes_allocated, &sc, name);
         if (r < 0)
                 return r;
@@ -684,11 +688,6 @@ static int parse_command(struct parser *ps, struct rule_slot *slot) {
                         if (!rule->canonical)
                                 return -ENOMEM;
                         continue;
-                }
-                if (rule->any_more_args) {
-                        record_error(ps->reader.err, rule->line,
-                                     "in command, a lone '*' stands for all further arguments: it comes last");
-                        return -EINVAL;
                 }
                 if (plain_star) {
                         s += strspn(s, " \t");
@@ -1097,7 +1096,7 @@ static int policy_index(struct policy *p, struct policy_error *err) {
                 if (r < 0)
                         return r;
                 if (sc->kind == POLICY_SCOPE_GLOBAL) {
-                        if (++n_global > SECTIONS_PER_SUBJECT_MAX) {
+                        if (sc->taken && ++n_global > SECTIONS_PER_SUBJECT_MAX) {
                                 record_error(err, sc->header_line, "more than %d [block] and [allow] sections",
                                              SECTIONS_PER_SUBJECT_MAX);
                                 return -EINVAL;
@@ -1251,8 +1250,11 @@ static int carry_formers(struct policy *p, const struct policy *old) {
                 p->formers[p->n_formers++] = old->formers[i];
         for (size_t i = 0; i < old->n_rules; i++) {
                 const struct rule_slot *was = &old->rules[i], *now = &p->rules[i];
-                if (was->rule.kind == POLICY_RULE_COMMAND)
-                        continue; /* its program is known as it is now */
+                /* Only what was blocked stays so: an allow names the file as it is now (an
+                 * upgrade's old, perhaps vulnerable, program is not allowed on), and a
+                 * command's program is known as it is now. */
+                if (was->rule.kind == POLICY_RULE_COMMAND || was->rule.allow || was->rule.exempt)
+                        continue;
                 bool same_id = now->has_id && was->id.dev == now->id.dev && was->id.ino == now->id.ino;
                 bool same_digest = now->has_digest && memcmp(was->digest, now->digest, SHA256_LEN) == 0;
                 if (!was->has_id || (same_id && (!was->has_digest || same_digest)))

@@ -652,6 +652,37 @@ START_TEST(reidentify_after_replace) {
 }
 END_TEST
 
+/* An allowed file that is replaced is allowed as it is now only: a copy or a hard link of the
+ * program it was (say, a vulnerable version, saved before the upgrade) is not allowed on. */
+START_TEST(reidentify_forgets_what_an_allow_was) {
+        char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 64];
+        tmpdir_make(dir, "eg-reid");
+        snprintf(prog, sizeof prog, "%s/prog", dir);
+        replace_file(prog, "old program");
+        struct stat old_st, new_st;
+        uint8_t old_digest[SHA256_LEN], new_digest[SHA256_LEN];
+        ck_assert_int_eq(stat(prog, &old_st), 0);
+        digest_of(prog, old_digest);
+        snprintf(text, sizeof text, "[execguard]\ndefault = deny\n[allow]\npath = %s\n", prog);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(text);
+        const struct policy_rule *rule = global_rule(p, "/elsewhere/old-link", &old_st);
+        ck_assert(rule && rule->allow); /* before: a hard link of the allowed file is allowed */
+
+        replace_file(prog, "new program!");
+        ck_assert_int_eq(stat(prog, &new_st), 0);
+        digest_of(prog, new_digest);
+        _cleanup_(policy_freep) struct policy *fresh = NULL;
+        struct policy_error err = {};
+        ck_assert_int_eq(policy_reidentify(p, &fresh, &err), 0);
+        rule = global_rule(fresh, "/elsewhere/link", &new_st);
+        ck_assert(rule && rule->allow);
+        ck_assert_ptr_nonnull(global_content_rule(fresh, new_digest));
+        ck_assert_ptr_null(global_rule(fresh, "/elsewhere/old-link", &old_st));
+        ck_assert_ptr_null(global_content_rule(fresh, old_digest));
+        tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(reidentify_refuses_a_directory) {
         char dir[TMPDIR_MAX], prog[PATH_MAX], text[PATH_MAX + 32];
         tmpdir_make(dir, "eg-reid");
@@ -843,6 +874,7 @@ Suite *policy_suite(void) {
 
         tc = tcase_create("reidentify");
         tcase_add_test(tc, reidentify_after_replace);
+        tcase_add_test(tc, reidentify_forgets_what_an_allow_was);
         tcase_add_test(tc, reidentify_refuses_a_directory);
         suite_add_tcase(s, tc);
 

@@ -888,18 +888,50 @@ START_TEST(subject_context_needed) {
 }
 END_TEST
 
-/* More sections apply than a subject holds: refused, not cut short. */
-START_TEST(subject_too_many_sections) {
-        size_t size = (POLICY_SUBJECT_SCOPES_MAX + 1) * 48 + 1;
-        _cleanup_free_ char *text = malloc(size);
+/* Sections per subject are bounded when the policy is loaded, so that what applies to a
+ * process fits its subject: 32 of everybody's and 32 of one user's load and apply, one more
+ * of either is an error naming the line of its first key. */
+static char *sections_text(const char *header, int n) {
+        size_t size = (size_t) n * 64 + 1, len = 0;
+        char *text = malloc(size);
         ck_assert_ptr_nonnull(text);
-        size_t n = 0;
-        for (int i = 0; i <= POLICY_SUBJECT_SCOPES_MAX; i++)
-                n += (size_t) snprintf(text + n, size - n, "[block]\npath = " NX "/%d\n", i);
-        _cleanup_(policy_freep) struct policy *p = policytext_ok(text);
+        text[0] = '\0';
+        for (int i = 0; i < n; i++)
+                len += (size_t) snprintf(text + len, size - len, "[%s]\npath = " NX "/%d\n", header, i);
+        return text;
+}
+
+START_TEST(subject_sections_bounded) {
+        _cleanup_free_ char *global = sections_text("block", 32), *user = sections_text("user:root", 32);
+        size_t size = strlen(global) + strlen(user) + 1;
+        _cleanup_free_ char *both = malloc(size);
+        ck_assert_ptr_nonnull(both);
+        snprintf(both, size, "%s%s", global, user);
+        _cleanup_(policy_freep) struct policy *p = policytext_ok(both);
         struct policy_subject subj;
         gid_t root = GID_ROOT;
-        ck_assert_int_eq(policy_subject_init(p, UID_ROOT, &root, 1, NULL, &subj), -E2BIG);
+        ck_assert_int_eq(policy_subject_init(p, UID_ROOT, &root, 1, NULL, &subj), 0);
+        ck_assert_uint_eq(subj.level_end[0], 32);
+        ck_assert_uint_eq(subj.level_end[2], 64);
+
+        static const struct {
+                const char *header;
+                const char *message;
+        } over[] = {
+                { "block", "more than 32 [block] and [allow] sections" },
+                { "allow", "more than 32 [block] and [allow] sections" },
+                { "user:root", "more than 32 [user:root] sections" },
+                { "group:root", "more than 32 [group:root] sections" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(over); i++) {
+                _cleanup_free_ char *text = sections_text(over[i].header, 33);
+                struct policy *q = NULL;
+                struct policy_error err = {};
+                ck_assert_int_eq(policytext_parse(text, strlen(text), &q, &err), -EINVAL);
+                ck_assert_ptr_null(q);
+                ck_assert_msg(err.line == 66 && strstr(err.message, over[i].message), "%s: line %u '%s'",
+                              over[i].header, err.line, err.message);
+        }
 }
 END_TEST
 
@@ -1305,7 +1337,7 @@ Suite *rules_suite(void) {
         tcase_add_test(tc, sections_are_separate);
         tcase_add_loop_test(tc, decide_parent, 0, (int) ELEMENTSOF(parent_cases));
         tcase_add_test(tc, subject_context_needed);
-        tcase_add_test(tc, subject_too_many_sections);
+        tcase_add_test(tc, subject_sections_bounded);
         tcase_add_loop_test(tc, decide_window, 0, (int) ELEMENTSOF(window_cases));
         tcase_add_test(tc, default_and_trusted_rules);
         tcase_add_loop_test(tc, trusted_path_exempt_lookup, 0, (int) ELEMENTSOF(exempt_cases));
