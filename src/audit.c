@@ -346,7 +346,9 @@ static const char *rule_key(const struct policy_rule *rule) {
         case POLICY_RULE_HASH:
         case POLICY_RULE_DIR:
         case POLICY_RULE_COMMAND:
-                return rule->allow ? "allow" : policy_rule_kind_to_string(rule->kind == POLICY_RULE_GLOB ? POLICY_RULE_PATH : rule->kind);
+                return rule->allow ? "allow"
+                                   : policy_rule_kind_to_string(rule->kind == POLICY_RULE_GLOB ? POLICY_RULE_PATH
+                                                                                               : rule->kind);
         case POLICY_RULE_FILELESS:
         case POLICY_RULE_DEFAULT:
         case POLICY_RULE_TRUSTED_PATH:

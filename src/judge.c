@@ -21,8 +21,7 @@ static void script_prefix(const struct exec_chain *chain, unsigned i, const char
                 a->pre[a->n_pre++] = filename ? filename : "";
 }
 
-void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec_args *args,
-                   struct policy_args *ret) {
+void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec_args *args, struct policy_args *ret) {
         *ret = (struct policy_args){};
         /* argv[1] on. */
         if (args->argc > 1) {
@@ -59,8 +58,7 @@ void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec
 }
 
 static int judge_file(const struct policy *p, const struct policy_subject *subj, struct identity_cache *cache,
-                      const struct exec_chain *chain, unsigned i, const struct exec_args *args,
-                      struct verdict *v) {
+                      const struct exec_chain *chain, unsigned i, const struct exec_args *args, struct verdict *v) {
         const struct exec_file *f = &chain->files[i];
         /* No name (memfd, deleted file): nothing but content can tell what it is. */
         if (f->st.st_nlink == 0 && policy_fileless_rule(p)) {

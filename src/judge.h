@@ -8,8 +8,8 @@
 #include "resolve.h"
 
 struct verdict {
-        const struct policy_rule *rule; /* the rule that blocks, or NULL: allowed */
-        const struct exec_file *file;   /* the file it blocks */
+        const struct policy_rule *rule;  /* the rule that blocks, or NULL: allowed */
+        const struct exec_file *file;    /* the file it blocks */
         const struct policy_rule *allow; /* the allow rule that matched the file the exec names */
         char why[256];                   /* for trusted_path and default = deny: what failed */
 };
@@ -24,8 +24,7 @@ struct exec_args {
 };
 
 /* The arguments file i of chain receives after its own name. */
-void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec_args *args,
-                   struct policy_args *ret);
+void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec_args *args, struct policy_args *ret);
 
 /* Judge each file of chain in order, for subj (policy_subject_init(); NULL: the global
  * scope only), the exec passing args (NULL: not known); the first blocked file decides.

@@ -218,7 +218,8 @@ int main(int argc, char **argv) {
                 _cleanup_(policy_freep) struct policy *p = load_policy_or_die(config);
                 if (n_operands == 0) {
                         /* No PATH: is the file a valid policy? (An invalid one exited above.) */
-                        printf("%s: valid policy, %zu rule%s\n", config, policy_n_rules(p), policy_n_rules(p) == 1 ? "" : "s");
+                        printf("%s: valid policy, %zu rule%s\n", config, policy_n_rules(p),
+                               policy_n_rules(p) == 1 ? "" : "s");
                         return 0;
                 }
                 return check_paths(p, &o.check, operands, n_operands, stdout);

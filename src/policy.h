@@ -167,9 +167,9 @@ const struct policy_settings *policy_settings(const struct policy *p);
  * conditions are held against. */
 struct policy_context {
         bool time_known;
-        int weekday;           /* 0: Sunday, as struct tm has it */
-        int minute;            /* of the day, local time: 0 to 1439 */
-        const char *parent;    /* the canonical path of the exec'ing process's program (its
+        int weekday;                  /* 0: Sunday, as struct tm has it */
+        int minute;                   /* of the day, local time: 0 to 1439 */
+        const char *parent;           /* the canonical path of the exec'ing process's program (its
                                 * /proc/PID/exe), or NULL when unknown */
         const struct stat *parent_st; /* that program's stat, or NULL */
 };
@@ -180,7 +180,7 @@ struct scope;
 struct policy_subject {
         uid_t uid;
         const struct scope *scopes[POLICY_SUBJECT_SCOPES_MAX]; /* the user's, the groups', everybody's */
-        size_t level_end[3];                                    /* where each level ends in scopes */
+        size_t level_end[3];                                   /* where each level ends in scopes */
 };
 
 /* Whether the policy has [user:] or [group:] sections: else who execs does not matter. */
@@ -235,8 +235,8 @@ const struct policy_rule *policy_default_rule(const struct policy *p);
 const struct policy_rule *policy_trusted_path_rule(const struct policy *p);
 
 /* Whether a trusted_path_exempt of subj's sections names the file. */
-bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj,
-                                const char *canonical_path, const struct stat *st);
+bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj, const char *canonical_path,
+                                const struct stat *st);
 
 /* The rule that refuses every file without a name (fileless = deny), or NULL. */
 const struct policy_rule *policy_fileless_rule(const struct policy *p);
