@@ -681,6 +681,9 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         r = notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
+        r = exec_chain_init(&s->chain);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open /proc/self/fd: %m (is /proc mounted?)");
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -694,6 +697,7 @@ void supervisor_free(struct supervisor *s) {
         policy_free(s->reidentified);
         verifier_free(s->verifier);
         identity_cache_free(s->identities);
+        exec_chain_fini(&s->chain);
         safe_close(s->sigchld_fd);
         safe_close(s->events_fd);
         free(s);
