@@ -335,13 +335,11 @@ static void decide(struct supervisor *s) {
                         log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
-        /* Everything above was opened for a PID; from here on it is known to be the task
-         * that made this call, and every later open goes through ctx.proc_fd. */
-        if (!notification_valid(s))
-                return;
-
         r = procmem_read_string((pid_t) req->pid, path_addr, s->path, sizeof s->path);
-        /* Alive after the read too: the memory read was that task's. */
+        /* Everything above was opened, and read, for a PID. The notification still pending
+         * means the task that made it is alive, so the PID was its all along: the memory
+         * read was that task's, and from here on ctx.proc_fd is known to be it (every later
+         * open goes through it). */
         if (!notification_valid(s))
                 return;
         if (r == -EFAULT || r == -ENAMETOOLONG) {
@@ -560,9 +558,10 @@ static void record_mismatch(struct supervisor *s, pid_t pid) {
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         s->tag[0] = '\0';
+        /* SIGCHLD is pending once at most: one read clears it. (One that comes after is
+         * for a child the loop below may reap already; the wake-up it causes finds none.) */
         struct signalfd_siginfo si;
-        while (read(s->sigchld_fd, &si, sizeof si) > 0)
-                ;
+        (void) !read(s->sigchld_fd, &si, sizeof si);
         for (;;) {
                 int status;
                 pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
@@ -770,20 +769,27 @@ struct supervisor_stats supervisor_stats(const struct supervisor *s) {
 }
 
 int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks) {
-        struct pollfd pfd[2] = {
+        /* The event sources each on their own rather than through events_fd: poll() says
+         * which one is ready, so that nothing is read in vain. */
+        struct pollfd pfd[3] = {
                 { .fd = sess->listener, .events = POLLIN },
-                { .fd = s->events_fd, .events = POLLIN },
+                { .fd = s->sigchld_fd, .events = POLLIN },
+                { .events = POLLIN },
         };
         int r;
         for (;;) {
-                if (poll(pfd, 2, -1) < 0) {
+                pfd[2].fd = rule_watch_fd(s->watch);
+                if (poll(pfd, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
+                /* A change to a blocked file is taken in before the exec that follows it. */
+                if (pfd[2].revents & POLLIN)
+                        reidentify(s);
                 if (pfd[1].revents & POLLIN)
-                        supervisor_process_events(s, hooks);
+                        reap(s, hooks);
                 if (pfd[0].revents & POLLIN) {
                         r = supervisor_serve(s, sess);
                         if (r < 0) {
