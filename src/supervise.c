@@ -23,6 +23,7 @@
 #include "creds.h"
 #include "filter.h"
 #include "judge.h"
+#include "latency.h"
 #include "loader.h"
 #include "log.h"
 #include "notify.h"
@@ -63,6 +64,8 @@ struct supervisor {
         char tag[VERIFY_TAG_MAX];
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
+        /* How long each decision took: supervisor_serve(). */
+        struct latency_histogram latency;
 };
 
 /* The task that made the notification: still that task, not a recycled PID? */
@@ -473,6 +476,8 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
                 /* ENOENT: the task went away before we read the notification. */
                 return r == -ENOENT || r == -EINTR ? 0 : r;
 
+        uint64_t received = latency_now_ns();
+
         /* Should we die before answering, the next supervisor must wake this task: the
          * kernel never hands a received notification out again. */
         if (s->inflight)
@@ -483,6 +488,10 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         decide(s);
         sess->decisions++;
 
+        /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
+         * the very return from the ioctl (more so with the synchronous wake-up), and how long
+         * we then wait for the CPU is the scheduler's, not the decision's. */
+        latency_record(&s->latency, latency_now_ns() - received);
         r = notify_respond(sess->listener, s->resp);
         if (s->inflight)
                 *s->inflight = 0;
@@ -766,6 +775,15 @@ size_t supervisor_verifying(const struct supervisor *s) {
 
 struct supervisor_stats supervisor_stats(const struct supervisor *s) {
         return s->stats;
+}
+
+struct supervisor_latency supervisor_latency(const struct supervisor *s) {
+        return (struct supervisor_latency){
+                .count = s->latency.count,
+                .p50_ns = latency_percentile(&s->latency, 50),
+                .p99_ns = latency_percentile(&s->latency, 99),
+                .max_ns = s->latency.max_ns,
+        };
 }
 
 int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks) {

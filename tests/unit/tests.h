@@ -11,6 +11,7 @@ Suite *procmem_suite(void);
 Suite *filter_suite(void);
 Suite *audit_suite(void);
 Suite *loader_suite(void);
+Suite *latency_suite(void);
 
 /* Temporary directories: short enough that every path built from one fits. */
 #define TMPDIR_MAX 128
