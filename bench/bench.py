@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -70,8 +71,12 @@ WORKLOADS = {
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
         "W5": "exec (wall time / all sessions' execs)"}
 ALL_CONFIGS = ["native", "floor", "execguard", "daemon", "strace"]
-# strace under a big policy is W1 again; everything else runs everywhere.
-SKIP = {("W4", "strace"), ("W6", "strace")}
+# strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
+# supervisors would each need an inotify instance (the rule watch), beyond the default
+# fs.inotify.max_user_instances = 128.
+SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c != "daemon"}
+W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 standalone supervisors "
+           "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
 POLICY_OF = {"W4": "big", "W6": "allow"}
 RATIO_METHOD = "median over rounds of the same-round ratio (config time / reference time)"
@@ -103,6 +108,8 @@ class Bench:
         wanted_c = os.environ.get("BENCH_CONFIGS")
         self.configs = [c for c in ALL_CONFIGS if not wanted_c or c in wanted_c.split(",")]
         self.notes = []
+        if "W5" in self.workloads:
+            self.notes.append(W5_NOTE)
         if "strace" in self.configs and not shutil.which("strace"):
             self.configs.remove("strace")
             self.notes.append("strace is not installed: no strace configuration")
@@ -193,7 +200,7 @@ class Bench:
                 return line[len("floor: wake-up mode: "):]
         return "?"
 
-    def start_daemon(self, name):
+    def start_daemon(self, name, policy=None):
         """A daemon of our own on a private socket, telling us READY= and STATUS= through a
         NOTIFY_SOCKET of ours (as tests/soak/soak.sh does). A thread reads that socket all
         along: sd_notify() blocks once a datagram socket's short queue is full, and with it
@@ -202,11 +209,11 @@ class Bench:
         notify_path = os.path.join(self.tmp, "notify-%s.sock" % name)
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
-        d = {"sock": sock, "notify": notify, "status": "", "ready": threading.Event()}
+        d = {"sock": sock, "notify": notify, "notify_path": notify_path, "status": "", "ready": threading.Event()}
         threading.Thread(target=self.read_notify, args=(d,), daemon=True).start()
         errlog = open(os.path.join(self.tmp, "daemon-%s.log" % name), "w")
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
-        d["proc"] = subprocess.Popen([self.eg, "daemon", "-c", self.policies[name], "--socket", sock],
+        d["proc"] = subprocess.Popen([self.eg, "daemon", "-c", self.policies[policy or name], "--socket", sock],
                                      stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog, env=env)
         errlog.close()
         self.daemons[name] = d
@@ -232,19 +239,38 @@ class Bench:
                     d["status"] = line[len("STATUS="):]
 
     def stop_daemons(self):
-        for d in self.daemons.values():
-            if d["proc"].poll() is None:
-                d["proc"].terminate()
-                try:
-                    d["proc"].wait(30)
-                except subprocess.TimeoutExpired:
-                    d["proc"].kill()
-                    d["proc"].wait()
+        for name in list(self.daemons):
+            self.stop_daemon(name)
+
+    def stop_daemon(self, name):
+        d = self.daemons.pop(name)
+        if d["proc"].poll() is None:
+            d["proc"].terminate()
             try:
-                d["notify"].shutdown(socket.SHUT_RDWR)  # wakes its reader
+                d["proc"].wait(30)
+            except subprocess.TimeoutExpired:
+                d["proc"].kill()
+                d["proc"].wait()
+        try:
+            d["notify"].shutdown(socket.SHUT_RDWR)  # wakes its reader
+        except OSError:
+            pass
+        d["notify"].close()
+        for path in (d["sock"], d["notify_path"]):
+            try:
+                os.unlink(path)
             except OSError:
                 pass
-            d["notify"].close()
+
+    @staticmethod
+    def parse_status(status):
+        """The daemon's STATUS= (src/daemon.c notify_status()): decisions and latency."""
+        m = re.search(r"decisions: (\d+) allowed, (\d+) denied, (\d+) killed, (\d+) audited; "
+                      r"decision latency p50 (\d+) us, p99 (\d+) us, max (\d+) us", status)
+        if not m:
+            return None
+        v = [int(x) for x in m.groups()]
+        return {"decided": sum(v[:4]), "p50_us": v[4], "p99_us": v[5], "max_us": v[6]}
 
     @staticmethod
     def rss_kb(pid):
@@ -318,8 +344,21 @@ class Bench:
         """W5: start every session, wait until each is set up and gated, then open the gate
         (end of file on the pipe that is their standard input) and let them all run."""
         n, execs = self.counts["W5_sessions"], self.counts["W5_execs"]
+        daemon = None
+        if config == "daemon":
+            # A daemon of its own, so that its counts, latency histogram and RSS are this
+            # round's alone.
+            name = "w5-%d" % rnd
+            self.start_daemon(name, "small")
+            daemon = self.daemons[name]
+            try:
+                return self.run_sessions_with(config, rnd, n, execs, daemon)
+            finally:
+                self.stop_daemon(name)
+        return self.run_sessions_with(config, rnd, n, execs, None)
+
+    def run_sessions_with(self, config, rnd, n, execs, daemon):
         gate_r, gate_w = os.pipe()
-        daemon = self.daemons.get("small") if config == "daemon" else None
         rss_idle = self.rss_kb(daemon["proc"].pid) if daemon else None
         procs, results = [], []
         errfiles = []
@@ -329,8 +368,8 @@ class Bench:
                 results.append(res)
                 err = open(res + ".err", "w")
                 errfiles.append(err)
-                cmd = self.prefix(config) + [os.path.join(self.drv, "spawn"), "-g", "-l", str(execs), "/bin/true",
-                                             res]
+                prefix = [self.eg, "run", "--socket", daemon["sock"], "--"] if daemon else self.prefix(config)
+                cmd = prefix + [os.path.join(self.drv, "spawn"), "-g", "-l", str(execs), "/bin/true", res]
                 procs.append(subprocess.Popen(cmd, stdin=gate_r, stdout=subprocess.DEVNULL, stderr=err))
         finally:
             os.close(gate_r)
@@ -372,9 +411,26 @@ class Bench:
         seconds = (max(ends) - min(starts)) / 1e9
         lat.sort()
         r = {"seconds": seconds, "ops": n * execs, "errors": errors, "decisions_per_s": n * execs / seconds,
-             "p50_us": percentile(lat, 50), "p99_us": percentile(lat, 99)}
+             "spawn_p50_us": percentile(lat, 50), "spawn_p99_us": percentile(lat, 99)}
         if errors:
             r["error_text"] = first_error(results)
+        if daemon:
+            # Every exec is one decision: each session's driver (run by `execguard run`) and
+            # its execs. STATUS= follows the counts within a second.
+            want = n * (execs + 1)
+            deadline = time.monotonic() + 10
+            st = self.parse_status(daemon["status"])
+            while (not st or st["decided"] < want) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                st = self.parse_status(daemon["status"])
+            if not st:
+                return {"failed": "no decision counts in the daemon's STATUS=: " + daemon["status"]}
+            r.update(decided=st["decided"], decisions_lost=want - st["decided"] + errors,
+                     p50_us=st["p50_us"], p99_us=st["p99_us"], max_us=st["max_us"])
+            if st["decided"] != want:
+                r["errors"] += abs(want - st["decided"])
+                r["error_text"] = "the daemon made %d decisions, not %d (STATUS=%s)" % (st["decided"], want,
+                                                                                         daemon["status"])
         if daemon and rss_idle and rss_ready:
             r.update(rss_idle_kb=rss_idle, rss_ready_kb=rss_ready, rss_peak_kb=rss_peak,
                      rss_kb_per_session=(rss_ready - rss_idle) / n, rss_peak_kb_per_session=(rss_peak - rss_idle) / n)
@@ -490,9 +546,14 @@ class Bench:
                     # The same spawns under the small policy, same configuration, same round.
                     rec["ratio_to_W1"] = self.ratio(w, c, c, ref_workload="W1")
                 if w == "W5" and good:
-                    for k in ("decisions_per_s", "p50_us", "p99_us"):
-                        rec[k] = statistics.median(r[k] for r in good)
-                    rec["latency_source"] = "session side: wall time of each fork+exec+wait (no daemon hook yet)"
+                    for k in ("decisions_per_s", "p50_us", "p99_us", "max_us", "spawn_p50_us", "spawn_p99_us"):
+                        vals = [r[k] for r in good if k in r]
+                        if vals:
+                            rec[k] = statistics.median(vals)
+                    rec["decisions_lost"] = sum(r.get("decisions_lost", 0) for r in good)
+                    rec["latency_source"] = ("p50_us/p99_us/max_us: the daemon's decision latency, notification "
+                                             "received to answer sent (STATUS=); spawn_*: session side wall time "
+                                             "of each fork+exec+wait")
                     for k in ("rss_idle_kb", "rss_ready_kb", "rss_peak_kb", "rss_kb_per_session", "rss_peak_kb_per_session"):
                         vals = [r[k] for r in good if k in r]
                         if vals:
@@ -550,17 +611,21 @@ class Bench:
                                                                fmt(r["ratio_to_floor"]), notes))
         w5 = [r for r in records if r["workload"] == "W5" and r.get("decisions_per_s")]
         if w5:
-            print("\nW5 sessions: %d x %d execs at once; latency = session side wall time of one fork+exec+wait"
+            print("\nW5 sessions: %d x %d execs at once. Decision latency: the daemon's, from a notification "
+                  "received to its answer sent; spawn: a session's wall time of one fork+exec+wait"
                   % (self.counts["W5_sessions"], self.counts["W5_execs"]))
-            print("    %-10s %12s %10s %10s  %s" % ("config", "decisions/s", "p50 µs", "p99 µs", "daemon RSS"))
+            print("    %-10s %12s %8s %8s %8s %10s %10s %6s" % ("config", "decisions/s", "p50 µs", "p99 µs", "max µs",
+                                                              "spawn p50", "spawn p99", "lost"))
             for r in w5:
-                rss = ""
+                print("    %-10s %12.0f %8s %8s %8s %10s %10s %6s" % (
+                    r["config"], r["decisions_per_s"], fmt(r.get("p50_us")), fmt(r.get("p99_us")),
+                    fmt(r.get("max_us")), fmt(r.get("spawn_p50_us")), fmt(r.get("spawn_p99_us")),
+                    r.get("decisions_lost", "-")))
                 if "rss_kb_per_session" in r:
-                    rss = "idle %d kB; sessions set up %d kB (%.1f kB/session); peak %d kB (%.1f kB/session)" % (
-                        r["rss_idle_kb"], r["rss_ready_kb"], r["rss_kb_per_session"], r["rss_peak_kb"],
-                        r["rss_peak_kb_per_session"])
-                print("    %-10s %12.0f %10.0f %10.0f  %s" % (r["config"], r["decisions_per_s"], r["p50_us"],
-                                                               r["p99_us"], rss))
+                    print("    daemon RSS: idle %d kB; %d sessions set up (idle) %d kB: %.1f kB/session; peak %d kB "
+                          "(%.1f kB/session)" % (r["rss_idle_kb"], self.counts["W5_sessions"], r["rss_ready_kb"],
+                                                 r["rss_kb_per_session"], r["rss_peak_kb"],
+                                                 r["rss_peak_kb_per_session"]))
         loads = [r for r in records if r["workload"] == "W4-load"]
         if loads:
             print("\nW4 policy load (`execguard check -c POLICY /bin/true`, whole process):")

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,14 +29,6 @@
 #include "filter.h"
 #include "notify.h"
 #include "util.h"
-
-/* Linux 6.6; older headers lack them. */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 #define EXIT_SETUP 125
 
@@ -214,11 +205,12 @@ int main(int argc, char **argv) {
 
         const char *mode = "default";
         if (want_sync) {
-                if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
+                r = notify_set_sync_wakeup(listener);
+                if (r == 0)
                         mode = "sync";
                 else
-                        mode = errno == EINVAL ? "default (SYNC_WAKE_UP not supported: EINVAL)"
-                                               : "default (SYNC_WAKE_UP refused)";
+                        mode = r == -EINVAL ? "default (SYNC_WAKE_UP not supported: EINVAL)"
+                                            : "default (SYNC_WAKE_UP refused)";
         }
         if (verbose)
                 fprintf(stderr, "floor: wake-up mode: %s\n", mode);

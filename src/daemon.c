@@ -108,14 +108,16 @@ static uint64_t monotonic_usec(void) {
 /* STATUS= for systemctl status: sessions and decisions. */
 static void notify_status(struct daemon *d, const char *state) {
         struct supervisor_stats st = supervisor_stats(d->supervisor);
+        struct supervisor_latency lat = supervisor_latency(d->supervisor);
         d->status_sent = st;
         d->status_sent_usec = monotonic_usec();
         sd_notifyf(0,
                    "%s%sSTATUS=%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
-                   "%llu audited",
+                   "%llu audited; decision latency p50 %llu us, p99 %llu us, max %llu us",
                    state ? state : "", state ? "\n" : "", d->n_sessions, d->n_sessions_ever,
                    (unsigned long long) st.allowed, (unsigned long long) st.denied, (unsigned long long) st.killed,
-                   (unsigned long long) st.audited);
+                   (unsigned long long) st.audited, (unsigned long long) (lat.p50_ns + 500) / 1000,
+                   (unsigned long long) (lat.p99_ns + 500) / 1000, (unsigned long long) (lat.max_ns + 500) / 1000);
 }
 
 /* The decision counts in STATUS= follow the decisions, at most once a second. Returns

@@ -13,7 +13,17 @@
  * size on x86. */
 #define PHDRS_MAX_BYTES 4096
 
-static int read_exact(int fd, void *buf, size_t len, off_t off) {
+/* The first bytes of the file, read already (len of them: fewer only at its end). */
+struct head {
+        const unsigned char *data;
+        size_t len;
+};
+
+static int read_exact(int fd, const struct head *head, void *buf, size_t len, off_t off) {
+        if ((uint64_t) off <= head->len && len <= head->len - (size_t) off) {
+                memcpy(buf, head->data + off, len);
+                return 0;
+        }
         ssize_t n = pread_full(fd, buf, len, off);
         if (n < 0)
                 return (int) n;
@@ -26,13 +36,17 @@ struct phdr_view {
         uint64_t offset, filesz;
 };
 
-int elf_interpreter(int fd, char *ret_path, size_t size) {
+int elf_interpreter_head(int fd, const void *head_data, size_t head_len, char *ret_path, size_t size) {
+        const struct head head = { head_data, head_data ? head_len : 0 };
+        /* No ELF magic in what was read: nothing more to read (the file may be short). */
+        if (head.len >= SELFMAG && memcmp(head.data, ELFMAG, SELFMAG) != 0)
+                return 0;
         union {
                 unsigned char ident[EI_NIDENT];
                 Elf64_Ehdr e64;
                 Elf32_Ehdr e32;
         } eh;
-        int r = read_exact(fd, &eh, sizeof eh, 0);
+        int r = read_exact(fd, &head, &eh, sizeof eh, 0);
         if (r == -ENOEXEC)
                 return 0;
         if (r < 0)
@@ -61,7 +75,7 @@ int elf_interpreter(int fd, char *ret_path, size_t size) {
                 return 0;
 
         unsigned char phdrs[PHDRS_MAX_BYTES];
-        r = read_exact(fd, phdrs, (size_t) phnum * entsize, (off_t) phoff);
+        r = read_exact(fd, &head, phdrs, (size_t) phnum * entsize, (off_t) phoff);
         if (r == -ENOEXEC)
                 return 0;
         if (r < 0)
@@ -87,7 +101,7 @@ int elf_interpreter(int fd, char *ret_path, size_t size) {
                         return -ENAMETOOLONG;
                 if (p.offset > (uint64_t) LLONG_MAX)
                         return -ENOEXEC;
-                r = read_exact(fd, ret_path, (size_t) p.filesz, (off_t) p.offset);
+                r = read_exact(fd, &head, ret_path, (size_t) p.filesz, (off_t) p.offset);
                 if (r < 0)
                         return r;
                 if (ret_path[p.filesz - 1] != '\0')
@@ -95,4 +109,8 @@ int elf_interpreter(int fd, char *ret_path, size_t size) {
                 return 1;
         }
         return 0;
+}
+
+int elf_interpreter(int fd, char *ret_path, size_t size) {
+        return elf_interpreter_head(fd, NULL, 0, ret_path, size);
 }

@@ -9,3 +9,7 @@
  * would load or has no PT_INTERP (static), -ENOEXEC when the kernel would refuse the
  * interpreter entry, or another -errno. */
 int elf_interpreter(int fd, char *ret_path, size_t size);
+
+/* The same, given the first head_len bytes of the file, read already (fewer than asked for
+ * only where the file ends): what lies within them is not read again. */
+int elf_interpreter_head(int fd, const void *head, size_t head_len, char *ret_path, size_t size);

@@ -37,6 +37,19 @@ void notify_free(struct seccomp_notif *req, struct seccomp_notif_resp *resp) {
         free(resp);
 }
 
+/* Linux 6.6; older headers lack them. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+int notify_set_sync_wakeup(int listener) {
+        return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0 ? negative_errno()
+                                                                                                      : 0;
+}
+
 int notify_receive(int listener, struct seccomp_notif *req) {
         memset(req, 0, sizeof *req);
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0 ? negative_errno() : 0;

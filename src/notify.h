@@ -17,6 +17,13 @@ int notify_alloc(struct seccomp_notif **ret_req, struct seccomp_notif_resp **ret
 /* Free what notify_alloc() gave; either may be NULL. */
 void notify_free(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 
+/* Ask the kernel to hand each notification and its answer over as one synchronous switch
+ * (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux >= 6.6): the listener's waiter is woken on
+ * the notifying task's CPU, and the task on the answering one, instead of waking an idle
+ * CPU each way. A flag of the filter, so one call serves every holder of the listener.
+ * Returns 0, -EINVAL on a kernel without it (nothing changes), or -errno. */
+int notify_set_sync_wakeup(int listener);
+
 /* Receive the next notification into req, which is zeroed first (the kernel wants it so).
  * Returns 0 or -errno (-ENOENT: the task went away before we read it). */
 int notify_receive(int listener, struct seccomp_notif *req);

@@ -188,7 +188,7 @@ static char *reader_gets(char *buf, int size, void *stream) {
         int c = EOF;
         bool overlong = false, nul = false;
 
-        while ((c = getc(rd->stream)) != EOF) {
+        while ((c = getc_unlocked(rd->stream)) != EOF) { /* our own stream: no lock per byte */
                 if (c == '\0')
                         nul = true;
                 if (n + 2 < (size_t) size) /* keep room for '\n' and the terminator */
@@ -858,6 +858,144 @@ static int canonicalize_prefix(const char *path, char **ret) {
         return 0;
 }
 
+/* The directories of the rules' paths, each resolved once while a policy is indexed: a
+ * policy of 100,000 paths has a few thousand directories, and realpath() walks every
+ * component of its argument (the load of such a policy was mostly that). */
+struct canon_dir {
+        char *text;      /* the directory as the rules write it (the table's key) */
+        char *canonical; /* its canonicalize_prefix(), "" for the root */
+        bool is_dir;     /* it exists and is a directory: names in it may exist */
+};
+
+struct dir_cache {
+        struct table dirs; /* text → struct canon_dir */
+};
+
+static void dir_cache_done(struct dir_cache *c) {
+        for (size_t i = 0; i < c->dirs.capacity; i++) {
+                struct canon_dir *d = c->dirs.entries[i].value;
+                if (!c->dirs.entries[i].key)
+                        continue;
+                free(d->text);
+                free(d->canonical);
+                free(d);
+        }
+        table_free(&c->dirs);
+}
+
+/* A path made only of "/name" components: no "." or "..", no empty component, no
+ * trailing slash. Such a path can be resolved one directory at a time. */
+static bool path_is_plain(const char *path) {
+        if (path[0] != '/' || path[1] == '\0')
+                return false;
+        for (const char *s = path; *s; s++) {
+                if (*s != '/')
+                        continue;
+                const char *n = s + 1;
+                if (*n == '/' || *n == '\0' || (n[0] == '.' && (n[1] == '/' || n[1] == '\0')) ||
+                    (n[0] == '.' && n[1] == '.' && (n[2] == '/' || n[2] == '\0')))
+                        return false;
+        }
+        return true;
+}
+
+/* What canonicalize_prefix() makes of parent + "/" + name, given the parent's result: the
+ * name looked up once (lstat), and resolved fully only when it is a symlink. Stores the
+ * path and, when it exists, its stat (*ret_exists). */
+static int canonical_child(const struct canon_dir *parent, const char *name, size_t name_len, char **ret,
+                           struct stat *ret_st, bool *ret_exists) {
+        _cleanup_free_ char *joined = NULL;
+        if (asprintf(&joined, "%s/%.*s", parent->canonical, (int) name_len, name) < 0)
+                return -ENOMEM;
+        *ret_exists = false;
+        if (parent->is_dir) {
+                struct stat st;
+                if (lstat(joined, &st) < 0) {
+                        if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+                                return negative_errno();
+                } else if (S_ISLNK(st.st_mode)) {
+                        char *resolved = realpath(joined, NULL);
+                        if (!resolved && errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+                                return negative_errno();
+                        if (resolved) {
+                                free(joined);
+                                joined = resolved;
+                                *ret_exists = stat(joined, ret_st) == 0;
+                        }
+                } else {
+                        *ret_st = st;
+                        *ret_exists = true;
+                }
+        }
+        *ret = TAKE_PTR(joined);
+        return 0;
+}
+
+/* The cached result for the directory text[0, len) of a plain path; len 0 is the root. */
+static int canonical_dir(struct dir_cache *c, const char *text, size_t len, const struct canon_dir **ret) {
+        struct canon_dir *d = table_get(&c->dirs, text, len);
+        if (d) {
+                *ret = d;
+                return 0;
+        }
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        int r = -ENOMEM;
+        d->text = strndup(text, len);
+        if (!d->text)
+                goto fail;
+        if (len == 0) {
+                d->canonical = strdup("");
+                d->is_dir = true;
+                if (!d->canonical)
+                        goto fail;
+        } else {
+                const char *slash = memrchr(text, '/', len);
+                const struct canon_dir *parent;
+                r = canonical_dir(c, text, (size_t) (slash - text), &parent);
+                if (r < 0)
+                        goto fail;
+                struct stat st;
+                bool exists;
+                r = canonical_child(parent, slash + 1, len - (size_t) (slash - text) - 1, &d->canonical, &st, &exists);
+                if (r < 0)
+                        goto fail;
+                d->is_dir = exists && S_ISDIR(st.st_mode);
+                if (strcmp(d->canonical, "/") == 0)
+                        d->canonical[0] = '\0'; /* a symlink to the root */
+        }
+        r = table_put(&c->dirs, d->text, len, d, NULL);
+        if (r < 0)
+                goto fail;
+        *ret = d;
+        return 0;
+fail:
+        free(d->text);
+        free(d->canonical);
+        free(d);
+        return r;
+}
+
+/* canonicalize_prefix(), through the cache of directories, and the stat of the result
+ * when it exists (*ret_exists). */
+static int canonicalize_cached(struct dir_cache *c, const char *path, char **ret, struct stat *ret_st,
+                               bool *ret_exists) {
+        if (!path_is_plain(path)) {
+                int r = canonicalize_prefix(path, ret);
+                if (r < 0)
+                        return r;
+                *ret_exists = stat(*ret, ret_st) == 0;
+                return 0;
+        }
+        const char *slash = strrchr(path, '/');
+        const struct canon_dir *parent;
+        int r = canonical_dir(c, path, (size_t) (slash - path), &parent);
+        if (r < 0)
+                return r;
+        return canonical_child(parent, slash + 1, strlen(slash + 1), ret, ret_st, ret_exists);
+}
+
 /* Length of the directory prefix of a glob that has no wildcard in it, including its
  * trailing slash: 9 for "/usr/bin/" followed by "*sh". */
 static size_t glob_literal_dir_len(const char *glob) {
@@ -904,14 +1042,15 @@ static uint64_t hash_string(const char *s) {
         return h;
 }
 
-/* The identity of the file at canonical, and its content when match_content wants it.
- * A file that does not exist (yet) is matched by name only. A directory is an error. */
-static int identify(struct policy *p, struct rule_slot *slot, struct policy_error *err, bool content) {
+/* The identity of the file at canonical (whose stat is st, NULL if it does not exist), and
+ * its content when match_content wants it. A file that does not exist (yet) is matched by
+ * name only. A directory is an error. */
+static int identify(struct policy *p, struct rule_slot *slot, struct policy_error *err, bool content,
+                    const struct stat *st) {
         struct policy_rule *rule = &slot->rule;
-        struct stat st;
-        if (stat(rule->canonical, &st) < 0)
+        if (!st)
                 return 0;
-        if (S_ISDIR(st.st_mode)) {
+        if (S_ISDIR(st->st_mode)) {
                 /* The hint names the key that does for the tree what this one meant to do:
                  * "dir =" would block it where an allow or an exemption was meant. */
                 if (rule->kind == POLICY_RULE_COMMAND)
@@ -926,13 +1065,13 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
                                      rule->canonical);
                 return -EINVAL;
         }
-        slot->id = (struct file_key){ .dev = st.st_dev, .ino = st.st_ino };
+        slot->id = (struct file_key){ .dev = st->st_dev, .ino = st->st_ino };
         slot->has_id = true;
         /* Copies: remember the content and the size of every named file that exists. A
          * file we cannot read is still matched by name and identity. */
         if (content && p->match_content && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
                 slot->has_digest = true;
-                slot->size = (uint64_t) st.st_size;
+                slot->size = (uint64_t) st->st_size;
         }
         return 0;
 }
@@ -956,7 +1095,8 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
         slot->path_hash = hash_string(rule->canonical);
         slot->program_glob = glob;
         if (!glob) {
-                r = identify(p, slot, err, true);
+                struct stat st;
+                r = identify(p, slot, err, true, stat(rule->canonical, &st) == 0 ? &st : NULL);
                 if (r < 0)
                         return r;
         }
@@ -971,7 +1111,7 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
         return slot->has_digest ? put(&rs->files.sizes, &slot->size, sizeof slot->size, rule) : 0;
 }
 
-static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
+static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot *slot, struct policy_error *err) {
         struct policy_rule *rule = &slot->rule;
         int r;
 
@@ -1006,14 +1146,15 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 return put(&ms->contents, slot->digest, SHA256_LEN, rule);
         }
 
-        r = canonicalize_prefix(rule->text, &rule->canonical);
+        struct stat st;
+        bool exists;
+        r = canonicalize_cached(dirs, rule->text, &rule->canonical, &st, &exists);
         if (r < 0) {
                 record_error(err, rule->line, "cannot resolve path '%s': %s", rule->text, strerror(-r));
                 return -EINVAL;
         }
         if (rule->kind == POLICY_RULE_DIR) {
-                struct stat st;
-                if (stat(rule->canonical, &st) == 0 && !S_ISDIR(st.st_mode)) {
+                if (exists && !S_ISDIR(st.st_mode)) {
                         record_error(err, rule->line, "'%s' is not a directory: use %s = %s", rule->text,
                                      strcmp(rule->key, "allow_dir") == 0 ? "allow" : "path", rule->canonical);
                         return -EINVAL;
@@ -1031,7 +1172,7 @@ static int index_rule(struct policy *p, struct rule_slot *slot, struct policy_er
                 return put(&ms->dirs, rule->canonical, len, rule);
         }
 
-        r = identify(p, slot, err, !rule->exempt);
+        r = identify(p, slot, err, !rule->exempt, exists ? &st : NULL);
         if (r < 0)
                 return r;
         /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
@@ -1110,12 +1251,26 @@ static int policy_index(struct policy *p, struct policy_error *err) {
                 if (r < 0)
                         return r;
         }
+        /* The path tables at their final size at once: no growing through a dozen
+         * doublings, each touching fresh memory, for 100,000 rules. */
+        _cleanup_free_ size_t *paths = calloc(p->n_scopes ? p->n_scopes : 1, sizeof *paths);
+        if (!paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].rule.kind == POLICY_RULE_PATH)
+                        paths[p->rules[i].scope]++;
         for (size_t i = 0; i < p->n_rules; i++) {
-                int r = index_rule(p, &p->rules[i], err);
-                if (r < 0)
-                        return r;
+                struct rule_slot *slot = &p->rules[i];
+                if (slot->rule.kind == POLICY_RULE_PATH && paths[slot->scope] &&
+                    table_reserve(&matchset_of(p, slot)->paths, paths[slot->scope]) < 0)
+                        return -ENOMEM;
         }
-        return 0;
+        struct dir_cache dirs = {};
+        int r = 0;
+        for (size_t i = 0; i < p->n_rules && r >= 0; i++)
+                r = index_rule(p, &dirs, &p->rules[i], err);
+        dir_cache_done(&dirs);
+        return r;
 }
 
 static int carry_formers(struct policy *p, const struct policy *old);

@@ -60,12 +60,9 @@ int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_con
         ctx.proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ctx.proc_fd < 0)
                 return negative_errno();
-        ctx.root_fd = openat(ctx.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (ctx.root_fd < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        r = root_id_of(ctx.root_fd, "", &ctx.root);
+        /* The root's identity through its magic link; the directory itself is opened only
+         * when a lookup needs it (context_root()): with our own root, none does. */
+        r = root_id_of(ctx.proc_fd, "root", &ctx.root);
         if (r < 0)
                 goto fail;
         ctx.same_root = root_id_equal(&ctx.root, own_root);
@@ -82,13 +79,23 @@ void exec_context_close(struct exec_context *ctx) {
         ctx->cwd_fd = safe_close(ctx->cwd_fd);
 }
 
-static int context_cwd(struct exec_context *ctx) {
-        if (ctx->cwd_fd < 0) {
-                ctx->cwd_fd = openat(ctx->proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (ctx->cwd_fd < 0)
+/* The directory a magic link of /proc/TID names ("root", "cwd"), opened into *fd on first
+ * use. */
+static int context_dir(struct exec_context *ctx, int *fd, const char *name) {
+        if (*fd < 0) {
+                *fd = openat(ctx->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (*fd < 0)
                         return negative_errno();
         }
-        return ctx->cwd_fd;
+        return *fd;
+}
+
+static int context_root(struct exec_context *ctx) {
+        return context_dir(ctx, &ctx->root_fd, "root");
+}
+
+static int context_cwd(struct exec_context *ctx) {
+        return context_dir(ctx, &ctx->cwd_fd, "cwd");
 }
 
 /* An fd of the process, opened through its /proc/TID/fd magic link: the very file it refers
@@ -143,7 +150,10 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 return -ENAMETOOLONG;
         strcpy(remaining, path);
 
-        _cleanup_close_ int cur = fcntl(path[0] == '/' ? ctx->root_fd : start_fd, F_DUPFD_CLOEXEC, 3);
+        int start = path[0] == '/' ? context_root(ctx) : start_fd;
+        if (start < 0)
+                return start;
+        _cleanup_close_ int cur = fcntl(start, F_DUPFD_CLOEXEC, 3);
         if (cur < 0)
                 return negative_errno();
 
@@ -258,7 +268,10 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 remaining[tlen] = rlen || want_dir ? '/' : '\0';
                 p = remaining;
                 if (target[0] == '/') {
-                        int root = fcntl(ctx->root_fd, F_DUPFD_CLOEXEC, 3);
+                        int root = context_root(ctx);
+                        if (root < 0)
+                                return root;
+                        root = fcntl(root, F_DUPFD_CLOEXEC, 3);
                         if (root < 0)
                                 return negative_errno();
                         safe_close(cur);
@@ -277,9 +290,12 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
                 /* One syscall for the common case. The kernel refuses magic links here
                  * (ELOOP); those, and real loops, take the exact walk. */
                 fd = openat2_path(path[0] == '/' ? AT_FDCWD : base_fd, path, nofollow, RESOLVE_NO_MAGICLINKS);
-        else if (path[0] == '/')
-                fd = openat2_path(ctx->root_fd, path, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-        else
+        else if (path[0] == '/') {
+                int root = context_root(ctx);
+                if (root < 0)
+                        return root;
+                fd = openat2_path(root, path, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        } else
                 fd = -ELOOP;
         if (fd == -ELOOP || fd == -EXDEV || fd == -EAGAIN)
                 fd = walk(ctx, base_fd, path, follow_last);
@@ -302,8 +318,10 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
         f->loaded_word = 0;
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, f->path, sizeof f->path);
+        /* Our fd's magic link: the file's canonical path, and a way to open it for reading. */
+        int links = chain->have_self_fds ? chain->self_fds : AT_FDCWD;
+        snprintf(link, sizeof link, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", fd);
+        ssize_t n = readlinkat(links, link, f->path, sizeof f->path);
         if (n < 0)
                 return negative_errno();
         if ((size_t) n >= sizeof f->path)
@@ -314,7 +332,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
                 return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
         if (!S_ISREG(f->st.st_mode))
                 return -EACCES; /* the kernel executes regular files only */
-        int rfd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int rfd = openat(links, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (rfd < 0)
                 /* We cannot see what the kernel would see: fail closed. */
                 return errno == EACCES || errno == EPERM ? -EACCES : negative_errno();
@@ -334,11 +352,21 @@ static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
         return r;
 }
 
-/* The first bytes of the file, zero-filled as the kernel's bprm->buf is. */
-static int read_header(int fd, char buf[EG_SHEBANG_BUF]) {
+/* What is read of a file at once: the kernel's bprm->buf (EG_SHEBANG_BUF bytes), and
+ * behind it room for the ELF headers and PT_INTERP of most programs, which are then not
+ * read again. */
+#define HEAD_BYTES 1024
+
+/* The first bytes of the file in one read, as the kernel reads bprm->buf; its first
+ * EG_SHEBANG_BUF bytes zero-filled past the end of the file, as bprm->buf is. Returns the
+ * number of bytes read, or -errno. */
+static ssize_t read_head(int fd, char buf[HEAD_BYTES]) {
         memset(buf, 0, EG_SHEBANG_BUF);
-        ssize_t n = pread_full(fd, buf, EG_SHEBANG_BUF, 0);
-        return n < 0 ? (int) n : 0;
+        ssize_t n;
+        do
+                n = pread(fd, buf, HEAD_BYTES, 0);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? negative_errno() : n;
 }
 
 /* Open a path the kernel opens on the process's behalf (an interpreter): relative to its
@@ -358,6 +386,22 @@ void exec_chain_reset(struct exec_chain *chain) {
                 chain->files[i].fd = safe_close(chain->files[i].fd);
         chain->n = 0;
         chain->image = 0;
+}
+
+int exec_chain_init(struct exec_chain *chain) {
+        int fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        chain->self_fds = fd;
+        chain->have_self_fds = true;
+        return 0;
+}
+
+void exec_chain_fini(struct exec_chain *chain) {
+        exec_chain_reset(chain);
+        if (chain->have_self_fds)
+                safe_close(chain->self_fds);
+        chain->have_self_fds = false;
 }
 
 int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
@@ -396,10 +440,10 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         return r;
                 struct exec_file *f = &chain->files[chain->n - 1];
 
-                char header[EG_SHEBANG_BUF];
-                r = read_header(f->fd, header);
-                if (r < 0)
-                        return r;
+                char header[HEAD_BYTES];
+                ssize_t head_len = read_head(f->fd, header);
+                if (head_len < 0)
+                        return (int) head_len;
 
                 char interp[EG_PATH_MAX];
                 r = shebang_parse(header, f->script.interp, sizeof f->script.interp, f->script.arg);
@@ -407,7 +451,7 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         /* Not a script: this file is what the kernel maps, and it also
                          * opens and runs the program interpreter the file names. */
                         chain->image = chain->n - 1;
-                        r = elf_interpreter(f->fd, interp, sizeof interp);
+                        r = elf_interpreter_head(f->fd, header, (size_t) head_len, interp, sizeof interp);
                         if (r <= 0)
                                 return r;
                         fd = lookup_from(ctx, interp);

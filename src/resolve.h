@@ -25,13 +25,13 @@ int root_id_get_own(struct root_id *ret);
 struct exec_context {
         pid_t tid;      /* the thread that execs (its /proc/self means this one) */
         int proc_fd;    /* /proc/TID: bound to that task, never to a recycled PID */
-        int root_fd;    /* the process's root directory */
+        int root_fd;    /* the process's root directory, opened on first use (-1 until then) */
         int cwd_fd;     /* its working directory, opened on first use (-1 until then) */
         bool same_root; /* its root is ours: a lookup from our side sees what it sees */
         struct root_id root;
 };
 
-/* Open /proc/TID, the process's root, and compare the root with own_root. The caller must
+/* Open /proc/TID, identify the process's root, and compare the root with own_root. The caller must
  * confirm the task is still the one it means (SECCOMP_IOCTL_NOTIF_ID_VALID) after this
  * returns and before trusting anything read through the context. */
 int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_context *ret);
@@ -78,10 +78,20 @@ struct exec_chain {
         unsigned image; /* index of the file the kernel maps as the new program: what
                          * /proc/PID/exe will name once the exec has succeeded */
         struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1 + EXEC_LOADED_MAX];
+        bool have_self_fds; /* self_fds is our /proc/self/fd (exec_chain_init()) */
+        int self_fds;
 };
 
 /* Close the chain's fds and empty it. */
 void exec_chain_reset(struct exec_chain *chain);
+
+/* Optional, for a chain used again and again (a supervisor's): open our /proc/self/fd
+ * once, for the canonical path and the reopening of each file the chain takes, instead of
+ * walking "/proc/self/fd/N" from the top for each. Only for the process that opened it: a
+ * forked child must not use the chain. A chain without it (zeroed) works all the same.
+ * exec_chain_fini() empties the chain and closes it. Returns 0 or -errno. */
+int exec_chain_init(struct exec_chain *chain);
+void exec_chain_fini(struct exec_chain *chain);
 
 /* Resolve execveat(dirfd, path, flags) as made by ctx's process (execve is
  * dirfd = AT_FDCWD, flags = 0). Fills chain with the named file, its #! interpreters and

@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "filter.h"
 #include "log.h"
+#include "notify.h"
 #include "privs.h"
 #include "protocol.h"
 #include "supervise.h"
@@ -100,6 +101,11 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
                 log_error_errno(r, "Failed to install the seccomp filter: %m (is CONFIG_SECCOMP_FILTER enabled?)");
                 _exit(EXIT_SETUP_FAILED);
         }
+        /* Each exec is a hand-off between one of the session's tasks and its supervisor: let
+         * it be one switch on one CPU rather than two cross-CPU wake-ups (its main cost). */
+        r = notify_set_sync_wakeup(listener);
+        if (r < 0)
+                log_debug_errno(r, "No synchronous wake-up for notifications: %m (Linux < 6.6?)");
         r = protocol_send(sock, "L", 1, listener);
         safe_close(listener);
         if (r < 0) {

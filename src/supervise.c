@@ -23,6 +23,7 @@
 #include "creds.h"
 #include "filter.h"
 #include "judge.h"
+#include "latency.h"
 #include "loader.h"
 #include "log.h"
 #include "notify.h"
@@ -67,6 +68,8 @@ struct supervisor {
         struct digest_stream *digest;
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
+        /* How long each decision took: supervisor_serve(). */
+        struct latency_histogram latency;
 };
 
 /* The task that made the notification: still that task, not a recycled PID? */
@@ -397,13 +400,11 @@ static void decide(struct supervisor *s) {
                         log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
-        /* Everything above was opened for a PID; from here on it is known to be the task
-         * that made this call, and every later open goes through ctx.proc_fd. */
-        if (!notification_valid(s))
-                return;
-
         r = procmem_read_string((pid_t) req->pid, path_addr, s->path, sizeof s->path);
-        /* Alive after the read too: the memory read was that task's. */
+        /* Everything above was opened, and read, for a PID. The notification still pending
+         * means the task that made it is alive, so the PID was its all along: the memory
+         * read was that task's, and from here on ctx.proc_fd is known to be it (every later
+         * open goes through it). */
         if (!notification_valid(s))
                 return;
         if (r == -EFAULT || r == -ENAMETOOLONG) {
@@ -545,6 +546,8 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
                 /* ENOENT: the task went away before we read the notification. */
                 return r == -ENOENT || r == -EINTR ? 0 : r;
 
+        uint64_t received = latency_now_ns();
+
         /* Should we die before answering, the next supervisor must wake this task: the
          * kernel never hands a received notification out again. */
         if (s->inflight)
@@ -555,6 +558,10 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         decide(s);
         sess->decisions++;
 
+        /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
+         * the very return from the ioctl (more so with the synchronous wake-up), and how long
+         * we then wait for the CPU is the scheduler's, not the decision's. */
+        latency_record(&s->latency, latency_now_ns() - received);
         r = notify_respond(sess->listener, s->resp);
         if (s->inflight)
                 *s->inflight = 0;
@@ -630,9 +637,10 @@ static void record_mismatch(struct supervisor *s, pid_t pid) {
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         s->tag[0] = '\0';
+        /* SIGCHLD is pending once at most: one read clears it. (One that comes after is
+         * for a child the loop below may reap already; the wake-up it causes finds none.) */
         struct signalfd_siginfo si;
-        while (read(s->sigchld_fd, &si, sizeof si) > 0)
-                ;
+        (void) !read(s->sigchld_fd, &si, sizeof si);
         for (;;) {
                 int status;
                 pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
@@ -752,6 +760,9 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         r = notify_alloc(&s->req, &s->resp);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate notification buffers: %m");
+        r = exec_chain_init(&s->chain);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open /proc/self/fd: %m (is /proc mounted?)");
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -767,6 +778,7 @@ void supervisor_free(struct supervisor *s) {
         digest_stream_free(s->digest);
         free(s->args);
         identity_cache_free(s->identities);
+        exec_chain_fini(&s->chain);
         safe_close(s->sigchld_fd);
         safe_close(s->events_fd);
         free(s);
@@ -838,21 +850,37 @@ struct supervisor_stats supervisor_stats(const struct supervisor *s) {
         return s->stats;
 }
 
+struct supervisor_latency supervisor_latency(const struct supervisor *s) {
+        return (struct supervisor_latency){
+                .count = s->latency.count,
+                .p50_ns = latency_percentile(&s->latency, 50),
+                .p99_ns = latency_percentile(&s->latency, 99),
+                .max_ns = s->latency.max_ns,
+        };
+}
+
 int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks) {
-        struct pollfd pfd[2] = {
+        /* The event sources each on their own rather than through events_fd: poll() says
+         * which one is ready, so that nothing is read in vain. */
+        struct pollfd pfd[3] = {
                 { .fd = sess->listener, .events = POLLIN },
-                { .fd = s->events_fd, .events = POLLIN },
+                { .fd = s->sigchld_fd, .events = POLLIN },
+                { .events = POLLIN },
         };
         int r;
         for (;;) {
-                if (poll(pfd, 2, -1) < 0) {
+                pfd[2].fd = rule_watch_fd(s->watch);
+                if (poll(pfd, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
                         break;
                 }
+                /* A change to a blocked file is taken in before the exec that follows it. */
+                if (pfd[2].revents & POLLIN)
+                        reidentify(s);
                 if (pfd[1].revents & POLLIN)
-                        supervisor_process_events(s, hooks);
+                        reap(s, hooks);
                 if (pfd[0].revents & POLLIN) {
                         r = supervisor_serve(s, sess);
                         if (r < 0) {

@@ -84,6 +84,15 @@ size_t supervisor_verifying(const struct supervisor *s);
 
 struct supervisor_stats supervisor_stats(const struct supervisor *s);
 
+/* How long decisions took, from a notification received to its answer sent (timed up to
+ * the ioctl that sends it; the verification after the exec not included), over all served
+ * since the supervisor was made: nearest-rank percentiles to within 6% (latency.h), in
+ * nanoseconds. */
+struct supervisor_latency {
+        uint64_t count, p50_ns, p99_ns, max_ns;
+};
+struct supervisor_latency supervisor_latency(const struct supervisor *s);
+
 /* `execguard run`'s loop: serve sess until no supervised process is left (returns 0) or
  * its listener fails (returns -errno). hooks may be NULL. */
 int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks);

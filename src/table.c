@@ -13,6 +13,12 @@ static uint64_t hash_bytes(const void *key, size_t len) {
                 h ^= p[i];
                 h *= UINT64_C(0x100000001b3);
         }
+        /* FNV's low bits, which pick the slot, depend on the low bits of the bytes only:
+         * keys that differ in a few digits ("prog004123") would cluster. Mix the high
+         * bits down (a murmur3-style finaliser). */
+        h ^= h >> 33;
+        h *= UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 33;
         return h;
 }
 
@@ -28,8 +34,7 @@ static struct table_entry *find_slot(struct table_entry *entries, size_t capacit
         }
 }
 
-static int grow(struct table *t) {
-        size_t capacity = t->capacity ? t->capacity * 2 : 16;
+static int resize(struct table *t, size_t capacity) {
         struct table_entry *entries = calloc(capacity, sizeof *entries);
         if (!entries)
                 return -ENOMEM;
@@ -42,6 +47,22 @@ static int grow(struct table *t) {
         t->entries = entries;
         t->capacity = capacity;
         return 0;
+}
+
+static int grow(struct table *t) {
+        return resize(t, t->capacity ? t->capacity * 2 : 16);
+}
+
+int table_reserve(struct table *t, size_t n) {
+        if (n == 0)
+                return 0;
+        size_t capacity = t->capacity ? t->capacity : 16;
+        while (capacity < n * 2) {
+                if (capacity > SIZE_MAX / 4 / sizeof(struct table_entry))
+                        return -ENOMEM;
+                capacity *= 2;
+        }
+        return capacity == t->capacity ? 0 : resize(t, capacity);
 }
 
 int table_put(struct table *t, const void *key, size_t key_len, void *value, void **ret_existing) {

@@ -23,6 +23,10 @@ struct table {
  * existing value in *ret_existing if non-NULL) or -ENOMEM. */
 int table_put(struct table *t, const void *key, size_t key_len, void *value, void **ret_existing);
 
+/* Make room for n entries in all, so that as many puts do not grow the table (which
+ * rehashes every entry each time it doubles). Returns 0 or -ENOMEM. */
+int table_reserve(struct table *t, size_t n);
+
 /* The value stored for key, or NULL. */
 void *table_get(const struct table *t, const void *key, size_t key_len);
 

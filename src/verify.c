@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/audit.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@ struct pending {
         struct timespec mtime, ctime;
         char path[EG_PATH_MAX];
         ino_t interp_ino; /* 0: no ELF interpreter */
+        dev_t interp_dev;
         char interp_path[EG_PATH_MAX];
         bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
         bool watching;     /* doing so: the exec is done and verified */
@@ -39,6 +42,9 @@ struct pending {
 
 struct verifier {
         size_t n; /* slots in use */
+        /* The tid of each slot again, packed: a lookup reads 4 KiB, not a stride of 8 KiB
+         * slots through 8 MiB (a TLB miss each) when many execs are in flight. */
+        pid_t tids[PENDING_MAX];
         struct pending slots[PENDING_MAX];
         char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
         struct digest_stream *digest;
@@ -61,14 +67,18 @@ void verifier_free(struct verifier *v) {
 
 static struct pending *find(struct verifier *v, pid_t tid) {
         for (size_t i = 0; i < PENDING_MAX; i++)
-                if (v->slots[i].tid == tid)
+                if (v->tids[i] == tid)
                         return &v->slots[i];
         return NULL;
 }
 
 /* The verification of p is over. */
+static void set_tid(struct verifier *v, struct pending *p, pid_t tid) {
+        p->tid = v->tids[p - v->slots] = tid;
+}
+
 static void done(struct verifier *v, struct pending *p) {
-        p->tid = 0;
+        set_tid(v, p, 0);
         v->n--;
 }
 
@@ -79,7 +89,7 @@ size_t verifier_count(const struct verifier *v) {
 size_t verifier_count_of(const struct verifier *v, uid_t owner) {
         size_t n = 0;
         for (size_t i = 0; i < PENDING_MAX; i++)
-                n += v->slots[i].tid != 0 && v->slots[i].owner == owner;
+                n += v->tids[i] != 0 && v->slots[i].owner == owner;
         return n;
 }
 
@@ -116,11 +126,13 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 .watch_loader = watch_loader,
                 .owner = owner,
         };
+        set_tid(v, p, tid);
         v->n++;
         snprintf(p->path, sizeof p->path, "%s", image_path);
         snprintf(p->tag, sizeof p->tag, "%s", tag ? tag : "");
         if (interp_path) {
                 p->interp_ino = interp->st_ino;
+                p->interp_dev = interp->st_dev;
                 snprintf(p->interp_path, sizeof p->interp_path, "%s", interp_path);
         }
         return 0;
@@ -196,16 +208,101 @@ void verifier_cancel(struct verifier *v, pid_t tid) {
                 (void) ptrace(PTRACE_DETACH, tid, NULL, NULL);
 }
 
+/* Skip a field of maps_line_parse()'s line: characters of accept, then one space. */
+static const char *maps_field(const char *s, const char *accept) {
+        size_t n = strspn(s, accept);
+        return n > 0 && s[n] == ' ' ? s + n + 1 : NULL;
+}
+
+/* One line of /proc/PID/maps, "start-end perms offset major:minor inode path", as
+ * show_map_vma() writes it: the inode and the path (after the padding; "" if none). A
+ * hand-made parser: sscanf() was the costliest part of the verification in user space. */
+static bool maps_line_parse(const char *line, unsigned long *ret_ino, const char **ret_path) {
+        const char *s = maps_field(line, "0123456789abcdef-");
+        if (s)
+                s = maps_field(s, "rwxsp-");
+        if (s)
+                s = maps_field(s, "0123456789abcdef");
+        if (s)
+                s = maps_field(s, "0123456789abcdef:");
+        if (!s || *s < '0' || *s > '9')
+                return false;
+        char *end;
+        errno = 0;
+        unsigned long ino = strtoul(s, &end, 10);
+        if (errno != 0 || (*end != ' ' && *end != '\0'))
+                return false;
+        *ret_ino = ino;
+        *ret_path = end + strspn(end, " ");
+        return true;
+}
+
+/* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): one mapping of a /proc/PID/maps
+ * fd at a time, as numbers, without the text of the whole file. Defined here for older
+ * headers; the size is part of the ioctl's number. */
+struct maps_query {
+        uint64_t size, query_flags, query_addr;
+        uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+        uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+        uint64_t vma_name_addr, build_id_addr;
+};
+#define MAPS_QUERY                  _IOWR('f', 17, struct maps_query)
+#define MAPS_QUERY_COVERING_OR_NEXT 0x10
+#define MAPS_QUERY_FILE_BACKED      0x20
+#define MAPS_QUERY_MAX              64 /* file mappings of a fresh image: a dozen */
+
+/* Is the file mapping q the program or the ELF interpreter that was approved? Device and
+ * inode where the superblock's device is the one stat() reported; else the inode and the
+ * path, which is then asked for. Returns 1, 0 (the path stored in mapped) or -errno. */
+static int mapping_approved(int fd, const struct pending *p, const struct maps_query *q, char *mapped, size_t size) {
+        dev_t dev = makedev(q->dev_major, q->dev_minor);
+        if ((q->inode == p->ino && dev == p->dev) ||
+            (p->interp_ino != 0 && q->inode == p->interp_ino && dev == p->interp_dev))
+                return 1;
+        /* btrfs subvolumes, overlayfs: the device differs; the path must say. */
+        struct maps_query named = {
+                .size = sizeof named,
+                .query_flags = MAPS_QUERY_FILE_BACKED,
+                .query_addr = q->vma_start,
+                .vma_name_addr = (uintptr_t) mapped,
+                .vma_name_size = (uint32_t) size,
+        };
+        if (ioctl(fd, MAPS_QUERY, &named) < 0)
+                return negative_errno();
+        if (named.inode != q->inode)
+                return -EAGAIN; /* changed under us: cannot be, the tracee is stopped */
+        if ((q->inode == p->ino && strcmp(mapped, p->path) == 0) ||
+            (p->interp_ino != 0 && q->inode == p->interp_ino && strcmp(mapped, p->interp_path) == 0))
+                return 1;
+        return 0;
+}
+
+/* The same check as mappings_approved_text(), with PROCMAP_QUERY: the file mappings only,
+ * and their paths only where the device does not tell. Returns 1, 0, -ENOTTY where the
+ * kernel has no PROCMAP_QUERY, or another -errno. */
+static int mappings_approved_query(const struct pending *p, int fd, char *mapped, size_t size) {
+        uint64_t addr = 0;
+        for (unsigned i = 0; i < MAPS_QUERY_MAX; i++) {
+                struct maps_query q = {
+                        .size = sizeof q,
+                        .query_flags = MAPS_QUERY_COVERING_OR_NEXT | MAPS_QUERY_FILE_BACKED,
+                        .query_addr = addr,
+                };
+                if (ioctl(fd, MAPS_QUERY, &q) < 0)
+                        return errno == ENOENT ? 1 : negative_errno(); /* ENOENT: no mapping beyond addr */
+                int r = mapping_approved(fd, p, &q, mapped, size);
+                if (r <= 0)
+                        return r;
+                addr = q.vma_end;
+        }
+        return -E2BIG; /* more than a fresh image has: refuse */
+}
+
 /* Every file mapped into the new image is the approved program or its approved ELF
  * interpreter. Inode and path, as /proc/PID/maps shows them: its device numbers are the
  * superblock's, which stat() does not report on every file system (btrfs subvolumes).
  * On a mismatch, stores the offending path in mapped. */
-static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
-        char name[64];
-        snprintf(name, sizeof name, "/proc/%d/maps", (int) pid);
-        _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
+static bool mappings_approved_text(struct verifier *v, const struct pending *p, int fd, char *mapped, size_t size) {
         ssize_t n = pread_full(fd, v->maps, sizeof v->maps - 1, 0);
         if (n <= 0 || (size_t) n == sizeof v->maps - 1)
                 return false; /* unreadable, or more than a fresh image has: refuse */
@@ -216,12 +313,10 @@ static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t
                 char *next = *end ? end + 1 : end;
                 *end = '\0';
                 unsigned long ino = 0;
-                int path_at = 0;
-                /* start-end perms offset major:minor inode path */
-                if (sscanf(line, "%*x-%*x %*s %*x %*x:%*x %lu %n", &ino, &path_at) < 1)
+                const char *path = NULL;
+                if (!maps_line_parse(line, &ino, &path))
                         return false;
                 if (ino != 0) {
-                        const char *path = path_at > 0 ? line + path_at : "";
                         bool ok = (ino == p->ino && strcmp(path, p->path) == 0) ||
                                   (p->interp_ino != 0 && ino == p->interp_ino && strcmp(path, p->interp_path) == 0);
                         if (!ok) {
@@ -232,6 +327,22 @@ static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t
                 line = next;
         }
         return true;
+}
+
+/* The check of the new image's mappings: PROCMAP_QUERY where the kernel has it, else the
+ * text of /proc/PID/maps. On a mismatch, stores the offending path in mapped. */
+static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
+        char name[64];
+        snprintf(name, sizeof name, "/proc/%d/maps", (int) pid);
+        _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        int r = mappings_approved_query(p, fd, mapped, size);
+        if (r == -ENOTTY)
+                return mappings_approved_text(v, p, fd, mapped, size);
+        if (r < 0)
+                mapped[0] = '\0';
+        return r > 0;
 }
 
 /* Old-style i386 mmap(): its arguments are a block in memory. */
@@ -339,7 +450,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                                    (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&
                             ptrace(PTRACE_SYSCALL, pid, NULL, NULL) == 0) {
                                 /* From now on known by its PID, which may be new. */
-                                p->tid = pid;
+                                set_tid(v, p, pid);
                                 p->watching = true;
                                 return VERIFY_PENDING;
                         }

@@ -12,6 +12,7 @@ Suite *procmem_suite(void);
 Suite *filter_suite(void);
 Suite *audit_suite(void);
 Suite *loader_suite(void);
+Suite *latency_suite(void);
 Suite *rules_suite(void);
 Suite *judge_suite(void);
 
