@@ -82,9 +82,9 @@ struct parent_pattern {
  * own, with its conditions. */
 struct scope {
         enum policy_scope_kind kind;
-        uint32_t id;  /* uid or gid */
-        char *name;   /* "user:alice", "allow"; NULL for [block] */
-        bool allows;  /* [allow]: its path, dir, hash and command keys allow */
+        uint32_t id; /* uid or gid */
+        char *name;  /* "user:alice", "allow"; NULL for [block] */
+        bool allows; /* [allow]: its path, dir, hash and command keys allow */
         bool has_hours;
         unsigned from_minute, to_minute; /* [from, to), across midnight when from > to */
         uint8_t days;                    /* bit 0: Sunday; 0: every day */
@@ -750,14 +750,18 @@ static int handle_rule(struct parser *ps, size_t scope, const char *section, con
         while (k < ELEMENTSOF(keys) && strcmp(name, keys[k].key) != 0)
                 k++;
         if (k == ELEMENTSOF(keys)) {
-                record_error(err, line,
-                             "unknown key '%s' in [%s] (known: path, hash, dir, command, %strusted_path_exempt, parent, "
-                             "hours, days)",
-                             name, section, sc->allows ? "" : "allow, allow_dir, allow_command, ");
+                record_error(
+                        err, line,
+                        "unknown key '%s' in [%s] (known: path, hash, dir, command, %strusted_path_exempt, parent, "
+                        "hours, days)",
+                        name, section, sc->allows ? "" : "allow, allow_dir, allow_command, ");
                 return -EINVAL;
         }
         if (sc->allows && keys[k].allow == 1) {
-                record_error(err, line, "in [allow] every rule allows: write %s = ...", k == 4 ? "path" : k == 5 ? "dir" : "command");
+                record_error(err, line, "in [allow] every rule allows: write %s = ...",
+                             k == 4   ? "path"
+                             : k == 5 ? "dir"
+                                      : "command");
                 return -EINVAL;
         }
         bool exempt = strcmp(name, "trusted_path_exempt") == 0;
@@ -1060,9 +1064,8 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
                                      "'%s' is a directory: name a program, or its tree: trusted_path_exempt = %s/",
                                      rule->text, rule->canonical);
                 else
-                        record_error(err, rule->line, "'%s' is a directory: name a program, or use %s = %s",
-                                     rule->text, strcmp(rule->key, "allow") == 0 ? "allow_dir" : "dir",
-                                     rule->canonical);
+                        record_error(err, rule->line, "'%s' is a directory: name a program, or use %s = %s", rule->text,
+                                     strcmp(rule->key, "allow") == 0 ? "allow_dir" : "dir", rule->canonical);
                 return -EINVAL;
         }
         slot->id = (struct file_key){ .dev = st->st_dev, .ino = st->st_ino };
@@ -1821,8 +1824,8 @@ const struct policy_rule *policy_decide(const struct policy *p, const struct pol
         return NULL;
 }
 
-bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj,
-                                const char *canonical_path, const struct stat *st) {
+bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj, const char *canonical_path,
+                                const struct stat *st) {
         struct policy_subject global;
         if (!subj) {
                 policy_subject_global(p, &global);
@@ -1925,10 +1928,11 @@ void policy_dump(const struct policy *p, FILE *out) {
         }
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct policy_rule *r = &p->rules[i].rule;
-                const char *what = r->exempt ? "trusted_path_exempt"
+                const char *what = r->exempt  ? "trusted_path_exempt"
                                    : r->allow ? "allow"
                                               : policy_rule_kind_to_string(r->kind);
-                bool kind_too = (r->allow || r->exempt) && (r->kind == POLICY_RULE_DIR || r->kind == POLICY_RULE_COMMAND);
+                bool kind_too =
+                        (r->allow || r->exempt) && (r->kind == POLICY_RULE_DIR || r->kind == POLICY_RULE_COMMAND);
                 fprintf(out, "%u: %s%s%s%s%s%s %s -> %s", r->line, r->scope ? "[" : "", r->scope ? r->scope : "",
                         r->scope ? "] " : "", what, kind_too ? " " : "",
                         kind_too ? policy_rule_kind_to_string(r->kind) : "", r->text, r->canonical);

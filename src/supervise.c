@@ -62,8 +62,8 @@ struct supervisor {
         char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
         char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
         char tag[VERIFY_TAG_MAX];
-        char *args;            /* the exec's arguments, when command rules need them */
-        size_t args_size;      /* allocated: it only grows */
+        char *args;       /* the exec's arguments, when command rules need them */
+        size_t args_size; /* allocated: it only grows */
         struct exec_args exec_args;
         struct digest_stream *digest;
         struct procinfo info;
@@ -523,8 +523,7 @@ static void decide(struct supervisor *s) {
         enum audit_decision decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
         tell_process(s, &ctx, "blocked", hit->path, "");
         /* The record is made while the process is still frozen in its notification. */
-        record(s, &ctx, decision, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr,
-               pointer_size);
+        record(s, &ctx, decision, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr, pointer_size);
         if (decision == AUDIT_KILL) {
                 r = kill_task(s, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
