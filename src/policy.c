@@ -908,9 +908,14 @@ static bool path_is_plain(const char *path) {
  * path and, when it exists, its stat (*ret_exists). */
 static int canonical_child(const struct canon_dir *parent, const char *name, size_t name_len, char **ret,
                            struct stat *ret_st, bool *ret_exists) {
-        _cleanup_free_ char *joined = NULL;
-        if (asprintf(&joined, "%s/%.*s", parent->canonical, (int) name_len, name) < 0)
+        size_t parent_len = strlen(parent->canonical);
+        _cleanup_free_ char *joined = malloc(parent_len + 1 + name_len + 1);
+        if (!joined)
                 return -ENOMEM;
+        memcpy(joined, parent->canonical, parent_len);
+        joined[parent_len] = '/';
+        memcpy(joined + parent_len + 1, name, name_len);
+        joined[parent_len + 1 + name_len] = '\0';
         *ret_exists = false;
         if (parent->is_dir) {
                 struct stat st;

@@ -35,8 +35,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 abort();
         for (int v = 0; v < FUZZ_VIEWS; v++) {
                 struct exec_context *ctx = fuzz_view_context((enum fuzz_view) v);
-                if (ctx) /* opens and keeps the view's cwd: not a leak later */
+                if (ctx) { /* opens and keeps the view's cwd and root: not a leak later */
                         (void) resolve_loaded(ctx, "exe", chain);
+                        exec_chain_reset(chain);
+                        (void) resolve_loaded(ctx, "/proc/self/exe", chain);
+                }
                 exec_chain_reset(chain);
         }
         return 0;

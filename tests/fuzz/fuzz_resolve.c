@@ -33,12 +33,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         chain = calloc(1, sizeof *chain); /* about 40 KiB: not on the stack */
         if (!chain)
                 abort();
-        /* A context opens its process's cwd on first use and keeps it: open it now, so
-         * that the fd count of the first input is not taken for a leak. */
+        /* A context opens its process's cwd and root on first use and keeps them: open
+         * them now, so that the fd count of the first input is not taken for a leak (a
+         * magic link takes the exact walk, which starts at the root). */
         for (int v = 0; v < FUZZ_VIEWS; v++) {
                 struct exec_context *ctx = fuzz_view_context((enum fuzz_view) v);
                 if (ctx) {
                         (void) resolve_exec(ctx, AT_FDCWD, "exe", 0, chain);
+                        exec_chain_reset(chain);
+                        (void) resolve_exec(ctx, AT_FDCWD, "/proc/self/exe", 0, chain);
                         exec_chain_reset(chain);
                 }
         }

@@ -268,7 +268,7 @@ first_bad() {
 WANT_ALLOW=$((SESSIONS * (ALLOWED_EACH + 1)))
 WANT_DENY=$((SESSIONS * BLOCKED_EACH))
 STATUS_LINE=$(last_status)
-if [[ "$STATUS_LINE" =~ ^STATUS=([0-9]+)\ sessions\ \(([0-9]+)\ since\ start\)\;\ decisions:\ ([0-9]+)\ allowed,\ ([0-9]+)\ denied,\ ([0-9]+)\ killed,\ ([0-9]+)\ audited\;\ decision\ latency\ ]]; then
+if [[ "$STATUS_LINE" =~ ^STATUS=([0-9]+)\ sessions\ \(([0-9]+)\ since\ start\)\;\ decisions:\ ([0-9]+)\ allowed,\ ([0-9]+)\ denied,\ ([0-9]+)\ killed,\ ([0-9]+)\ audited\;\ decision\ latency ]]; then
         ST_SESSIONS=${BASH_REMATCH[1]} ST_EVER=${BASH_REMATCH[2]} ST_ALLOW=${BASH_REMATCH[3]}
         ST_DENY=${BASH_REMATCH[4]} ST_KILL=${BASH_REMATCH[5]} ST_AUDIT=${BASH_REMATCH[6]}
 else
