@@ -370,14 +370,6 @@ static void start_view(enum fuzz_view view, const struct root_id *own_root) {
                 fuzz_fail("exec_context_open(view %d): %s", (int) view, strerror(-r));
         if (v->ctx.same_root != (view == FUZZ_VIEW_OWN))
                 fuzz_fail("view %d: same_root is %d", (int) view, v->ctx.same_root);
-        /* The resolver opens the process's root and cwd on first use and keeps them in the
-         * context; opened here, they are not taken for an fd leaked by the first input. */
-        if (v->ctx.root_fd < 0)
-                v->ctx.root_fd = openat(v->ctx.proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (v->ctx.cwd_fd < 0)
-                v->ctx.cwd_fd = openat(v->ctx.proc_fd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (v->ctx.root_fd < 0 || v->ctx.cwd_fd < 0)
-                fuzz_fail("view %d: cannot open its root and cwd: %m", (int) view);
 }
 
 void fuzz_scratch_init(void) {
