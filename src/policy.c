@@ -1662,14 +1662,14 @@ static bool args_match(const struct policy_rule *rule, const struct policy_args 
 }
 
 /* The rule of rs that names the file (with these arguments, for a command rule). Without
- * the arguments a command rule blocks its program, and allows nothing. */
-static const struct policy_rule *ruleset_match(const struct ruleset *rs, const char *canonical_path,
+ * the arguments a command rule blocks its program, and allows nothing. path_hash is
+ * hash_string(canonical_path), taken once per file by the caller. */
+static const struct policy_rule *ruleset_match(const struct ruleset *rs, const char *canonical_path, uint64_t path_hash,
                                                const struct stat *st, const uint8_t *digest,
                                                const struct policy_args *args) {
         const struct policy_rule *rule = matchset_match(&rs->files, canonical_path, st, digest);
         if (rule || rs->n_commands == 0)
                 return rule;
-        uint64_t path_hash = hash_string(canonical_path);
         for (size_t i = 0; i < rs->n_commands; i++) {
                 const struct rule_slot *slot = rs->commands[i];
                 if (!program_matches(slot, canonical_path, path_hash, st, digest))
@@ -1812,15 +1812,18 @@ const struct policy_rule *policy_decide(const struct policy *p, const struct pol
                 subj = &global;
         }
         size_t begin = 0;
+        /* Command rules compare their program's path by this first: one hash per file. */
+        uint64_t path_hash = p->has_commands ? hash_string(canonical_path) : 0;
         for (unsigned level = 0; level < 3; level++) {
                 const struct policy_rule *allowed = NULL;
                 for (size_t i = begin; i < subj->level_end[level]; i++) {
                         const struct scope *sc = subj->scopes[i];
-                        const struct policy_rule *rule = ruleset_match(&sc->block, canonical_path, st, digest, args);
+                        const struct policy_rule *rule =
+                                ruleset_match(&sc->block, canonical_path, path_hash, st, digest, args);
                         if (rule)
                                 return rule; /* within a level, a block beats an allow */
                         if (!allowed)
-                                allowed = ruleset_match(&sc->allow, canonical_path, st, digest, args);
+                                allowed = ruleset_match(&sc->allow, canonical_path, path_hash, st, digest, args);
                 }
                 if (allowed)
                         return allowed;
