@@ -86,6 +86,16 @@ int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uin
 
         uint8_t digest[SHA256_LEN];
         int r = hash_fd(c->md, c->buf, fd, st->st_size, digest);
+        if (r == -EBADF) {
+                /* An O_PATH fd (an ELF interpreter's, which nothing else reads): the file it
+                 * stands for, opened for reading through its magic link. */
+                char link[32];
+                snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+                _cleanup_close_ int rfd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (rfd < 0)
+                        return errno == EACCES || errno == EPERM ? -EACCES : negative_errno();
+                r = hash_fd(c->md, c->buf, rfd, st->st_size, digest);
+        }
         if (r < 0)
                 return r;
         memcpy(ret_digest, digest, SHA256_LEN);

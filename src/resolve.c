@@ -303,7 +303,8 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
 }
 
 /* Take an O_PATH fd into the chain: its stat and canonical path and, for a regular file,
- * an fd open for reading in its place (headers, content identity). */
+ * an fd open for reading in its place (headers, content identity); an ELF interpreter
+ * keeps its O_PATH fd. */
 static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) {
         if (chain->n >= ELEMENTSOF(chain->files)) {
                 safe_close(fd);
@@ -332,6 +333,8 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
                 return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
         if (!S_ISREG(f->st.st_mode))
                 return -EACCES; /* the kernel executes regular files only */
+        if (role == EXEC_ROLE_ELF_INTERP)
+                return 0; /* never read for its head; identity_sha256() opens it if need be */
         int rfd = openat(links, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (rfd < 0)
                 /* We cannot see what the kernel would see: fail closed. */

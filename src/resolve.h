@@ -61,7 +61,8 @@ struct exec_file {
         char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
         struct stat st;
         enum exec_role role;
-        int fd;                     /* the file open for reading, owned by the chain */
+        int fd;                     /* the file open for reading (an ELF interpreter: O_PATH),
+                                     * owned by the chain */
         struct shebang_line script; /* a script's #! line (it names the next file) */
         unsigned loaded_word;       /* EXEC_ROLE_LOADED: the word of the loader's arguments
                                      * that named it (0: not known) */

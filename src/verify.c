@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,18 +247,15 @@ struct maps_query {
         uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
         uint64_t vma_name_addr, build_id_addr;
 };
-#define MAPS_QUERY                  _IOWR('f', 17, struct maps_query)
-#define MAPS_QUERY_COVERING_OR_NEXT 0x10
-#define MAPS_QUERY_FILE_BACKED      0x20
-#define MAPS_QUERY_MAX              64 /* file mappings of a fresh image: a dozen */
+#define MAPS_QUERY             _IOWR('f', 17, struct maps_query)
+#define MAPS_QUERY_FILE_BACKED 0x20
 
-/* Is the file mapping q the program or the ELF interpreter that was approved? Device and
- * inode where the superblock's device is the one stat() reported; else the inode and the
- * path, which is then asked for. Returns 1, 0 (the path stored in mapped) or -errno. */
-static int mapping_approved(int fd, const struct pending *p, const struct maps_query *q, char *mapped, size_t size) {
-        dev_t dev = makedev(q->dev_major, q->dev_minor);
-        if ((q->inode == p->ino && dev == p->dev) ||
-            (p->interp_ino != 0 && q->inode == p->interp_ino && dev == p->interp_dev))
+/* Is the file mapping q of the file (ino, dev, path)? Device and inode where the
+ * superblock's device is the one stat() reported; else the inode and the path, which is
+ * then asked for. Returns 1, 0 (the path stored in mapped) or -errno. */
+static int mapping_is(int fd, const struct maps_query *q, ino_t ino, dev_t dev, const char *path, char *mapped,
+                      size_t size) {
+        if (q->inode == ino && makedev(q->dev_major, q->dev_minor) == dev)
                 return 1;
         /* btrfs subvolumes, overlayfs: the device differs; the path must say. */
         struct maps_query named = {
@@ -271,31 +269,31 @@ static int mapping_approved(int fd, const struct pending *p, const struct maps_q
                 return negative_errno();
         if (named.inode != q->inode)
                 return -EAGAIN; /* changed under us: cannot be, the tracee is stopped */
-        if ((q->inode == p->ino && strcmp(mapped, p->path) == 0) ||
-            (p->interp_ino != 0 && q->inode == p->interp_ino && strcmp(mapped, p->interp_path) == 0))
-                return 1;
-        return 0;
+        return q->inode == ino && strcmp(mapped, path) == 0;
 }
 
-/* The same check as mappings_approved_text(), with PROCMAP_QUERY: the file mappings only,
- * and their paths only where the device does not tell. Returns 1, 0, -ENOTTY where the
- * kernel has no PROCMAP_QUERY, or another -errno. */
-static int mappings_approved_query(const struct pending *p, int fd, char *mapped, size_t size) {
-        uint64_t addr = 0;
-        for (unsigned i = 0; i < MAPS_QUERY_MAX; i++) {
-                struct maps_query q = {
-                        .size = sizeof q,
-                        .query_flags = MAPS_QUERY_COVERING_OR_NEXT | MAPS_QUERY_FILE_BACKED,
-                        .query_addr = addr,
-                };
-                if (ioctl(fd, MAPS_QUERY, &q) < 0)
-                        return errno == ENOENT ? 1 : negative_errno(); /* ENOENT: no mapping beyond addr */
-                int r = mapping_approved(fd, p, &q, mapped, size);
-                if (r <= 0)
-                        return r;
-                addr = q.vma_end;
+/* The check of mappings_approved_text(), in one PROCMAP_QUERY: an exec maps the program
+ * and the ELF interpreter it names, nothing else, and enters the interpreter if there is
+ * one, else the program. /proc/PID/exe has vouched for the program; the file mapping that
+ * holds the entry point, where the first instruction is, says which interpreter the kernel
+ * loaded. (A crafted interpreter may put its entry anywhere, even into the program's
+ * mapping: so an approved interpreter must hold the entry itself, not merely be mapped.)
+ * Returns 1, 0 (the path stored in mapped), -ENOTTY where the kernel has no
+ * PROCMAP_QUERY, or another -errno. */
+static int entry_approved(const struct pending *p, pid_t pid, int fd, char *mapped, size_t size) {
+        struct user_regs_struct regs;
+        if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) < 0)
+                return negative_errno();
+        struct maps_query q = { .size = sizeof q, .query_flags = MAPS_QUERY_FILE_BACKED, .query_addr = regs.rip };
+        if (ioctl(fd, MAPS_QUERY, &q) < 0) {
+                if (errno != ENOENT)
+                        return negative_errno();
+                snprintf(mapped, size, "%s (its entry point is in no file)", p->path);
+                return 0;
         }
-        return -E2BIG; /* more than a fresh image has: refuse */
+        if (p->interp_ino != 0)
+                return mapping_is(fd, &q, p->interp_ino, p->interp_dev, p->interp_path, mapped, size);
+        return mapping_is(fd, &q, p->ino, p->dev, p->path, mapped, size);
 }
 
 /* Every file mapped into the new image is the approved program or its approved ELF
@@ -337,7 +335,7 @@ static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t
         _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return false;
-        int r = mappings_approved_query(p, fd, mapped, size);
+        int r = entry_approved(p, pid, fd, mapped, size);
         if (r == -ENOTTY)
                 return mappings_approved_text(v, p, fd, mapped, size);
         if (r < 0)
