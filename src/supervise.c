@@ -309,32 +309,35 @@ static int read_args(struct supervisor *s, const struct exec_context *ctx, uint6
         return 0;
 }
 
-/* The path (read already, path_len bytes) and the arguments within max_path, max_args and max_argv_bytes?
- * Returns 0, -E2BIG (refused and recorded), -EFAULT (execve would fault), or -errno. */
-static int check_limits(struct supervisor *s, const struct exec_context *ctx, size_t path_len, uint64_t argv_addr,
-                        unsigned pointer_size) {
+/* The measure of an exec's arguments (procmem_measure_argv()): its result, the count and
+ * the bytes. */
+struct argv_measure {
+        int r;
+        size_t args, bytes;
+};
+
+/* The path (read already, path_len bytes) and the arguments (measured already) within
+ * max_path, max_args and max_argv_bytes? Returns 0, -E2BIG (refused and recorded), -EFAULT
+ * (execve would fault), or -errno. */
+static int check_limits(struct supervisor *s, const struct exec_context *ctx, size_t path_len,
+                        const struct argv_measure *m, uint64_t argv_addr, unsigned pointer_size) {
         const struct policy_settings *st = policy_settings(s->policy);
         char why[128];
-        size_t args = 0, bytes = 0;
         if (path_len >= st->max_path) {
                 snprintf(why, sizeof why, "path longer than max_path = %zu bytes", st->max_path);
                 refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
                 return -E2BIG;
         }
-        int r = procmem_measure_argv(ctx->tid, argv_addr, pointer_size, st->max_args, st->max_argv_bytes, &args,
-                                     &bytes);
-        if (!notification_valid(s))
-                return -ESRCH;
-        if (r == -E2BIG) {
-                if (args > st->max_args)
+        if (m->r == -E2BIG) {
+                if (m->args > st->max_args)
                         snprintf(why, sizeof why, "more arguments than max_args = %zu", st->max_args);
                 else
                         snprintf(why, sizeof why, "arguments longer than max_argv_bytes = %zu", st->max_argv_bytes);
                 refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
         }
-        if (r < 0 || !policy_has_commands(s->policy))
-                return r;
-        return read_args(s, ctx, argv_addr, pointer_size, bytes);
+        if (m->r < 0 || !policy_has_commands(s->policy))
+                return m->r;
+        return read_args(s, ctx, argv_addr, pointer_size, m->bytes);
 }
 
 /* One more exec of this session's user to verify: within max_pending_per_user? (The count
@@ -401,10 +404,15 @@ static void decide(struct supervisor *s) {
                 return;
         }
         r = procmem_read_string((pid_t) req->pid, path_addr, s->path, sizeof s->path);
+        const struct policy_settings *st = policy_settings(s->policy);
+        struct argv_measure m = {};
+        if (r >= 0 && (size_t) r < st->max_path)
+                m.r = procmem_measure_argv((pid_t) req->pid, argv_addr, pointer_size, st->max_args, st->max_argv_bytes,
+                                           &m.args, &m.bytes);
         /* Everything above was opened, and read, for a PID. The notification still pending
          * means the task that made it is alive, so the PID was its all along: the memory
-         * read was that task's, and from here on ctx.proc_fd is known to be it (every later
-         * open goes through it). */
+         * reads were that task's, and from here on ctx.proc_fd is known to be it (every
+         * later open goes through it). */
         if (!notification_valid(s))
                 return;
         if (r == -EFAULT || r == -ENAMETOOLONG) {
@@ -416,7 +424,7 @@ static void decide(struct supervisor *s) {
                 record_unjudged(s, &ctx, NULL, "cannot read the process's memory", r);
                 return;
         }
-        r = check_limits(s, &ctx, (size_t) r, argv_addr, pointer_size);
+        r = check_limits(s, &ctx, (size_t) r, &m, argv_addr, pointer_size);
         if (r < 0) {
                 if (r == -EFAULT)
                         resp->error = r; /* as the kernel would say */
