@@ -203,15 +203,22 @@ stopped_session() { # OUTFILE
                 "$2" "$3"; echo blocked=$?' "$F" "$T/bin/allowed" "$T/bin/blocked" "$T/work/ran" >"$1" 2>&1 &
 }
 
+# pending_on_stopped_daemon OUTFILE: a stopped_session whose exec is made, and waits in the
+# kernel, while the daemon is stopped (ST: its PID).
+pending_on_stopped_daemon() {
+        rm -f "$F/st.allowed-ran"
+        local n
+        n=$(count "supervising for uid")
+        stopped_session "$1"
+        ST=$!
+        wait_count "supervising for uid" "$n"
+        sleep 0.3
+        kill -STOP "$FPID"
+        echo go >"$F/go"
+}
+
 begin "SIGSTOP of the daemon for 5 s: execs wait, then go on right after SIGCONT"
-rm -f "$F/st.allowed-ran"
-n=$(count "supervising for uid")
-stopped_session "$F/st.out"
-ST=$!
-wait_count "supervising for uid" "$n"
-sleep 0.3
-kill -STOP "$FPID"
-echo go >"$F/go"
+pending_on_stopped_daemon "$F/st.out"
 # A session started while the daemon is stopped waits too.
 timeout -k 5 120 "$EG" run --socket "$FSOCK" -- "$T/bin/allowed" "$F/st.new-ran" >/dev/null 2>"$F/st.new.err" &
 NEW=$!
@@ -234,14 +241,7 @@ rm -f "$F/st.new-ran"
 # daemon.sh kills the daemon in a loop of execs; here it is killed while stopped, with an
 # exec left pending in the kernel for the next daemon to answer.
 begin "kill -9 of a stopped daemon with an exec pending: the next daemon refuses the blocked program"
-rm -f "$F/st.allowed-ran"
-n=$(count "supervising for uid")
-stopped_session "$F/st.out"
-ST=$!
-wait_count "supervising for uid" "$n"
-sleep 0.3
-kill -STOP "$FPID"
-echo go >"$F/go"
+pending_on_stopped_daemon "$F/st.out"
 sleep 1
 kill -9 "$FPID"
 wait "$FPID" 2>/dev/null
