@@ -14,8 +14,9 @@ Workloads (counts at BENCH_SCALE=1):
   W6  allowlist    W1 under an allowlist (default = deny) of 10,000 allow rules and 100 argument
                    (command) rules: the arguments of every exec read, judged and verified
 Configurations: native, floor (bench/floor.c: execguard's filter, CONTINUE to everything),
-execguard (standalone `run -c`), daemon (`run --socket` to a private daemon), strace
-(`strace -f -e trace=execve`, where installed).
+floor-verify (the floor plus the bare mechanism of a race-free verification: each exec's thread
+traced to its exec and let go unchecked; W0-W2 only), execguard (standalone `run -c`), daemon
+(`run --socket` to a private daemon), strace (`strace -f -e trace=execve`, where installed).
 
 Each round runs every workload under every configuration, the order of the configurations
 rotating from round to round, so that a machine's drift falls on all of them alike. Times are
@@ -70,11 +71,14 @@ WORKLOADS = {
 }
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
         "W5": "exec (wall time / all sessions' execs)"}
-ALL_CONFIGS = ["native", "floor", "execguard", "daemon", "strace"]
+ALL_CONFIGS = ["native", "floor", "floor-verify", "execguard", "daemon", "strace"]
 # strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
 # supervisors would each need an inotify instance (the rule watch), beyond the default
 # fs.inotify.max_user_instances = 128.
 SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c != "daemon"}
+# floor-verify says what the second hand-off of a verification costs where there are execs
+# to verify, against the floor: W3 has one exec, and W4-W6 are W1 again for it.
+SKIP |= {(w, "floor-verify") for w in ("W3", "W4", "W5", "W6")}
 W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 standalone supervisors "
            "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
@@ -290,6 +294,8 @@ class Bench:
             return []
         if config == "floor":
             return [os.path.join(self.drv, "floor"), "--"]
+        if config == "floor-verify":
+            return [os.path.join(self.drv, "floor"), "--verify", "--"]
         if config == "execguard":
             return [self.eg, "run", "-c", self.policies[policy], "--"]
         if config == "daemon":
@@ -588,13 +594,13 @@ class Bench:
 
     def table(self, records):
         print()
-        print("%-3s %-10s %9s %-22s %10s %8s %8s  %s" % ("", "config", "µs/op", "  (min–max)", "median s", "×native",
+        print("%-3s %-12s %9s %-22s %10s %8s %8s  %s" % ("", "config", "µs/op", "  (min–max)", "median s", "×native",
                                                          "×floor", "unit / notes"))
         for r in records:
             if r["workload"] not in WORKLOADS:
                 continue
             if r["median_s"] is None:
-                print("%-3s %-10s %9s %-22s %10s %8s %8s  FAILED (%d rounds)" % (r["workload"], r["config"], "-", "",
+                print("%-3s %-12s %9s %-22s %10s %8s %8s  FAILED (%d rounds)" % (r["workload"], r["config"], "-", "",
                                                                                  "-", "-", "-", r["failed_rounds"]))
                 continue
             ops = r["ops"]
@@ -606,7 +612,7 @@ class Bench:
                 notes += "; %d rounds FAILED" % r["failed_rounds"]
             if r.get("ratio_to_W1") is not None:
                 notes += "; ×W1 %s" % fmt(r["ratio_to_W1"])
-            print("%-3s %-10s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
+            print("%-3s %-12s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
                                                                r["median_s"], fmt(r["ratio_to_native"]),
                                                                fmt(r["ratio_to_floor"]), notes))
         w5 = [r for r in records if r["workload"] == "W5" and r.get("decisions_per_s")]

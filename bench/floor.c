@@ -1,4 +1,4 @@
-/* floor [-v] [--wake=sync|default] -- COMMAND [ARG...]: the benchmark's floor.
+/* floor [-v] [--wake=sync|default] [--verify] -- COMMAND [ARG...]: the benchmark's floor.
  *
  * A supervisor that does no work: it installs execguard's own seccomp filter on COMMAND
  * (filter_install() from the library, the same BPF, the same no_new_privs) and answers every
@@ -11,7 +11,13 @@
  * best wake-up: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux >= 6.6) wakes the supervisor on
  * the notifying task's CPU, and the task on the supervisor's, as one hand-off. --wake=default
  * leaves the kernel's ordinary wake-up, for comparison. -v says on stderr which mode is in
- * use. Ends when the last task of the tree is gone (the listener reports POLLHUP), with
+ * use.
+ *
+ * --verify adds the mechanism of a race-free verification and nothing of its work: before
+ * each CONTINUE the exec's thread is attached with PTRACE_SEIZE and PTRACE_O_TRACEEXEC, after
+ * it PTRACE_INTERRUPTed (as src/verify.c does), and every stop that follows is let go at
+ * once, unchecked: the cost of the second hand-off any design that checks the exec after the
+ * kernel's own path walk pays (the `floor-verify` configuration). Ends when the last task of the tree is gone (the listener reports POLLHUP), with
  * COMMAND's exit status (128+N for signal N); 125 if supervision could not be set up. */
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -21,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,10 +101,33 @@ static _Noreturn void run_command(int sock, char **argv) {
         _exit(errno == ENOENT ? 127 : 126);
 }
 
+/* --verify: the tracees of the verification mechanism that have stopped, at their exec or
+ * back in their old program, let go as they are. Returns true once child itself has ended
+ * (a tracee, and our child: its status comes here), its status in *ret_status. */
+static bool release_stopped(int sigfd, pid_t child, int *ret_status) {
+        struct signalfd_siginfo si;
+        bool ended = false;
+        (void) !read(sigfd, &si, sizeof si);
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+                if (pid <= 0)
+                        return ended;
+                if (WIFSTOPPED(status)) {
+                        /* A signal-delivery stop hands its signal back; an event stop has none. */
+                        int sig = status >> 16 ? 0 : WSTOPSIG(status);
+                        (void) ptrace(PTRACE_DETACH, pid, NULL, (void *) (long) sig);
+                } else if (pid == child) {
+                        *ret_status = status;
+                        ended = true;
+                }
+        }
+}
+
 /* Answer CONTINUE to everything until no task uses the filter any more. The direct child
- * is reaped on the way (through its pidfd): a zombie keeps its filter, so the listener
- * would not hang up while it waited to be reaped. */
-static int serve(int listener, pid_t child, int *ret_status) {
+ * is reaped on the way (through its pidfd, or with --verify among the stopped tracees): a
+ * zombie keeps its filter, so the listener would not hang up while it waited to be reaped. */
+static int serve(int listener, pid_t child, int sigfd, int *ret_status) {
         struct seccomp_notif *req = NULL;
         struct seccomp_notif_resp *resp = NULL;
         int r = notify_alloc(&req, &resp);
@@ -107,22 +138,31 @@ static int serve(int listener, pid_t child, int *ret_status) {
                 r = negative_errno();
                 goto out;
         }
-        bool reaped = false;
+        bool verify = sigfd >= 0, reaped = false;
         int status = 0;
         for (;;) {
-                struct pollfd fds[2] = { { .fd = listener, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
-                if (poll(fds, reaped ? 1 : 2, -1) < 0) {
+                struct pollfd fds[2] = { { .fd = listener, .events = POLLIN },
+                                         { .fd = verify ? sigfd : pidfd, .events = POLLIN } };
+                if (poll(fds, reaped && !verify ? 1 : 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = negative_errno();
                         goto out;
                 }
+                if (verify && (fds[1].revents & POLLIN) && release_stopped(sigfd, child, &status))
+                        reaped = true;
                 if (fds[0].revents & POLLIN) {
                         r = notify_receive(listener, req);
                         if (r == -ENOENT || r == -EINTR)
                                 continue; /* the task went away before we read it */
                         if (r < 0)
                                 goto out;
+                        pid_t tid = (pid_t) req->pid;
+                        /* Traced already (its last exec failed and the stop that lets it go
+                         * has not come yet): it stays so, as in src/verify.c. */
+                        if (verify)
+                                (void) ptrace(PTRACE_SEIZE, tid, NULL,
+                                              (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
                         resp->id = req->id;
                         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
                         resp->error = 0;
@@ -130,10 +170,13 @@ static int serve(int listener, pid_t child, int *ret_status) {
                         r = notify_respond(listener, resp);
                         if (r < 0 && r != -ENOENT)
                                 goto out;
+                        /* A failed exec then stops back in the old program, to be let go. */
+                        if (verify)
+                                (void) ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
                 } else if (fds[0].revents & (POLLHUP | POLLERR)) {
                         break;
                 }
-                if (!reaped && (fds[1].revents & POLLIN)) {
+                if (!verify && !reaped && (fds[1].revents & POLLIN)) {
                         if (waitpid(child, &status, 0) < 0) {
                                 r = negative_errno();
                                 goto out;
@@ -153,12 +196,12 @@ out:
 }
 
 static void usage(void) {
-        fprintf(stderr, "usage: floor [-v] [--wake=sync|default] -- COMMAND [ARG...]\n");
+        fprintf(stderr, "usage: floor [-v] [--wake=sync|default] [--verify] -- COMMAND [ARG...]\n");
         exit(2);
 }
 
 int main(int argc, char **argv) {
-        bool verbose = false, want_sync = true;
+        bool verbose = false, want_sync = true, verify = false;
         int i = 1;
         for (; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0) {
@@ -168,6 +211,8 @@ int main(int argc, char **argv) {
                         verbose = true;
                 } else if (strcmp(argv[i], "--wake=sync") == 0) {
                         want_sync = true;
+                } else if (strcmp(argv[i], "--verify") == 0) {
+                        verify = true;
                 } else if (strcmp(argv[i], "--wake=default") == 0) {
                         want_sync = false;
                 } else {
@@ -177,6 +222,19 @@ int main(int argc, char **argv) {
         if (i >= argc)
                 usage();
 
+        /* --verify learns of its tracees' stops through SIGCHLD. */
+        sigset_t chld, old_mask;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        _cleanup_close_ int sigfd = -1;
+        if (verify) {
+                sigprocmask(SIG_BLOCK, &chld, &old_mask);
+                sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+                if (sigfd < 0) {
+                        perror("floor: signalfd");
+                        return EXIT_SETUP;
+                }
+        }
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
                 perror("floor: socketpair");
@@ -189,6 +247,8 @@ int main(int argc, char **argv) {
         }
         if (child == 0) {
                 safe_close(sv[0]);
+                if (verify)
+                        sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 run_command(sv[1], argv + i);
         }
         safe_close(sv[1]);
@@ -216,7 +276,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "floor: wake-up mode: %s\n", mode);
 
         int status = 0;
-        r = serve(listener, child, &status);
+        r = serve(listener, child, sigfd, &status);
         if (r < 0) {
                 fprintf(stderr, "floor: supervision failed: %s\n", strerror(-r));
                 kill(child, SIGKILL);
