@@ -16,12 +16,25 @@
 
 struct cache_entry {
         bool used;
-        dev_t dev;
-        ino_t ino;
-        off_t size;
-        struct timespec mtime, ctime;
+        struct file_stamp stamp;
         uint8_t digest[SHA256_LEN];
 };
+
+bool file_stamp_matches(const struct file_stamp *s, const struct stat *st) {
+        return s->dev == st->st_dev && s->ino == st->st_ino && s->size == st->st_size &&
+               timespec_equal(&s->mtime, &st->st_mtim) && timespec_equal(&s->ctime, &st->st_ctim);
+}
+
+size_t file_stamp_slot(const struct stat *st, size_t slots) {
+        uint64_t key = (uint64_t) st->st_dev * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t) st->st_ino;
+        return (size_t) (key ^ (key >> 29)) & (slots - 1);
+}
+
+bool file_stamp_settled(const struct stat *st) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        return now.tv_sec - st->st_ctim.tv_sec >= 2 && now.tv_sec - st->st_mtim.tv_sec >= 2;
+}
 
 struct identity_cache {
         EVP_MD_CTX *md;
@@ -76,10 +89,8 @@ static int hash_fd(EVP_MD_CTX *md, unsigned char *buf, int fd, off_t size, uint8
 }
 
 int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {
-        uint64_t key = (uint64_t) st->st_dev * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t) st->st_ino;
-        struct cache_entry *e = &c->slots[(key ^ (key >> 29)) & (CACHE_SLOTS - 1)];
-        if (e->used && e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
-            timespec_equal(&e->mtime, &st->st_mtim) && timespec_equal(&e->ctime, &st->st_ctim)) {
+        struct cache_entry *e = &c->slots[file_stamp_slot(st, CACHE_SLOTS)];
+        if (e->used && file_stamp_matches(&e->stamp, st)) {
                 memcpy(ret_digest, e->digest, SHA256_LEN);
                 return 0;
         }
@@ -87,8 +98,9 @@ int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uin
         uint8_t digest[SHA256_LEN];
         int r = hash_fd(c->md, c->buf, fd, st->st_size, digest);
         if (r == -EBADF) {
-                /* An O_PATH fd (an ELF interpreter's, which nothing else reads): the file it
-                 * stands for, opened for reading through its magic link. */
+                /* An O_PATH fd (resolve.h: a file whose head was not read, or was known
+                 * already): the file it stands for, opened for reading through its magic
+                 * link. */
                 char link[32];
                 snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
                 _cleanup_close_ int rfd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -100,24 +112,11 @@ int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uin
                 return r;
         memcpy(ret_digest, digest, SHA256_LEN);
 
-        /* Timestamps are coarse: a file rewritten within the same tick keeps its mtime and
-         * ctime. Like git's "racily clean" index entries, a file changed in the last two
-         * seconds is hashed but not cached, so a same-size rewrite cannot hide behind a
-         * cached digest. */
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (now.tv_sec - st->st_ctim.tv_sec < 2 || now.tv_sec - st->st_mtim.tv_sec < 2) {
+        if (!file_stamp_settled(st)) {
                 e->used = false;
                 return 0;
         }
-        *e = (struct cache_entry){
-                .used = true,
-                .dev = st->st_dev,
-                .ino = st->st_ino,
-                .size = st->st_size,
-                .mtime = st->st_mtim,
-                .ctime = st->st_ctim,
-        };
+        *e = (struct cache_entry){ .used = true, .stamp = file_stamp_of(st) };
         memcpy(e->digest, digest, SHA256_LEN);
         return 0;
 }

@@ -2,11 +2,39 @@
  * inode and validated by size, mtime and ctime, so an unchanged file is hashed once. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define SHA256_LEN 32
+
+/* What says a file is the one seen before, unchanged: device and inode, then size, mtime and
+ * ctime (a write changes mtime, a chmod, chown or rename ctime). */
+struct file_stamp {
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime, ctime;
+};
+
+static inline struct file_stamp file_stamp_of(const struct stat *st) {
+        return (struct file_stamp){
+                .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim, .ctime = st->st_ctim
+        };
+}
+
+bool file_stamp_matches(const struct file_stamp *s, const struct stat *st);
+
+/* A slot of a table of slots entries (a power of two) for the file st: by device and inode. */
+size_t file_stamp_slot(const struct stat *st, size_t slots);
+
+/* Whether what is known of the file st may be remembered by its stamp. Timestamps are coarse:
+ * a file rewritten within the same tick keeps its mtime and ctime. Like git's "racily clean"
+ * index entries, a file changed in the last two seconds is not remembered, so a same-size
+ * rewrite cannot hide behind a remembered stamp. */
+bool file_stamp_settled(const struct stat *st);
 
 struct identity_cache;
 

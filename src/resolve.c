@@ -5,6 +5,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "identity.h"
 #include "procstatus.h"
 #include "shebang.h"
 #include "valgrind.h"
@@ -302,9 +304,8 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
         return fd;
 }
 
-/* Take an O_PATH fd into the chain: its stat and canonical path and, for a regular file,
- * an fd open for reading in its place (headers, content identity); an ELF interpreter
- * keeps its O_PATH fd. */
+/* Take an O_PATH fd into the chain: its stat and canonical path. It stays O_PATH until
+ * its head must be read (open_for_reading()). */
 static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) {
         if (chain->n >= ELEMENTSOF(chain->files)) {
                 safe_close(fd);
@@ -319,7 +320,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
         f->loaded_word = 0;
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
-        /* Our fd's magic link: the file's canonical path, and a way to open it for reading. */
+        /* Our fd's magic link: the file's canonical path. */
         int links = chain->have_self_fds ? chain->self_fds : AT_FDCWD;
         snprintf(link, sizeof link, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", fd);
         ssize_t n = readlinkat(links, link, f->path, sizeof f->path);
@@ -333,8 +334,14 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
                 return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
         if (!S_ISREG(f->st.st_mode))
                 return -EACCES; /* the kernel executes regular files only */
-        if (role == EXEC_ROLE_ELF_INTERP)
-                return 0; /* never read for its head; identity_sha256() opens it if need be */
+        return 0;
+}
+
+/* Put an fd open for reading in the place of f's O_PATH fd, through its magic link. */
+static int open_for_reading(struct exec_chain *chain, struct exec_file *f) {
+        char link[32];
+        int links = chain->have_self_fds ? chain->self_fds : AT_FDCWD;
+        snprintf(link, sizeof link, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", f->fd);
         int rfd = openat(links, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (rfd < 0)
                 /* We cannot see what the kernel would see: fail closed. */
@@ -372,6 +379,80 @@ static ssize_t read_head(int fd, char buf[HEAD_BYTES]) {
         return n < 0 ? negative_errno() : n;
 }
 
+/* How the kernel goes on from a file, by what its first bytes say. */
+enum head_kind {
+        HEAD_DIRECT,     /* the file is the program, with no interpreter */
+        HEAD_ELF_INTERP, /* an ELF program naming its interpreter (PT_INTERP) */
+        HEAD_SCRIPT,     /* a #! script */
+};
+
+/* Heads read before, by file stamp: a program exec'ed again is not opened and read again.
+ * What a head said is a function of the file's bytes, which the stamp vouches for; the
+ * verification after the exec (verify.h) checks what the kernel loaded in any case. */
+#define HEAD_SLOTS 256 /* a power of two */
+
+struct head_entry {
+        bool used;
+        struct file_stamp stamp;
+        enum head_kind kind;
+        struct shebang_line line; /* HEAD_SCRIPT: the #! line; HEAD_ELF_INTERP: line.interp */
+};
+
+struct head_memory {
+        struct head_entry slots[HEAD_SLOTS];
+};
+
+static void remember_head(struct head_entry *e, const struct exec_file *f, enum head_kind kind, const char *interp) {
+        if (!e || !file_stamp_settled(&f->st))
+                return;
+        if (kind == HEAD_ELF_INTERP && strlen(interp) >= sizeof e->line.interp)
+                return;
+        *e = (struct head_entry){ .used = true, .stamp = file_stamp_of(&f->st), .kind = kind };
+        if (kind == HEAD_SCRIPT)
+                e->line = f->script;
+        else if (kind == HEAD_ELF_INTERP)
+                snprintf(e->line.interp, sizeof e->line.interp, "%s", interp);
+}
+
+/* What f's head says (a head_kind; f->script or interp filled to match), or -errno when the
+ * kernel would refuse the file. Remembered when f is unchanged since its head was read, else
+ * f is opened for reading and its head read. */
+static int head_of(struct exec_chain *chain, struct exec_file *f, char *interp, size_t size) {
+        struct head_entry *e = chain->heads ? &chain->heads->slots[file_stamp_slot(&f->st, HEAD_SLOTS)] : NULL;
+        if (e && e->used && file_stamp_matches(&e->stamp, &f->st)) {
+                if (e->kind == HEAD_SCRIPT)
+                        f->script = e->line;
+                else if (e->kind == HEAD_ELF_INTERP)
+                        snprintf(interp, size, "%s", e->line.interp);
+                return e->kind;
+        }
+
+        int r = open_for_reading(chain, f);
+        if (r < 0)
+                return r;
+        char header[HEAD_BYTES];
+        ssize_t head_len = read_head(f->fd, header);
+        if (head_len < 0)
+                return (int) head_len;
+        enum head_kind kind;
+        r = shebang_parse(header, f->script.interp, sizeof f->script.interp, f->script.arg);
+        if (r >= 0) {
+                f->script.has_arg = r > 0;
+                kind = HEAD_SCRIPT;
+        } else if (r != -ENOEXEC)
+                return r;
+        else {
+                /* Not a script: the file is what the kernel maps, and it also opens and
+                 * runs the program interpreter the file names. */
+                r = elf_interpreter_head(f->fd, header, (size_t) head_len, interp, size);
+                if (r < 0)
+                        return r;
+                kind = r > 0 ? HEAD_ELF_INTERP : HEAD_DIRECT;
+        }
+        remember_head(e, f, kind, interp);
+        return kind;
+}
+
 /* Open a path the kernel opens on the process's behalf (an interpreter): relative to its
  * cwd, or from its root. */
 static int lookup_from(struct exec_context *ctx, const char *path) {
@@ -392,9 +473,16 @@ void exec_chain_reset(struct exec_chain *chain) {
 }
 
 int exec_chain_init(struct exec_chain *chain) {
+        chain->heads = calloc(1, sizeof *chain->heads);
+        if (!chain->heads)
+                return -ENOMEM;
         int fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
+        if (fd < 0) {
+                int r = negative_errno();
+                free(chain->heads);
+                chain->heads = NULL;
+                return r;
+        }
         chain->self_fds = fd;
         chain->have_self_fds = true;
         return 0;
@@ -405,6 +493,8 @@ void exec_chain_fini(struct exec_chain *chain) {
         if (chain->have_self_fds)
                 safe_close(chain->self_fds);
         chain->have_self_fds = false;
+        free(chain->heads);
+        chain->heads = NULL;
 }
 
 int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
@@ -441,33 +531,23 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                 r = add_file(chain, fd, role);
                 if (r < 0)
                         return r;
-                struct exec_file *f = &chain->files[chain->n - 1];
-
-                char header[HEAD_BYTES];
-                ssize_t head_len = read_head(f->fd, header);
-                if (head_len < 0)
-                        return (int) head_len;
-
                 char interp[EG_PATH_MAX];
-                r = shebang_parse(header, f->script.interp, sizeof f->script.interp, f->script.arg);
-                if (r == -ENOEXEC) {
-                        /* Not a script: this file is what the kernel maps, and it also
-                         * opens and runs the program interpreter the file names. */
-                        chain->image = chain->n - 1;
-                        r = elf_interpreter_head(f->fd, header, (size_t) head_len, interp, sizeof interp);
-                        if (r <= 0)
-                                return r;
-                        fd = lookup_from(ctx, interp);
-                        if (fd < 0)
-                                return fd;
-                        return add_file(chain, fd, EXEC_ROLE_ELF_INTERP);
-                }
+                r = head_of(chain, &chain->files[chain->n - 1], interp, sizeof interp);
                 if (r < 0)
                         return r;
-                f->script.has_arg = r > 0;
-                if (chain->n > EG_INTERP_DEPTH_MAX)
-                        return -ELOOP; /* exec_binprm(): too many rewrites */
-                fd = lookup_from(ctx, f->script.interp);
+                if (r == HEAD_SCRIPT) {
+                        if (chain->n > EG_INTERP_DEPTH_MAX)
+                                return -ELOOP; /* exec_binprm(): too many rewrites */
+                        fd = lookup_from(ctx, chain->files[chain->n - 1].script.interp);
+                        continue;
+                }
+                chain->image = chain->n - 1;
+                if (r == HEAD_DIRECT)
+                        return 0;
+                fd = lookup_from(ctx, interp);
+                if (fd < 0)
+                        return fd;
+                return add_file(chain, fd, EXEC_ROLE_ELF_INTERP);
         }
 }
 

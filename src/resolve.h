@@ -56,12 +56,14 @@ struct shebang_line {
         bool has_arg;
 };
 
+struct head_memory;
+
 /* One file the exec will run. */
 struct exec_file {
         char path[EG_PATH_MAX]; /* canonical path as the supervisor sees it */
         struct stat st;
         enum exec_role role;
-        int fd;                     /* the file open for reading (an ELF interpreter: O_PATH),
+        int fd;                     /* O_PATH, or open for reading once its head was read;
                                      * owned by the chain */
         struct shebang_line script; /* a script's #! line (it names the next file) */
         unsigned loaded_word;       /* EXEC_ROLE_LOADED: the word of the loader's arguments
@@ -81,6 +83,7 @@ struct exec_chain {
         struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1 + EXEC_LOADED_MAX];
         bool have_self_fds; /* self_fds is our /proc/self/fd (exec_chain_init()) */
         int self_fds;
+        struct head_memory *heads; /* heads read before (exec_chain_init()), or NULL */
 };
 
 /* Close the chain's fds and empty it. */
@@ -88,7 +91,9 @@ void exec_chain_reset(struct exec_chain *chain);
 
 /* Optional, for a chain used again and again (a supervisor's): open our /proc/self/fd
  * once, for the canonical path and the reopening of each file the chain takes, instead of
- * walking "/proc/self/fd/N" from the top for each. Only for the process that opened it: a
+ * walking "/proc/self/fd/N" from the top for each; and remember what the heads of the files
+ * said, by file stamp (identity.h), so that an unchanged file is not opened for reading and
+ * read again: its fd in the chain then stays O_PATH. Only for the process that opened it: a
  * forked child must not use the chain. A chain without it (zeroed) works all the same.
  * exec_chain_fini() empties the chain and closes it. Returns 0 or -errno. */
 int exec_chain_init(struct exec_chain *chain);

@@ -457,6 +457,23 @@ begin "upgrade: the upgraded program itself is blocked by path"
 upgrade_then no "exec '$UPG' '$T/work/ran'"
 marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
 
+# ---- a script rewritten where it stands, once its head is remembered -----------------------
+# The supervisor remembers what a settled file's head says (its #! line) by device, inode,
+# size, mtime and ctime. A same-size rewrite whose mtime is put back still changes the ctime:
+# the second exec reads the new #! line, and df is refused before the exec, not killed after.
+REWRITE=$T/bin/rewritten
+GOOD_INTERP=$(printf '%s' "$DF" | sed 's|df$|ls|') # as long as df's path, and runs
+printf '#!%s\n' "$GOOD_INTERP" >"$REWRITE"
+chmod 755 "$REWRITE"
+sleep 2.2 # settled: older than two seconds by its ctime, which only time makes
+expect_df_refused "a script rewritten in place, mtime put back, after its head was remembered" 126 \
+        sh -c '"$1" >/dev/null || exit 9
+                "$1" >/dev/null || exit 10
+                cp -p "$1" "$1.ref"
+                printf "#!%s\n" "$2" | dd of="$1" conv=notrunc status=none
+                touch -m -r "$1.ref" "$1"
+                exec "$1"' sh "$REWRITE" "$DF"
+
 # ---- per-user and per-group rules: the process's own ids at the moment of its exec --------
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         printf '[block]\npath = %s\npath = %s\n[group:adm]\nallow = %s\n[user:nobody]\npath = /usr/bin/id\n' \

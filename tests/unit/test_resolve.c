@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "resolve.h"
@@ -673,6 +675,74 @@ START_TEST(chrooted_process) {
 }
 END_TEST
 
+/* Whether fd is open for reading, not O_PATH: its head was read (not remembered). */
+static bool head_was_read(int fd) {
+        int fl = fcntl(fd, F_GETFL);
+        ck_assert_int_ge(fl, 0);
+        return !(fl & O_PATH);
+}
+
+/* A supervisor's chain remembers heads by file stamp: a settled file is read once, and the
+ * second resolution gives the same chain without reading it; a file changed since, even
+ * with its size and mtime put back, is read again; a file changed in the last two seconds
+ * is never remembered. */
+START_TEST(remembered_heads) {
+        struct exec_chain *chain = new_chain();
+        ck_assert_int_eq(exec_chain_init(chain), 0);
+        char script[PATH_MAX], fresh[PATH_MAX];
+        snprintf(script, sizeof script, "%s/settled", dir);
+        snprintf(fresh, sizeof fresh, "%s/fresh", dir);
+        put_text("settled", "#!/usr/bin/id\n");
+
+        /* Settled: older than two seconds by its ctime, which only time makes. */
+        struct timespec wait = { .tv_sec = 2, .tv_nsec = 200 * 1000 * 1000 };
+        while (nanosleep(&wait, &wait) < 0)
+                ;
+        put_text("fresh", "#!/usr/bin/id\n");
+        const char *id_chain[] = { script, "/usr/bin/id" };
+        for (int round = 0; round < 2; round++) {
+                ck_assert_int_eq(resolve_own(AT_FDCWD, script, 0, chain), 0);
+                assert_chain("settled script", chain, id_chain, 2, "");
+                ck_assert_msg(head_was_read(chain->files[0].fd) == (round == 0), "round %d: head %s", round,
+                              round == 0 ? "not read" : "read again");
+                ck_assert_str_eq(chain->files[0].script.interp, "/usr/bin/id");
+                exec_chain_reset(chain);
+
+                const char *fresh_chain[] = { fresh, "/usr/bin/id" };
+                ck_assert_int_eq(resolve_own(AT_FDCWD, fresh, 0, chain), 0);
+                assert_chain("fresh script", chain, fresh_chain, 2, "");
+                ck_assert_msg(head_was_read(chain->files[0].fd), "round %d: a fresh file's head remembered", round);
+                exec_chain_reset(chain);
+        }
+
+        /* The same size, the old mtime put back: the ctime still tells. */
+        struct stat before;
+        ck_assert_int_eq(stat(script, &before), 0);
+        int fd = open(script, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(pwrite(fd, "#!/usr/bin/df\n", 14, 0), 14);
+        struct timespec times[2] = { before.st_atim, before.st_mtim };
+        ck_assert_int_eq(futimens(fd, times), 0);
+        close(fd);
+        const char *df_chain[] = { script, "/usr/bin/df" };
+        ck_assert_int_eq(resolve_own(AT_FDCWD, script, 0, chain), 0);
+        assert_chain("rewritten script", chain, df_chain, 2, "");
+        ck_assert(head_was_read(chain->files[0].fd));
+
+        /* A settled ELF program, its interpreter remembered too (the system's own). */
+        const char *true_chain[] = { "/usr/bin/true" };
+        for (int round = 0; round < 2; round++) {
+                exec_chain_reset(chain);
+                ck_assert_int_eq(resolve_own(AT_FDCWD, "/usr/bin/true", 0, chain), 0);
+                assert_chain("/usr/bin/true", chain, true_chain, 1, "");
+                if (round == 1)
+                        ck_assert(!head_was_read(chain->files[0].fd));
+        }
+        exec_chain_fini(chain);
+        free(chain);
+}
+END_TEST
+
 /* The context of the test process itself shares our root; closing it twice is harmless. */
 START_TEST(context) {
         struct root_id own_root, again;
@@ -710,6 +780,7 @@ Suite *resolve_suite(void) {
         tcase_add_test(tc, shebang_at_buffer_end);
         tcase_add_test(tc, path_too_long);
         tcase_add_test(tc, context);
+        tcase_add_test(tc, remembered_heads);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("fds");
