@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Drive an interactive `bash -i` under `execguard run` on a pseudo-terminal:
-Ctrl-C interrupts a foreground job, Ctrl-Z stops it, fg resumes it, df is blocked,
-exit ends the session with its status. Usage: jobcontrol.py EXECGUARD POLICY DF"""
+Ctrl-C interrupts a foreground job, Ctrl-Z stops it, fg resumes it; the supervisor's
+process group, made the foreground one from inside the session, shrugs off Ctrl-C, Ctrl-\
+and Ctrl-Z; df is blocked; exit ends the session with its status.
+Usage: jobcontrol.py EXECGUARD POLICY DF"""
 import os
 import pty
 import select
@@ -64,6 +66,16 @@ send("fg\n")                       # resumes it in the foreground
 expect("sleep 30")
 time.sleep(0.5)
 send("\x03")
+expect("PROMPT$ ")
+# The supervisor (bash's parent) is in the session, in a process group of its own, which a
+# process of the session can make the foreground one: the terminal's signals then go to it.
+send("python3 -c 'import os, time; bash = os.getppid(); "
+     "sup = int(open(\"/proc/%d/stat\" % bash).read().rsplit(\")\", 1)[1].split()[1]); "
+     "os.tcsetpgrp(0, os.getpgid(sup)); print(\"SUPERVISOR-IN-\" + \"FRONT\", flush=True); time.sleep(2)'\n")
+expect("SUPERVISOR-IN-FRONT")
+for key in ("\x03", "\x1c", "\x1a"):  # Ctrl-C, Ctrl-\\, Ctrl-Z: SIGINT, SIGQUIT, SIGTSTP
+    send(key)
+    time.sleep(0.2)
 expect("PROMPT$ ")
 send("df\n")
 expect("execguard: blocked " + df)

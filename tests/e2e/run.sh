@@ -693,7 +693,7 @@ rc=$?
 [ $rc = 7 ] && pass || fail "rc=$rc, want 7"
 
 if command -v python3 >/dev/null; then
-        begin "interactive bash -i: Ctrl-C, Ctrl-Z, fg, blocked df, exit"
+        begin "interactive bash -i: Ctrl-C, Ctrl-Z, fg; the supervisor made the foreground group shrugs them off; blocked df, exit"
         if python3 "$HERE/jobcontrol.py" "$EG" "$P" "$DF" >"$OUT" 2>&1; then pass; else fail "$(tail -n 15 "$OUT")"; fi
 else
         begin "interactive bash -i"; skip "python3 not installed"
