@@ -17,7 +17,8 @@ int notify_alloc(struct seccomp_notif **ret_req, struct seccomp_notif_resp **ret
 /* Free what notify_alloc() gave; either may be NULL. */
 void notify_free(struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 
-/* Ask the kernel to hand each notification and its answer over as one synchronous switch
+/* The benchmark's floor (bench/floor.c) takes this; execguard does not (see run.c).
+ * Ask the kernel to hand each notification and its answer over as one synchronous switch
  * (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux >= 6.6): the listener's waiter is woken on
  * the notifying task's CPU, and the task on the answering one, instead of waking an idle
  * CPU each way. A flag of the filter, so one call serves every holder of the listener.

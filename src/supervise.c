@@ -566,7 +566,7 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         sess->decisions++;
 
         /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
-         * the very return from the ioctl (more so with the synchronous wake-up), and how long
+         * the very return from the ioctl, and how long
          * we then wait for the CPU is the scheduler's, not the decision's. */
         latency_record(&s->latency, latency_now_ns() - received);
         r = notify_respond(sess->listener, s->resp);
