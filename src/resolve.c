@@ -405,13 +405,14 @@ struct head_memory {
 static void remember_head(struct head_entry *e, const struct exec_file *f, enum head_kind kind, const char *interp) {
         if (!e || !file_stamp_settled(&f->st))
                 return;
-        if (kind == HEAD_ELF_INTERP && strlen(interp) >= sizeof e->line.interp)
-                return;
+        size_t len = kind == HEAD_ELF_INTERP ? strlen(interp) : 0;
+        if (len >= sizeof e->line.interp)
+                return; /* a PT_INTERP longer than any we know of: read each time */
         *e = (struct head_entry){ .used = true, .stamp = file_stamp_of(&f->st), .kind = kind };
         if (kind == HEAD_SCRIPT)
                 e->line = f->script;
         else if (kind == HEAD_ELF_INTERP)
-                snprintf(e->line.interp, sizeof e->line.interp, "%s", interp);
+                memcpy(e->line.interp, interp, len + 1);
 }
 
 /* What f's head says (a head_kind; f->script or interp filled to match), or -errno when the
