@@ -42,13 +42,27 @@ int procmem_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
 }
 
 int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size) {
-        ssize_t n = read_upto(pid, addr, buf, size);
-        if (n < 0)
-                return (int) n;
-        char *nul = memchr(buf, '\0', (size_t) n);
-        if (!nul)
-                return (size_t) n == size ? -ENAMETOOLONG : -EFAULT;
-        return (int) (nul - buf);
+        /* Page by page: most strings end in the page they start in, and reading a page of a
+         * process just forked costs several µs the first time (about 7 µs for one page and
+         * 14 for two on the test machine): a page we do not need is dearer than a second
+         * read when we do. */
+        size_t done = 0;
+        while (done < size) {
+                uint64_t at = addr + done;
+                size_t want = PAGE - (size_t) (at % PAGE);
+                if (want > size - done)
+                        want = size - done;
+                ssize_t n = read_upto(pid, at, buf + done, want);
+                if (n < 0)
+                        return (int) n;
+                char *nul = memchr(buf + done, '\0', (size_t) n);
+                if (nul)
+                        return (int) (nul - buf);
+                done += (size_t) n;
+                if ((size_t) n < want)
+                        return -EFAULT;
+        }
+        return -ENAMETOOLONG;
 }
 
 /* The last piece of memory read, so that arguments laid end to end (as a shell or the

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 /* Read the NUL-terminated string at addr in process pid into buf (size bytes, terminator
- * included), with one system call. Returns its length, -EFAULT if the memory cannot be
+ * included), with one system call per page it spans. Returns its length, -EFAULT if the memory cannot be
  * read, -ENAMETOOLONG if no terminator lies within size bytes, or another -errno
  * (-ESRCH, -EPERM). */
 int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);

@@ -118,6 +118,32 @@ static void test_page_end(int guard) {
         close(fd);
 }
 
+/* A string that starts at the end of one readable page and ends in the next is read
+ * whole, and its limit counts across the pages. */
+START_TEST(string_across_pages) {
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ck_assert_ptr_ne(m, MAP_FAILED);
+        char *s = m + page - 3;
+        memcpy(s, "/usr/bin/df", 12); /* "/us" in the first page */
+        char buf[64];
+        ck_assert_int_eq(procmem_read_string(getpid(), addr_of(s), buf, sizeof buf), 11);
+        ck_assert_str_eq(buf, "/usr/bin/df");
+        /* Room for the string and its terminator exactly; then one byte short. */
+        ck_assert_int_eq(procmem_read_string(getpid(), addr_of(s), buf, 12), 11);
+        ck_assert_int_eq(procmem_read_string(getpid(), addr_of(s), buf, 11), -ENAMETOOLONG);
+        /* Longer than a page, across both. */
+        memset(m, 'a', 2 * page - 1);
+        m[2 * page - 1] = '\0';
+        char *big = malloc(2 * page);
+        ck_assert_ptr_nonnull(big);
+        ck_assert_int_eq(procmem_read_string(getpid(), addr_of(m + 10), big, 2 * page), (int) (2 * page - 11));
+        ck_assert_int_eq(procmem_read_string(getpid(), addr_of(m + 10), big, 2 * page - 11), -ENAMETOOLONG);
+        free(big);
+        munmap(m, 2 * page);
+}
+END_TEST
+
 START_TEST(page_end_unmapped) {
         test_page_end(GUARD_UNMAPPED);
 }
@@ -301,6 +327,7 @@ Suite *procmem_suite(void) {
         tcase_add_test(tc, read_own_string);
         tcase_add_test(tc, too_long);
         tcase_add_test(tc, null_address);
+        tcase_add_test(tc, string_across_pages);
         tcase_add_test(tc, page_end_unmapped);
         tcase_add_test(tc, page_end_prot_none);
         tcase_add_test(tc, measure_argv);
