@@ -133,12 +133,12 @@ static int serve(int listener, pid_t child, int sigfd, int *ret_status) {
         int r = notify_alloc(&req, &resp);
         if (r < 0)
                 return r;
-        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, child, 0);
-        if (pidfd < 0) {
+        bool verify = sigfd >= 0, reaped = false;
+        _cleanup_close_ int pidfd = verify ? -1 : (int) syscall(SYS_pidfd_open, child, 0);
+        if (!verify && pidfd < 0) {
                 r = negative_errno();
                 goto out;
         }
-        bool verify = sigfd >= 0, reaped = false;
         int status = 0;
         for (;;) {
                 struct pollfd fds[2] = { { .fd = listener, .events = POLLIN },

@@ -304,6 +304,14 @@ static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool 
         return fd;
 }
 
+#define SELF_FD_LINK_MAX 32
+
+/* The magic link of our fd: the directory fd to look it up from, and its name in link. */
+static int self_fd_link(const struct exec_chain *chain, int fd, char link[static SELF_FD_LINK_MAX]) {
+        snprintf(link, SELF_FD_LINK_MAX, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", fd);
+        return chain->have_self_fds ? chain->self_fds : AT_FDCWD;
+}
+
 /* Take an O_PATH fd into the chain: its stat and canonical path. It stays O_PATH until
  * its head must be read (open_for_reading()). */
 static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) {
@@ -312,7 +320,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
                 return -E2BIG;
         }
         struct exec_file *f = &chain->files[chain->n++];
-        char link[32];
+        char link[SELF_FD_LINK_MAX];
 
         f->fd = fd;
         f->role = role;
@@ -321,8 +329,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
         /* Our fd's magic link: the file's canonical path. */
-        int links = chain->have_self_fds ? chain->self_fds : AT_FDCWD;
-        snprintf(link, sizeof link, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", fd);
+        int links = self_fd_link(chain, fd, link);
         ssize_t n = readlinkat(links, link, f->path, sizeof f->path);
         if (n < 0)
                 return negative_errno();
@@ -339,10 +346,8 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
 
 /* Put an fd open for reading in the place of f's O_PATH fd, through its magic link. */
 static int open_for_reading(struct exec_chain *chain, struct exec_file *f) {
-        char link[32];
-        int links = chain->have_self_fds ? chain->self_fds : AT_FDCWD;
-        snprintf(link, sizeof link, chain->have_self_fds ? "%d" : "/proc/self/fd/%d", f->fd);
-        int rfd = openat(links, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        char link[SELF_FD_LINK_MAX];
+        int rfd = openat(self_fd_link(chain, f->fd, link), link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (rfd < 0)
                 /* We cannot see what the kernel would see: fail closed. */
                 return errno == EACCES || errno == EPERM ? -EACCES : negative_errno();

@@ -22,11 +22,8 @@
 #define PENDING_MAX 1024 /* execs in flight at once; more are refused */
 
 struct pending {
-        pid_t tid; /* 0: free slot */
-        dev_t dev;
-        ino_t ino;
-        off_t size;
-        struct timespec mtime, ctime;
+        pid_t tid;               /* 0: free slot */
+        struct file_stamp image; /* the program approved, as judged */
         char path[EG_PATH_MAX];
         ino_t interp_ino; /* 0: no ELF interpreter */
         dev_t interp_dev;
@@ -119,11 +116,7 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
         }
         *p = (struct pending){
                 .tid = tid,
-                .dev = image->st_dev,
-                .ino = image->st_ino,
-                .size = image->st_size,
-                .mtime = image->st_mtim,
-                .ctime = image->st_ctim,
+                .image = file_stamp_of(image),
                 .watch_loader = watch_loader,
                 .owner = owner,
         };
@@ -293,7 +286,7 @@ static int entry_approved(const struct pending *p, pid_t pid, int fd, char *mapp
         }
         if (p->interp_ino != 0)
                 return mapping_is(fd, &q, p->interp_ino, p->interp_dev, p->interp_path, mapped, size);
-        return mapping_is(fd, &q, p->ino, p->dev, p->path, mapped, size);
+        return mapping_is(fd, &q, p->image.ino, p->image.dev, p->path, mapped, size);
 }
 
 /* Every file mapped into the new image is the approved program or its approved ELF
@@ -315,7 +308,7 @@ static bool mappings_approved_text(struct verifier *v, const struct pending *p, 
                 if (!maps_line_parse(line, &ino, &path))
                         return false;
                 if (ino != 0) {
-                        bool ok = (ino == p->ino && strcmp(path, p->path) == 0) ||
+                        bool ok = (ino == p->image.ino && strcmp(path, p->path) == 0) ||
                                   (p->interp_ino != 0 && ino == p->interp_ino && strcmp(path, p->interp_path) == 0);
                         if (!ok) {
                                 snprintf(mapped, size, "%s", path);
@@ -436,9 +429,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                 /* The image is mapped; the program has not run one instruction. Same file,
                  * unchanged since it was judged? A file being executed cannot be written
                  * (ETXTBSY), so what is verified now is what runs. */
-                bool same = stat(exe, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino &&
-                            st.st_size == p->size && timespec_equal(&st.st_mtim, &p->mtime) &&
-                            timespec_equal(&st.st_ctim, &p->ctime);
+                bool same = stat(exe, &st) == 0 && file_stamp_matches(&p->image, &st);
                 bool args_same = !same || !p->check_args || args_approved(v, p, pid);
                 if (!args_same)
                         snprintf(mapped, size, "%s, with other arguments than those judged", p->path);
