@@ -683,6 +683,7 @@ static void reidentify(struct supervisor *s) {
                 log_warning_errno(r, "Cannot read file change events: %m");
         if (r == 0)
                 return;
+        rule_watch_files(s->watch, s->policy);
         struct policy *fresh = NULL;
         struct policy_error err = {};
         r = policy_reidentify(s->policy, &fresh, &err);

@@ -457,6 +457,23 @@ begin "upgrade: the upgraded program itself is blocked by path"
 upgrade_then no "exec '$UPG' '$T/work/ran'"
 marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
 
+# Rewritten in place, the same inode: an event of the file itself, which is watched, not of
+# its directory (watched for names only). After a replacement, the new file is watched too.
+new_version 3 "$T/bin/next3"
+begin "a blocked file rewritten in place: a copy of its new content is blocked"
+new_version 1 "$UPG"
+rm -f "$T/work/upg-"* "$T/work/ran"
+sv "$T/upgrade-yes.ini" bash -c "set -e; cat '$T/bin/next' >'$UPG'
+        cp '$UPG' '$T/work/upg-copy'; exec '$T/work/upg-copy' '$T/work/ran'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+begin "upgrade, then rewritten in place: a copy of the content it has now is blocked"
+# The old file is kept by a link, so that the copy cannot get its inode number, which would
+# block it by the old identity.
+upgrade_then yes "/bin/true; cat '$T/bin/next3' >'$UPG'
+        cp '$UPG' '$T/work/upg-copy'; exec '$T/work/upg-copy' '$T/work/ran'" "ln '$UPG' '$T/work/upg-old'"
+marker_absent && [ "$RC" = 126 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
 # ---- a script rewritten where it stands, once its head is remembered -----------------------
 # The supervisor remembers what a settled file's head says (its #! line) by device, inode,
 # size, mtime and ctime. A same-size rewrite whose mtime is put back still changes the ctime:
