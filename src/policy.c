@@ -28,6 +28,7 @@ struct rule_slot {
         struct file_key id; /* table keys must live as long as the tables */
         bool has_id;
         uint8_t digest[SHA256_LEN];
+        bool wants_digest; /* an existing named file, to be hashed by index_contents() */
         bool has_digest;
         uint64_t size;
         uint64_t path_hash; /* of rule.canonical: a command's program, compared first */
@@ -1075,11 +1076,16 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
         }
         slot->id = (struct file_key){ .dev = st->st_dev, .ino = st->st_ino };
         slot->has_id = true;
-        /* Copies: remember the content and the size of every named file that exists. A
-         * file we cannot read is still matched by name and identity. */
-        if (content && p->match_content && identity_sha256_path(rule->canonical, slot->digest, NULL) == 0) {
-                slot->has_digest = true;
-                slot->size = (uint64_t) st->st_size;
+        /* Copies: the content and the size of every named file that exists, hashed once every
+         * rule is indexed (index_contents()). Its reads are started now, to go on meanwhile:
+         * with a cold page cache, 1,000 small files read one after the other took 115 ms. */
+        if (content && p->match_content && S_ISREG(st->st_mode)) {
+                slot->wants_digest = true;
+                int fd = open(rule->canonical, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                if (fd >= 0) {
+                        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+                        safe_close(fd);
+                }
         }
         return 0;
 }
@@ -1087,6 +1093,32 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
 static int put(struct table *t, const void *key, size_t len, void *value) {
         int r = table_put(t, key, len, value, NULL);
         return r == -EEXIST ? 0 : r;
+}
+
+/* The digests of the rules' files, and of hash rules, into their tables in rule order (the
+ * first rule of a content is the one reported), with the sizes worth hashing an exec's file
+ * for. A file we cannot read is still matched by name and identity. */
+static int index_contents(struct policy *p) {
+        int r = 0;
+        for (size_t i = 0; i < p->n_rules && r >= 0; i++) {
+                struct rule_slot *slot = &p->rules[i];
+                struct matchset *ms = matchset_of(p, slot);
+                if (slot->rule.kind == POLICY_RULE_HASH) {
+                        r = put(&ms->contents, slot->digest, SHA256_LEN, &slot->rule);
+                        continue;
+                }
+                struct stat st;
+                if (!slot->wants_digest || identity_sha256_path(slot->rule.canonical, slot->digest, &st) < 0)
+                        continue;
+                slot->has_digest = true;
+                slot->size = (uint64_t) st.st_size;
+                /* A command's program is compared with its own digest (program_matches()). */
+                if (slot->rule.kind != POLICY_RULE_COMMAND)
+                        r = put(&ms->contents, slot->digest, SHA256_LEN, &slot->rule);
+                if (r >= 0)
+                        r = put(&ms->sizes, &slot->size, sizeof slot->size, &slot->rule);
+        }
+        return r;
 }
 
 /* A command rule: its program made canonical like a path or glob rule, identified, and
@@ -1115,8 +1147,7 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
                 return -ENOMEM;
         rs->commands = commands;
         commands[rs->n_commands++] = slot;
-        /* Only files of these sizes are worth hashing for a copy of the program. */
-        return slot->has_digest ? put(&rs->files.sizes, &slot->size, sizeof slot->size, rule) : 0;
+        return 0;
 }
 
 static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot *slot, struct policy_error *err) {
@@ -1151,7 +1182,7 @@ static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot
                         return -ENOMEM;
                 (void) identity_parse_sha256(rule->text, slot->digest); /* validated when parsed */
                 ms->hash_every_file = true;
-                return put(&ms->contents, slot->digest, SHA256_LEN, rule);
+                return 0; /* into ms->contents by index_contents() */
         }
 
         struct stat st;
@@ -1188,10 +1219,6 @@ static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot
         r = put(&ms->paths, rule->canonical, strlen(rule->canonical), rule);
         if (r >= 0 && slot->has_id)
                 r = put(&ms->identities, &slot->id, sizeof slot->id, rule);
-        if (r >= 0 && slot->has_digest)
-                r = put(&ms->contents, slot->digest, SHA256_LEN, rule);
-        if (r >= 0 && slot->has_digest)
-                r = put(&ms->sizes, &slot->size, sizeof slot->size, rule);
         return r;
 }
 
@@ -1278,7 +1305,7 @@ static int policy_index(struct policy *p, struct policy_error *err) {
         for (size_t i = 0; i < p->n_rules && r >= 0; i++)
                 r = index_rule(p, &dirs, &p->rules[i], err);
         dir_cache_done(&dirs);
-        return r;
+        return r < 0 ? r : index_contents(p);
 }
 
 static int carry_formers(struct policy *p, const struct policy *old);
