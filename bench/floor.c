@@ -17,8 +17,10 @@
  * each CONTINUE the exec's thread is attached with PTRACE_SEIZE and PTRACE_O_TRACEEXEC, after
  * it PTRACE_INTERRUPTed (as src/verify.c does), and every stop that follows is let go at
  * once, unchecked: the cost of the second hand-off any design that checks the exec after the
- * kernel's own path walk pays (the `floor-verify` configuration). Ends when the last task of the tree is gone (the listener reports POLLHUP), with
- * COMMAND's exit status (128+N for signal N); 125 if supervision could not be set up. */
+ * kernel's own path walk pays (the `floor-verify` configuration).
+ *
+ * Ends when the last task of the tree is gone (the listener reports POLLHUP), with COMMAND's
+ * exit status (128+N for signal N); 125 if supervision could not be set up. */
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>

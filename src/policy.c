@@ -1102,14 +1102,14 @@ static int index_contents(struct policy *p) {
         int r = 0;
         for (size_t i = 0; i < p->n_rules && r >= 0; i++) {
                 struct rule_slot *slot = &p->rules[i];
-                struct matchset *ms = matchset_of(p, slot);
                 if (slot->rule.kind == POLICY_RULE_HASH) {
-                        r = put(&ms->contents, slot->digest, SHA256_LEN, &slot->rule);
+                        r = put(&matchset_of(p, slot)->contents, slot->digest, SHA256_LEN, &slot->rule);
                         continue;
                 }
                 struct stat st;
                 if (!slot->wants_digest || identity_sha256_path(slot->rule.canonical, slot->digest, &st) < 0)
                         continue;
+                struct matchset *ms = matchset_of(p, slot);
                 slot->has_digest = true;
                 slot->size = (uint64_t) st.st_size;
                 /* A command's program is compared with its own digest (program_matches()). */

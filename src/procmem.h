@@ -12,9 +12,9 @@
 #include <sys/types.h>
 
 /* Read the NUL-terminated string at addr in process pid into buf (size bytes, terminator
- * included), with one system call per page it spans. Returns its length, -EFAULT if the memory cannot be
- * read, -ENAMETOOLONG if no terminator lies within size bytes, or another -errno
- * (-ESRCH, -EPERM). */
+ * included), with one system call per page it spans. Returns its length, -EFAULT if the
+ * memory cannot be read, -ENAMETOOLONG if no terminator lies within size bytes, or another
+ * -errno (-ESRCH, -EPERM). */
 int procmem_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 
 /* Read exactly len bytes (at most a page) at addr in process pid. Returns 0, -EFAULT if

@@ -566,8 +566,8 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
         sess->decisions++;
 
         /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
-         * the very return from the ioctl, and how long
-         * we then wait for the CPU is the scheduler's, not the decision's. */
+         * the very return from the ioctl, and how long we then wait for the CPU is the
+         * scheduler's, not the decision's. */
         latency_record(&s->latency, latency_now_ns() - received);
         r = notify_respond(sess->listener, s->resp);
         if (s->inflight)
