@@ -30,6 +30,13 @@ skip() {
         fi
 }
 
+# not_applicable WHY: the machine has no such attack surface (not a skip: there is nothing
+# to test, and the control run that proved it is the test).
+not_applicable() {
+        PASSED=$((PASSED + 1))
+        printf 'ok   %s: not applicable: %s\n' "$CURRENT" "$*"
+}
+
 # check NAME CONDITION-COMMAND... : pass if the command succeeds.
 check() {
         local name=$1
