@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_target {
         LOG_TARGET_STDERR, /* interactive commands: run (setup), check */
@@ -15,7 +16,14 @@ void log_set_target(enum log_target target);
 /* Show debug messages (--verbose). */
 void log_set_verbose(bool verbose);
 
-/* Log a message; %m expands to strerror(-error). Returns error (a negative errno), so a
+/* Copy in to out (size bytes, terminated, cut with "..." if need be) with every byte a
+ * terminal or a log reader could take for a control escaped as \xNN: C0 controls (a
+ * newline would forge a line), DEL, the backslash itself (so that an escape in a name reads
+ * as one), C1 controls, whether encoded in UTF-8 (U+0080-U+009F) or bare (an 8-bit
+ * terminal's CSI is 0x9b), and any byte that is not part of well-formed UTF-8. */
+void log_escape(const char *in, char *out, size_t size);
+
+/* Log a message, escaped as log_escape() does (paths in it come from processes); %m expands to strerror(-error). Returns error (a negative errno), so a
  * caller can write: return log_error_errno(r, "Failed to ...: %m"); */
 int log_full_errno(int priority, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
