@@ -32,6 +32,7 @@
 #include "procstatus.h"
 #include "resolve.h"
 #include "rulewatch.h"
+#include "tell.h"
 #include "valgrind.h"
 #include "verify.h"
 
@@ -66,6 +67,7 @@ struct supervisor {
         size_t args_size; /* allocated: it only grows */
         struct exec_args exec_args;
         struct digest_stream *digest;
+        struct teller *teller;
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
         /* How long each decision took: supervisor_serve(). */
@@ -128,58 +130,27 @@ static int open_task_pidfd(pid_t tid) {
         return pidfd < 0 ? negative_errno() : pidfd;
 }
 
-/* The process's stderr, as an fd we can write to without ever blocking: a supervisor
- * stalled on a full pipe would stall every exec of the tree. */
-static int open_task_stderr(struct supervisor *s, const struct exec_context *ctx, bool pinned, bool *ret_socket) {
-        struct stat st;
-        if (fstatat(ctx->proc_fd, "fd/2", &st, 0) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode)) {
-                /* Pipes, FIFOs, ttys: a private open file description of our own, so that
-                 * O_NONBLOCK does not change the process's. */
-                int fd = openat(ctx->proc_fd, "fd/2", O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                *ret_socket = false;
-                return fd < 0 ? negative_errno() : fd;
-        }
-        /* Regular files and sockets: the process's own description, so the line lands at
-         * the file's current offset (not overwritten by the process's next write), and
-         * sockets, which cannot be reopened, are written with MSG_DONTWAIT. */
-        _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
-        if (pidfd < 0)
-                return pidfd;
-        _cleanup_close_ int fd = (int) syscall_fd4(SYS_pidfd_getfd, pidfd, STDERR_FILENO, 0, 0); /* O_CLOEXEC */
-        if (fd < 0)
-                return negative_errno();
-        if ((!pinned && !notification_valid(s)) || fstat(fd, &st) < 0)
-                return -ESRCH;
-        /* Another thread may have swapped fd 2 meanwhile: anything but a file or a socket
-         * could block. */
-        if (!S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode))
-                return -EAGAIN;
-        *ret_socket = S_ISSOCK(st.st_mode);
-        return TAKE_FD(fd);
-}
-
 /* Tell the user on the process's own stderr why the exec failed: one line, the path
- * escaped. Failures are ignored: the audit record is what counts. The process is the one
- * of the notification being served, unless pinned (a tracee in a stop, whose PID cannot
- * be recycled). */
+ * escaped (tell.h: through the process's own description, never one we open). Failures
+ * are ignored: the audit record is what counts. The process is the one of the
+ * notification being served, unless pinned (a tracee in a stop, whose PID cannot be
+ * recycled). */
 static void tell_process_pinned(struct supervisor *s, const struct exec_context *ctx, bool pinned, const char *what,
                                 const char *path, const char *why) {
         char msg[EG_PATH_MAX + 128], escaped[EG_PATH_MAX];
-        bool socket = false;
-        _cleanup_close_ int fd = open_task_stderr(s, ctx, pinned, &socket);
-        if (fd < 0)
+        _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
+        /* The pidfd pins the task: is it still the one that asked? */
+        if (pidfd < 0 || (!pinned && !notification_valid(s)))
                 return;
-        audit_escape(path, escaped, sizeof escaped);
+        log_escape(path, escaped, sizeof escaped);
         int len = snprintf(msg, sizeof msg, "execguard: %s %s%s\n", what, escaped, why);
         if (len <= 0)
                 return;
         if ((size_t) len >= sizeof msg)
                 len = sizeof msg - 1;
-        ssize_t n = socket ? send(fd, msg, (size_t) len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, msg, (size_t) len);
-        if (n < 0)
-                log_debug_errno(negative_errno(), "Could not write to the stderr of %d: %m", (int) ctx->tid);
+        int r = teller_write(s->teller, pidfd, msg, (size_t) len);
+        if (r < 0)
+                log_debug_errno(r, "Could not write to the stderr of %d: %m", (int) ctx->tid);
 }
 
 static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
@@ -757,6 +728,9 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         s->digest = digest_stream_new();
         if (!s->identities || !s->verifier || !s->digest)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
+        r = teller_new(&s->teller);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the writing to sessions' stderr: %m");
         r = loader_set_scan(&s->loaders);
         if (r < 0)
                 return log_error_errno(r, "Failed to find the host's dynamic loaders: %m");
@@ -784,6 +758,7 @@ void supervisor_free(struct supervisor *s) {
         policy_free(s->reidentified);
         verifier_free(s->verifier);
         digest_stream_free(s->digest);
+        teller_free(s->teller);
         free(s->args);
         identity_cache_free(s->identities);
         exec_chain_fini(&s->chain);
