@@ -66,13 +66,13 @@ static int judge_file(const struct policy *p, const struct policy_subject *subj,
                 return 0;
         }
         /* Content is hashed only for a size some rule of the subject's scopes has. */
-        uint8_t digest[SHA256_LEN];
         const uint8_t *content = NULL;
         if (policy_wants_content(p, subj, f->st.st_size)) {
-                int r = identity_sha256(cache, f->fd, &f->st, digest);
+                int r = identity_sha256(cache, f->fd, &f->st, v->digests[i]);
                 if (r < 0)
                         return r;
-                content = digest;
+                content = v->digests[i];
+                v->hashed |= 1u << i;
         }
         struct policy_args file_args;
         if (args && policy_has_commands(p))

@@ -12,6 +12,10 @@ struct verdict {
         const struct exec_file *file;    /* the file it blocks */
         const struct policy_rule *allow; /* the allow rule that matched the file the exec names */
         char why[256];                   /* for trusted_path and default = deny: what failed */
+        /* The files of the chain whose content was hashed for the decision (bit i: file i),
+         * with what it was: the exec must run that content (verify.h). */
+        unsigned hashed;
+        uint8_t digests[EXEC_CHAIN_FILES_MAX][SHA256_LEN];
 };
 
 /* An exec's arguments as read from the process: argc NUL-terminated strings laid end to
