@@ -117,3 +117,14 @@ int judge_chain(const struct policy *p, const struct policy_subject *subj, struc
         ret->why[0] = '\0';
         return 0;
 }
+
+const struct exec_file *judge_unpinned(const struct exec_chain *chain, const struct verdict *v) {
+        for (unsigned i = 0; i < chain->n; i++) {
+                const struct exec_file *f = &chain->files[i];
+                if (!(v->hashed & (1u << i)) || (f->role != EXEC_ROLE_ELF_INTERP && f->role != EXEC_ROLE_LOADED))
+                        continue;
+                if (!identity_only_root_writes(&f->st))
+                        return f;
+        }
+        return NULL;
+}

@@ -37,3 +37,12 @@ void judge_args_of(const struct exec_chain *chain, unsigned i, const struct exec
  * refuse the exec. */
 int judge_chain(const struct policy *p, const struct policy_subject *subj, struct identity_cache *cache,
                 const struct exec_chain *chain, const struct exec_args *args, struct verdict *ret);
+
+/* After judge_chain(): a file of chain judged by its content (v->hashed) that the kernel
+ * does not hold against writes while it runs, and that somebody other than root can write
+ * (identity_only_root_writes()), or NULL. The kernel refuses writes to the program an exec
+ * loads (ETXTBSY) from its open on, so that one is hashed again at the exec stop (verify.h);
+ * but it lets go of an ELF interpreter once it has mapped it, and a program a dynamic loader
+ * maps is an ordinary file: their content can change after any check, so such an exec is
+ * refused. */
+const struct exec_file *judge_unpinned(const struct exec_chain *chain, const struct verdict *v);

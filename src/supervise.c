@@ -60,9 +60,9 @@ struct supervisor {
         struct exec_chain chain;
         char path[EG_PATH_MAX];
         char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
-        struct verify_report report; /* what the verifier says of a tracee */
-        char *args;       /* the exec's arguments, when command rules need them */
-        size_t args_size; /* allocated: it only grows */
+        struct verify_report report;     /* what the verifier says of a tracee */
+        char *args;                      /* the exec's arguments, when command rules need them */
+        size_t args_size;                /* allocated: it only grows */
         struct exec_args exec_args;
         struct digest_stream *digest;
         struct procinfo info;
@@ -125,8 +125,8 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
 static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
                    const char *session, const char *requested, const struct policy_rule *rule, const char *blocked,
                    const char *note, uint64_t argv_addr, unsigned pointer_size) {
-        record_exec(s, ctx, decision, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL,
-                    rule, blocked, note, argv_addr, pointer_size);
+        record_exec(s, ctx, decision, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL, rule,
+                    blocked, note, argv_addr, pointer_size);
 }
 
 static int open_task_pidfd(pid_t tid) {
@@ -238,8 +238,7 @@ static int expect_args(struct supervisor *s, pid_t tid) {
         return r;
 }
 
-static void allow_verified(struct supervisor *s, const struct exec_context *ctx, const struct verdict *v,
-                           bool loader) {
+static void allow_verified(struct supervisor *s, const struct exec_context *ctx, const struct verdict *v, bool loader) {
         const struct exec_chain *chain = &s->chain;
         const struct exec_file *image = &chain->files[chain->image];
         const struct exec_file *interp =
@@ -288,7 +287,8 @@ static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
 }
 
 /* Refuse, and record, an exec that passes a limit of the policy (what is too much for the
- * supervisor to read, or to keep in flight); in audit mode, only record it. */
+ * supervisor to read, or to keep in flight), or that cannot be held to what was judged; in
+ * audit mode, only record it. */
 static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
                               unsigned pointer_size) {
         bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
@@ -514,6 +514,17 @@ static void decide(struct supervisor *s) {
         const struct policy_rule *rule = v.rule;
         const struct exec_file *hit = v.file;
         const char *session = s->sess->id;
+        const struct exec_file *unpinned = rule ? NULL : judge_unpinned(&s->chain, &v);
+        if (unpinned) {
+                char why[EG_PATH_MAX + 128];
+                snprintf(why, sizeof why, "%s was judged by its content, which its user can change while it runs",
+                         unpinned->path);
+                refuse_over_limit(s, &ctx, why, argv_addr, pointer_size);
+                if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                        answer_continue(resp);
+                exec_chain_reset(&s->chain);
+                return;
+        }
         if (!rule) {
                 /* In audit mode nothing is ever blocked, so nothing needs verifying. */
                 if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
@@ -624,23 +635,26 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                 r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed",
-                                  s->report.approved,
-                                  (int) pid);
+                                  s->report.approved, (int) pid);
                 verifier_kill(s->verifier, pid);
                 exec_chain_reset(&s->chain);
                 return;
         }
-        if (!v.rule) {
+        /* What it maps is an ordinary file: content that decided, its user could change. */
+        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&s->chain, &v);
+        if (!v.rule && !unpinned) {
                 verifier_release(s->verifier, pid);
                 exec_chain_reset(&s->chain);
                 return;
         }
 
         /* The loader is stopped at its exec: /proc/PID/cmdline is its argv. */
-        const char *note = "run by the dynamic loader";
+        const char *note = unpinned ? "run by the dynamic loader; judged by its content, which its user can change"
+                                    : "run by the dynamic loader";
+        if (unpinned)
+                v.file = unpinned;
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0,
-                       0);
+                record(s, &ctx, AUDIT_WOULD_BLOCK, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
                 tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");

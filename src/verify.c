@@ -480,10 +480,12 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 bool same = stat(exe, &st) == 0 && file_stamp_matches(&p->image, &st);
                 /* The stamp does not prove the content (identity.h): when the content
                  * decided, it is hashed again. */
-                bool content_same = !same || !p->check_content || content_approved(v, p, pid, ret->why, sizeof ret->why);
+                bool content_same =
+                        !same || !p->check_content || content_approved(v, p, pid, ret->why, sizeof ret->why);
                 bool args_same = !same || !content_same || !p->check_args || args_approved(v, p, pid);
                 if (!args_same)
-                        snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged", p->path);
+                        snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
+                                 p->path);
                 if (same && content_same && args_same &&
                     mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped)) {
                         if (p->watch_loader &&

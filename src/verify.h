@@ -98,14 +98,14 @@ enum verify_outcome {
 
 /* What verifier_handle() reports of a tracee. */
 struct verify_report {
-        char tag[VERIFY_TAG_MAX];   /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_LOADED: the tag */
-        char approved[EG_PATH_MAX]; /* the program approved (a loader: the loader) */
+        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_LOADED: the tag */
+        char approved[EG_PATH_MAX];    /* the program approved (a loader: the loader) */
         char mapped[EG_PATH_MAX + 64]; /* VERIFY_MISMATCH: the file mapped instead, or what
                                      * else was not as approved */
-        char ran[EG_PATH_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED: the program the
+        char ran[EG_PATH_MAX];         /* VERIFY_MISMATCH, VERIFY_CHANGED: the program the
                                      * exec loaded (/proc/PID/exe), "" if unknown */
-        char why[192];              /* VERIFY_CHANGED: the digest approved and the one found */
-        int fd;                     /* VERIFY_LOADED: the loader's fd being mapped */
+        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found */
+        int fd;                        /* VERIFY_LOADED: the loader's fd being mapped */
 };
 
 /* Handle one wait status (from waitpid(-1, ..., __WALL)), filling the parts of *ret that
