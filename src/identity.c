@@ -88,13 +88,17 @@ static int hash_fd(EVP_MD_CTX *md, unsigned char *buf, int fd, off_t size, uint8
         return 0;
 }
 
-int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {
-        struct cache_entry *e = &c->slots[file_stamp_slot(st, CACHE_SLOTS)];
-        if (e->used && file_stamp_matches(&e->stamp, st)) {
-                memcpy(ret_digest, e->digest, SHA256_LEN);
-                return 0;
-        }
+bool identity_only_root_writes(const struct stat *st) {
+        /* Root is not who this guards against: it can change the policy itself. The test is
+         * on the file, not on the credentials of the process that execs: the cache serves
+         * every session (the daemon's are many users), so an entry must be one that no
+         * session's user can falsify. */
+        return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
 
+/* Hash the file at fd (st), and remember it by its stamp if only root can change it and it
+ * is settled. */
+static int hash_and_remember(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {
         uint8_t digest[SHA256_LEN];
         int r = hash_fd(c->md, c->buf, fd, st->st_size, digest);
         if (r == -EBADF) {
@@ -112,13 +116,29 @@ int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uin
                 return r;
         memcpy(ret_digest, digest, SHA256_LEN);
 
-        if (!file_stamp_settled(st)) {
-                e->used = false;
+        struct cache_entry *e = &c->slots[file_stamp_slot(st, CACHE_SLOTS)];
+        if (!identity_only_root_writes(st) || !file_stamp_settled(st)) {
+                /* Whatever the slot held for this file is no longer known to be true. */
+                if (e->used && e->stamp.dev == st->st_dev && e->stamp.ino == st->st_ino)
+                        e->used = false;
                 return 0;
         }
         *e = (struct cache_entry){ .used = true, .stamp = file_stamp_of(st) };
         memcpy(e->digest, digest, SHA256_LEN);
         return 0;
+}
+
+int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {
+        struct cache_entry *e = &c->slots[file_stamp_slot(st, CACHE_SLOTS)];
+        if (e->used && identity_only_root_writes(st) && file_stamp_matches(&e->stamp, st)) {
+                memcpy(ret_digest, e->digest, SHA256_LEN);
+                return 0;
+        }
+        return hash_and_remember(c, fd, st, ret_digest);
+}
+
+int identity_sha256_fresh(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]) {
+        return hash_and_remember(c, fd, st, ret_digest);
 }
 
 int identity_sha256_path(const char *path, uint8_t ret_digest[SHA256_LEN], struct stat *ret_st) {

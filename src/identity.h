@@ -45,9 +45,22 @@ static inline void identity_cache_freep(struct identity_cache **c) {
         identity_cache_free(*c);
 }
 
-/* SHA-256 of the regular file open for reading at fd, whose fstat is st: from the cache
- * when the file has not changed, else by reading it (bounded by its size). */
+/* Whether nobody but root can change the content of the file st: root owns it and it has
+ * no group or other write bit (a POSIX ACL that grants writes to anybody else shows as the
+ * group write bit: its mask). Only such a file is hashed from the cache: a stamp does not
+ * prove a file unchanged against somebody who can write it. Whoever holds a shared writable
+ * mapping of it writes through pages already dirty without a fault, and so without a new
+ * mtime or ctime: the file takes other content under the stamp that was hashed. */
+bool identity_only_root_writes(const struct stat *st);
+
+/* SHA-256 of the regular file open for reading at fd, whose fstat is st, by reading it
+ * (bounded by its size); or, for a file that only root can write
+ * (identity_only_root_writes()) and that has not changed since, from the cache. */
 int identity_sha256(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]);
+
+/* The same, always read from the file, never from the cache (which it updates): for the
+ * check of what an exec really runs. */
+int identity_sha256_fresh(struct identity_cache *c, int fd, const struct stat *st, uint8_t ret_digest[SHA256_LEN]);
 
 /* SHA-256 of a whole file, no cache (policy loading). */
 int identity_sha256_path(const char *path, uint8_t ret_digest[SHA256_LEN], struct stat *ret_st);

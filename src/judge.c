@@ -66,13 +66,13 @@ static int judge_file(const struct policy *p, const struct policy_subject *subj,
                 return 0;
         }
         /* Content is hashed only for a size some rule of the subject's scopes has. */
-        uint8_t digest[SHA256_LEN];
         const uint8_t *content = NULL;
         if (policy_wants_content(p, subj, f->st.st_size)) {
-                int r = identity_sha256(cache, f->fd, &f->st, digest);
+                int r = identity_sha256(cache, f->fd, &f->st, v->digests[i]);
                 if (r < 0)
                         return r;
-                content = digest;
+                content = v->digests[i];
+                v->hashed |= 1u << i;
         }
         struct policy_args file_args;
         if (args && policy_has_commands(p))
@@ -116,4 +116,15 @@ int judge_chain(const struct policy *p, const struct policy_subject *subj, struc
         }
         ret->why[0] = '\0';
         return 0;
+}
+
+const struct exec_file *judge_unpinned(const struct exec_chain *chain, const struct verdict *v) {
+        for (unsigned i = 0; i < chain->n; i++) {
+                const struct exec_file *f = &chain->files[i];
+                if (!(v->hashed & (1u << i)) || (f->role != EXEC_ROLE_ELF_INTERP && f->role != EXEC_ROLE_LOADED))
+                        continue;
+                if (!identity_only_root_writes(&f->st))
+                        return f;
+        }
+        return NULL;
 }

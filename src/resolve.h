@@ -74,13 +74,17 @@ struct exec_file {
  * reading of the arguments names a program (loader.h). */
 #define EXEC_LOADED_MAX 2
 
+/* The most files of a chain: the program named, its #! interpreters, an ELF interpreter, the
+ * programs a loader may load. */
+#define EXEC_CHAIN_FILES_MAX (1 + EG_INTERP_DEPTH_MAX + 1 + EXEC_LOADED_MAX)
+
 /* The program named, the #! interpreters, then the ELF interpreter if any, then the
  * programs a loader run as a command would load. */
 struct exec_chain {
         unsigned n;
         unsigned image; /* index of the file the kernel maps as the new program: what
                          * /proc/PID/exe will name once the exec has succeeded */
-        struct exec_file files[1 + EG_INTERP_DEPTH_MAX + 1 + EXEC_LOADED_MAX];
+        struct exec_file files[EXEC_CHAIN_FILES_MAX];
         bool have_self_fds; /* self_fds is our /proc/self/fd (exec_chain_init()) */
         int self_fds;
         struct head_memory *heads; /* heads read before (exec_chain_init()), or NULL */

@@ -61,10 +61,9 @@ struct supervisor {
         struct exec_chain chain;
         char path[EG_PATH_MAX];
         char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
-        char approved[EG_PATH_MAX], mapped[EG_PATH_MAX];
-        char tag[VERIFY_TAG_MAX];
-        char *args;       /* the exec's arguments, when command rules need them */
-        size_t args_size; /* allocated: it only grows */
+        struct verify_report report;     /* what the verifier says of a tracee */
+        char *args;                      /* the exec's arguments, when command rules need them */
+        size_t args_size;                /* allocated: it only grows */
         struct exec_args exec_args;
         struct digest_stream *digest;
         struct teller *teller;
@@ -79,11 +78,12 @@ static bool notification_valid(const struct supervisor *s) {
         return notify_id_valid(s->sess->listener, s->req->id);
 }
 
-/* Record a decision about the exec being judged (s->chain), with who made it. argv_addr:
- * see procinfo_read(). */
-static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
-                   const char *session, const char *requested, const struct policy_rule *rule, const char *blocked,
-                   const char *note, uint64_t argv_addr, unsigned pointer_size) {
+/* Record a decision about an exec, with who made it: executable is the program it loads
+ * (NULL: not known), the chain s->chain (empty: not known). argv_addr: see procinfo_read(). */
+static void record_exec(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+                        const char *session, const char *requested, const char *executable,
+                        const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
+                        unsigned pointer_size) {
         switch (decision) {
         case AUDIT_ALLOW:
                 s->stats.allowed++;
@@ -109,7 +109,7 @@ static void record(struct supervisor *s, const struct exec_context *ctx, enum au
                 .mode = policy_mode_to_string(policy_mode(s->policy)),
                 .session = session,
                 .requested = requested,
-                .executable = s->chain.n ? s->chain.files[s->chain.image].path : NULL,
+                .executable = executable,
                 .chain = s->chain_paths,
                 .chain_len = n,
                 .blocked = blocked,
@@ -121,6 +121,14 @@ static void record(struct supervisor *s, const struct exec_context *ctx, enum au
         int r = audit_log(s->audit, &rec);
         if (r < 0)
                 log_warning_errno(r, "Failed to write an audit record: %m");
+}
+
+/* Record a decision about the exec being judged (s->chain). */
+static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+                   const char *session, const char *requested, const struct policy_rule *rule, const char *blocked,
+                   const char *note, uint64_t argv_addr, unsigned pointer_size) {
+        record_exec(s, ctx, decision, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL, rule,
+                    blocked, note, argv_addr, pointer_size);
 }
 
 static int open_task_pidfd(pid_t tid) {
@@ -201,7 +209,7 @@ static int expect_args(struct supervisor *s, pid_t tid) {
         return r;
 }
 
-static void allow_verified(struct supervisor *s, const struct exec_context *ctx, bool loader) {
+static void allow_verified(struct supervisor *s, const struct exec_context *ctx, const struct verdict *v, bool loader) {
         const struct exec_chain *chain = &s->chain;
         const struct exec_file *image = &chain->files[chain->image];
         const struct exec_file *interp =
@@ -216,6 +224,14 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                                      " in a process traced by another (a debugger): exec denied");
                 log_warning_errno(r, "Cannot verify the exec of '%s' by %d: %m; denied", s->path, (int) ctx->tid);
                 return; /* the preset answer: deny */
+        }
+        /* The program was judged by its content: it must still have it when it runs. */
+        if (v->hashed & (1u << chain->image)) {
+                r = verifier_expect_content(s->verifier, ctx->tid, v->digests[chain->image]);
+                if (r < 0) {
+                        verifier_cancel(s->verifier, ctx->tid);
+                        return;
+                }
         }
         if (policy_has_commands(s->policy)) {
                 r = expect_args(s, ctx->tid);
@@ -242,7 +258,8 @@ static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
 }
 
 /* Refuse, and record, an exec that passes a limit of the policy (what is too much for the
- * supervisor to read, or to keep in flight); in audit mode, only record it. */
+ * supervisor to read, or to keep in flight), or that cannot be held to what was judged; in
+ * audit mode, only record it. */
 static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
                               unsigned pointer_size) {
         bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
@@ -468,12 +485,23 @@ static void decide(struct supervisor *s) {
         const struct policy_rule *rule = v.rule;
         const struct exec_file *hit = v.file;
         const char *session = s->sess->id;
+        const struct exec_file *unpinned = rule ? NULL : judge_unpinned(&s->chain, &v);
+        if (unpinned) {
+                char why[EG_PATH_MAX + 128];
+                snprintf(why, sizeof why, "%s was judged by its content, which its user can change while it runs",
+                         unpinned->path);
+                refuse_over_limit(s, &ctx, why, argv_addr, pointer_size);
+                if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                        answer_continue(resp);
+                exec_chain_reset(&s->chain);
+                return;
+        }
         if (!rule) {
                 /* In audit mode nothing is ever blocked, so nothing needs verifying. */
                 if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
                 else if (pending_within_limit(s, &ctx, argv_addr, pointer_size))
-                        allow_verified(s, &ctx, loader);
+                        allow_verified(s, &ctx, &v, loader);
                 else {
                         exec_chain_reset(&s->chain);
                         return;
@@ -577,44 +605,60 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         if (r >= 0)
                 r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
         if (r < 0) {
-                log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed", s->approved,
-                                  (int) pid);
+                log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed",
+                                  s->report.approved, (int) pid);
                 verifier_kill(s->verifier, pid);
                 exec_chain_reset(&s->chain);
                 return;
         }
-        if (!v.rule) {
+        /* What it maps is an ordinary file: content that decided, its user could change. */
+        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&s->chain, &v);
+        if (!v.rule && !unpinned) {
                 verifier_release(s->verifier, pid);
                 exec_chain_reset(&s->chain);
                 return;
         }
 
         /* The loader is stopped at its exec: /proc/PID/cmdline is its argv. */
-        const char *note = "run by the dynamic loader";
+        const char *note = unpinned ? "run by the dynamic loader; judged by its content, which its user can change"
+                                    : "run by the dynamic loader";
+        if (unpinned)
+                v.file = unpinned;
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, s->tag, s->approved, v.rule, v.file->path, note, 0, 0);
+                record(s, &ctx, AUDIT_WOULD_BLOCK, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
                 tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
-                record(s, &ctx, AUDIT_KILL, s->tag, s->approved, v.rule, v.file->path, note, 0, 0);
+                record(s, &ctx, AUDIT_KILL, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
         }
         exec_chain_reset(&s->chain);
 }
 
-/* The race was run and lost by the racer: what the kernel mapped for pid is not what was
- * approved (s->approved), and it was killed before running. */
-static void record_mismatch(struct supervisor *s, pid_t pid) {
-        log_warning("Process %d execed '%s' instead of the approved '%s': killed", (int) pid, s->mapped, s->approved);
+/* The race was run and lost by the racer: what the kernel loaded for pid is not what was
+ * approved (s->report), and it was killed before running. The record names the program the
+ * kernel loaded as the executable. */
+static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
+        const struct verify_report *rep = &s->report;
+        char note[sizeof rep->why + 64];
+        if (content) {
+                log_warning("Process %d execed '%s' with other content than was approved (%s): killed", (int) pid,
+                            rep->ran, rep->why);
+                snprintf(note, sizeof note, "content changed after it was approved: %s", rep->why);
+        } else {
+                log_warning("Process %d execed '%s' instead of the approved '%s': killed", (int) pid, rep->mapped,
+                            rep->approved);
+                snprintf(note, sizeof note, "exec changed after it was approved");
+        }
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         if (exec_context_open(pid, &s->own_root, &ctx) < 0)
                 ctx.tid = pid; /* gone already: the record has what we know */
-        record(s, &ctx, AUDIT_KILL, s->tag, s->approved, NULL, s->mapped, "exec changed after it was approved", 0, 0);
+        record_exec(s, &ctx, AUDIT_KILL, rep->tag, rep->approved, rep->ran[0] ? rep->ran : NULL, NULL,
+                    content ? rep->ran : rep->mapped, note, 0, 0);
 }
 
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
-        s->tag[0] = '\0';
         /* SIGCHLD is pending once at most: one read clears it. (One that comes after is
          * for a child the loop below may reap already; the wake-up it causes finds none.) */
         struct signalfd_siginfo si;
@@ -624,20 +668,21 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
                 if (pid <= 0)
                         return;
-                int mapped_fd = -1;
-                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, s->tag, s->approved, s->mapped,
-                                                              sizeof s->approved, &mapped_fd);
+                s->report.tag[0] = s->report.ran[0] = '\0';
+                s->report.fd = -1;
+                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, &s->report);
                 /* A tracee that ends may be our child too (the command): its end counts. */
                 if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
                         hooks->on_child(pid, status, hooks->data);
                 switch (outcome) {
                 case VERIFY_LOADED:
-                        judge_loaded(s, pid, mapped_fd);
+                        judge_loaded(s, pid, s->report.fd);
                         break;
                 case VERIFY_NOT_OURS:
                         break;
                 case VERIFY_MISMATCH:
-                        record_mismatch(s, pid);
+                case VERIFY_CHANGED:
+                        record_mismatch(s, pid, outcome == VERIFY_CHANGED);
                         break;
                 case VERIFY_PENDING:
                 case VERIFY_CONFIRMED:
@@ -724,7 +769,7 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the supervisor's events: %m");
         s->identities = identity_cache_new();
-        s->verifier = verifier_new();
+        s->verifier = verifier_new(s->identities);
         s->digest = digest_stream_new();
         if (!s->identities || !s->verifier || !s->digest)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");

@@ -32,6 +32,9 @@ struct pending {
         bool watching;     /* doing so: the exec is done and verified */
         char tag[VERIFY_TAG_MAX];
         uid_t owner;
+        /* The program's content, when it was judged by it. */
+        bool check_content;
+        uint8_t content_digest[SHA256_LEN];
         /* The arguments judged (command rules): the new program's, after its argv[0]. */
         bool check_args;
         size_t args_count;
@@ -46,14 +49,17 @@ struct verifier {
         struct pending slots[PENDING_MAX];
         char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
         struct digest_stream *digest;
+        struct identity_cache *identities; /* not ours: its buffers hash programs */
 };
 
-struct verifier *verifier_new(void) {
+struct verifier *verifier_new(struct identity_cache *identities) {
         struct verifier *v = calloc(1, sizeof(struct verifier));
         if (v && !(v->digest = digest_stream_new())) {
                 free(v);
                 return NULL;
         }
+        if (v)
+                v->identities = identities;
         return v;
 }
 
@@ -140,6 +146,49 @@ int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint
         p->args_count = count;
         memcpy(p->args_digest, digest, SHA256_LEN);
         return 0;
+}
+
+int verifier_expect_content(struct verifier *v, pid_t tid, const uint8_t digest[SHA256_LEN]) {
+        struct pending *p = find(v, tid);
+        if (!p)
+                return -ENOENT;
+        p->check_content = true;
+        memcpy(p->content_digest, digest, SHA256_LEN);
+        return 0;
+}
+
+static void hex(const uint8_t digest[SHA256_LEN], char out[2 * SHA256_LEN + 1]) {
+        for (size_t i = 0; i < SHA256_LEN; i++)
+                snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* Has pid's new program, stopped at its exec, the content judged? The file that is mapped
+ * (/proc/PID/exe, the very file, whatever its name now), hashed afresh: the kernel refuses
+ * writes to it from the exec's open on, so the content hashed now is the content that
+ * runs. A file that cannot be read, or is not the one stat'ed, is not approved. On a
+ * mismatch, says what was approved and what was found in why. */
+static bool content_approved(struct verifier *v, const struct pending *p, pid_t pid, char *why, size_t size) {
+        char exe[64];
+        snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
+        uint8_t digest[SHA256_LEN];
+        struct stat st;
+        _cleanup_close_ int fd = open(exe, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        int r = fd < 0 ? negative_errno() : fstat(fd, &st) < 0 ? negative_errno() : 0;
+        if (r >= 0 && !file_stamp_matches(&p->image, &st))
+                r = -ESTALE;
+        if (r >= 0)
+                r = identity_sha256_fresh(v->identities, fd, &st, digest);
+        char approved[2 * SHA256_LEN + 1], found[2 * SHA256_LEN + 1];
+        hex(p->content_digest, approved);
+        if (r < 0) {
+                snprintf(why, size, "approved as sha256:%s; cannot hash what runs: %s", approved, strerror(-r));
+                return false;
+        }
+        if (memcmp(digest, p->content_digest, SHA256_LEN) == 0)
+                return true;
+        hex(digest, found);
+        snprintf(why, size, "approved as sha256:%s, ran sha256:%s", approved, found);
+        return false;
 }
 
 /* Are the arguments of pid's new program, after its argv[0], the ones judged? Read from
@@ -365,8 +414,8 @@ static int exec_mapping_fd(pid_t pid) {
 }
 
 /* A stop of a loader being watched. */
-static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pid, int status, char *approved,
-                                 size_t size, int *ret_fd) {
+static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pid, int status,
+                                 struct verify_report *ret) {
         if (!WIFSTOPPED(status)) {
                 done(v, p); /* gone */
                 return VERIFY_PENDING;
@@ -376,8 +425,8 @@ static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pi
         if (sig == (SIGTRAP | 0x80)) {
                 int fd = exec_mapping_fd(pid);
                 if (fd >= 0) {
-                        *ret_fd = fd;
-                        snprintf(approved, size, "%s", p->path);
+                        ret->fd = fd;
+                        snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
                         return VERIFY_LOADED;
                 }
         } else if (status >> 16 == PTRACE_EVENT_STOP) {
@@ -407,8 +456,7 @@ void verifier_kill(struct verifier *v, pid_t pid) {
         kill(pid, SIGKILL);
 }
 
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *tag, char *approved, char *mapped,
-                                    size_t size, int *ret_fd) {
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, struct verify_report *ret) {
         if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
                 /* A non-leader thread that execs takes the leader's PID: the event comes for
                  * the new PID, the message says which thread we attached to. */
@@ -430,10 +478,16 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                  * unchanged since it was judged? A file being executed cannot be written
                  * (ETXTBSY), so what is verified now is what runs. */
                 bool same = stat(exe, &st) == 0 && file_stamp_matches(&p->image, &st);
-                bool args_same = !same || !p->check_args || args_approved(v, p, pid);
+                /* The stamp does not prove the content (identity.h): when the content
+                 * decided, it is hashed again. */
+                bool content_same =
+                        !same || !p->check_content || content_approved(v, p, pid, ret->why, sizeof ret->why);
+                bool args_same = !same || !content_same || !p->check_args || args_approved(v, p, pid);
                 if (!args_same)
-                        snprintf(mapped, size, "%s, with other arguments than those judged", p->path);
-                if (same && args_same && mappings_approved(v, p, pid, mapped, size)) {
+                        snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
+                                 p->path);
+                if (same && content_same && args_same &&
+                    mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped)) {
                         if (p->watch_loader &&
                             ptrace(PTRACE_SETOPTIONS, pid, NULL,
                                    (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&
@@ -448,25 +502,27 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, c
                                 (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
                                 return VERIFY_CONFIRMED;
                         }
-                        snprintf(mapped, size, "%s (cannot follow the loader)", p->path);
+                        snprintf(ret->mapped, sizeof ret->mapped, "%s (cannot follow the loader)", p->path);
                 }
+                /* What the kernel loaded, for the record: read before the kill, while the
+                 * stopped tracee still holds it. */
+                ssize_t n = readlink(exe, ret->ran, sizeof ret->ran - 1);
+                ret->ran[n > 0 ? n : 0] = '\0';
                 kill(pid, SIGKILL);
-                snprintf(tag, VERIFY_TAG_MAX, "%s", p->tag);
-                snprintf(approved, size, "%s", p->path);
-                if (!same) {
-                        ssize_t n = readlink(exe, mapped, size - 1);
-                        mapped[n > 0 ? n : 0] = '\0';
-                }
+                snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
+                snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
+                if (!same)
+                        snprintf(ret->mapped, sizeof ret->mapped, "%s", ret->ran);
                 done(v, p);
-                return VERIFY_MISMATCH;
+                return same && !content_same ? VERIFY_CHANGED : VERIFY_MISMATCH;
         }
 
         struct pending *p = find(v, pid);
         if (!p)
                 return VERIFY_NOT_OURS;
         if (p->watching) {
-                snprintf(tag, VERIFY_TAG_MAX, "%s", p->tag);
-                return watch(v, p, pid, status, approved, size, ret_fd);
+                snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
+                return watch(v, p, pid, status, ret);
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
                 done(v, p);

@@ -35,11 +35,13 @@
 #include <sys/types.h>
 
 #include "identity.h"
+#include "util.h"
 
 struct verifier;
 
-/* A table of pending verifications, of fixed size. NULL on ENOMEM. */
-struct verifier *verifier_new(void);
+/* A table of pending verifications, of fixed size, hashing with identities' buffers (which
+ * must outlive it). NULL on ENOMEM. */
+struct verifier *verifier_new(struct identity_cache *identities);
 void verifier_free(struct verifier *v);
 static inline void verifier_freep(struct verifier **v) {
         verifier_free(*v);
@@ -62,6 +64,14 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
  * end to end) have this SHA-256; else it is killed before it runs. Returns 0 or -ENOENT. */
 int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint8_t digest[SHA256_LEN]);
 
+/* After verifier_attach() for an exec whose program was judged by its content (the policy
+ * hashed it): the program the kernel maps must have this SHA-256 still, read afresh from
+ * the file mapped, never from a cache; else it is killed before it runs. Between the
+ * supervisor's hash and the kernel's open, whoever can write the file can change it; once
+ * the exec has opened it, the kernel refuses writes to it (ETXTBSY), so what is hashed at
+ * the exec stop is what runs. Returns 0 or -ENOENT. */
+int verifier_expect_content(struct verifier *v, pid_t tid, const uint8_t digest[SHA256_LEN]);
+
 /* A label given to verifier_attach() (the session id), handed back with the outcome. */
 #define VERIFY_TAG_MAX 24
 
@@ -82,18 +92,26 @@ enum verify_outcome {
         VERIFY_PENDING,   /* an event of a tracee that is still pending, or that ended it without an exec */
         VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
         VERIFY_MISMATCH,  /* the exec mapped another file: killed */
+        VERIFY_CHANGED,   /* the exec mapped the approved file with other content: killed */
         VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
 };
 
-/* Handle one wait status (from waitpid(-1, ..., __WALL)). For VERIFY_MISMATCH and
- * VERIFY_LOADED, stores the tag of the exec in tag (VERIFY_TAG_MAX bytes). For
- * VERIFY_MISMATCH, stores the approved path and the path actually mapped in the given
- * buffers (size bytes each). For
- * VERIFY_LOADED, stores the number of the loader's fd being mapped in *ret_fd and the
- * loader's path in approved; the tracee waits, stopped, for verifier_release() or
- * verifier_kill(). */
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, char *tag, char *approved, char *mapped,
-                                    size_t size, int *ret_fd);
+/* What verifier_handle() reports of a tracee. */
+struct verify_report {
+        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_LOADED: the tag */
+        char approved[EG_PATH_MAX];    /* the program approved (a loader: the loader) */
+        char mapped[EG_PATH_MAX + 64]; /* VERIFY_MISMATCH: the file mapped instead, or what
+                                     * else was not as approved */
+        char ran[EG_PATH_MAX];         /* VERIFY_MISMATCH, VERIFY_CHANGED: the program the
+                                     * exec loaded (/proc/PID/exe), "" if unknown */
+        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found */
+        int fd;                        /* VERIFY_LOADED: the loader's fd being mapped */
+};
+
+/* Handle one wait status (from waitpid(-1, ..., __WALL)), filling the parts of *ret that
+ * the outcome says. For VERIFY_LOADED, the tracee waits, stopped, for verifier_release()
+ * or verifier_kill(). */
+enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, struct verify_report *ret);
 
 /* After VERIFY_LOADED: let the loader go on (and run its program), untraced. */
 void verifier_release(struct verifier *v, pid_t pid);

@@ -549,6 +549,78 @@ START_TEST(chain_interpreter_command) {
 }
 END_TEST
 
+/* The identity cache trusts a stamp only for a file nobody but root can write: a same-size
+ * rewrite under the very stamp that was hashed (a shared mapping does that, e2e content.sh)
+ * is seen in a file of anybody else, and the fresh hash always sees it. */
+START_TEST(cache_only_root_writes) {
+        struct stat st = { .st_uid = 0, .st_mode = S_IFREG | 0755 };
+        ck_assert(identity_only_root_writes(&st));
+        st.st_mode = S_IFREG | 0775;
+        ck_assert(!identity_only_root_writes(&st));
+        st.st_mode = S_IFREG | 0757;
+        ck_assert(!identity_only_root_writes(&st));
+        st = (struct stat){ .st_uid = 65534, .st_mode = S_IFREG | 0555 };
+        ck_assert(!identity_only_root_writes(&st));
+
+        char dir[TMPDIR_MAX], path[TMPDIR_MAX + 8];
+        tmpdir_make(dir, "eg-cache");
+        snprintf(path, sizeof path, "%s/f", dir);
+        for (int owner = 0; owner < 2; owner++) {
+                bool root_owned = owner == 0 && geteuid() == 0;
+                int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                ck_assert_int_ge(fd, 0);
+                if (owner == 1 && geteuid() == 0)
+                        ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
+                ck_assert_int_eq(pwrite(fd, "AAAA", 4, 0), 4);
+                struct stat fst;
+                ck_assert_int_eq(fstat(fd, &fst), 0);
+                /* A stamp as old as a settled one (identity.h), kept while the bytes change. */
+                fst.st_mtim.tv_sec -= 10;
+                fst.st_ctim.tv_sec -= 10;
+                _cleanup_(identity_cache_freep) struct identity_cache *c = identity_cache_new();
+                ck_assert_ptr_nonnull(c);
+                uint8_t a[SHA256_LEN], b[SHA256_LEN], fresh[SHA256_LEN];
+                ck_assert_int_eq(identity_sha256(c, fd, &fst, a), 0);
+                ck_assert_int_eq(pwrite(fd, "BBBB", 4, 0), 4);
+                ck_assert_int_eq(identity_sha256(c, fd, &fst, b), 0);
+                ck_assert_int_eq(identity_sha256_fresh(c, fd, &fst, fresh), 0);
+                ck_assert(memcmp(a, fresh, SHA256_LEN) != 0);
+                if (root_owned)
+                        ck_assert(memcmp(a, b, SHA256_LEN) == 0); /* root's file: the cache holds */
+                else if (owner == 1)
+                        ck_assert(memcmp(b, fresh, SHA256_LEN) == 0); /* not root's: read again */
+                close(fd);
+                unlink(path);
+        }
+        tmpdir_remove(dir);
+}
+END_TEST
+
+/* judge_unpinned(): an ELF interpreter or a loaded program judged by content, that somebody
+ * but root can write; never the program itself (the verifier hashes it at its exec stop), nor
+ * a file that was not hashed. */
+START_TEST(unpinned_files) {
+        struct exec_chain chain = { .n = 3, .image = 1 };
+        chain.files[0].role = EXEC_ROLE_PROGRAM;
+        chain.files[1].role = EXEC_ROLE_PROGRAM;
+        chain.files[2].role = EXEC_ROLE_ELF_INTERP;
+        for (unsigned i = 0; i < chain.n; i++)
+                chain.files[i].st = (struct stat){ .st_uid = 1000, .st_mode = S_IFREG | 0755 };
+        struct verdict v = { .hashed = 1u << 0 | 1u << 1 };
+        ck_assert_ptr_null(judge_unpinned(&chain, &v));
+        v.hashed |= 1u << 2;
+        ck_assert_ptr_eq(judge_unpinned(&chain, &v), &chain.files[2]);
+        chain.files[2].st.st_uid = 0;
+        ck_assert_ptr_null(judge_unpinned(&chain, &v));
+        chain.files[2].st.st_mode |= S_IWGRP;
+        ck_assert_ptr_eq(judge_unpinned(&chain, &v), &chain.files[2]);
+        chain.files[2].role = EXEC_ROLE_LOADED;
+        ck_assert_ptr_eq(judge_unpinned(&chain, &v), &chain.files[2]);
+        chain.files[2].role = EXEC_ROLE_SCRIPT_INTERP;
+        ck_assert_ptr_null(judge_unpinned(&chain, &v));
+}
+END_TEST
+
 Suite *judge_suite(void) {
         Suite *s = suite_create("judge");
         TCase *tc = tcase_create("args");
@@ -571,6 +643,11 @@ Suite *judge_suite(void) {
         tcase_add_test(tc, chain_default_and_trusted);
         tcase_add_test(tc, chain_command_args);
         tcase_add_test(tc, chain_interpreter_command);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("content");
+        tcase_add_test(tc, cache_only_root_writes);
+        tcase_add_test(tc, unpinned_files);
         suite_add_tcase(s, tc);
         return s;
 }
