@@ -95,6 +95,8 @@ static void record(struct supervisor *s, const struct exec_context *ctx, enum au
         case AUDIT_WOULD_BLOCK:
                 s->stats.audited++;
                 break;
+        case AUDIT_SUPERVISOR_LOST: /* not the supervisor's to record */
+                break;
         }
         if (!s->audit)
                 return;
