@@ -390,6 +390,21 @@ static void write_message(struct out *o, const struct audit_record *rec, size_t 
         const struct audit_process *p = &rec->process;
         const char *file = rec->blocked ? rec->blocked : rec->executable ? rec->executable : rec->requested;
 
+        if (rec->decision == AUDIT_SUPERVISOR_LOST) {
+                /* The same sentence the wrapper prints on stderr, with the pid. */
+                out_str(o, "execguard: the supervisor of session ");
+                out_value(o, rec->session ? rec->session : "?", max);
+                if (p->pid > 0)
+                        out_fmt(o, " (pid %d)", (int) p->pid);
+                out_str(o, " was lost");
+                if (rec->note) {
+                        out_str(o, " (");
+                        out_value(o, rec->note, max);
+                        out_str(o, ")");
+                }
+                out_str(o, ": execs in this session now fail");
+                return;
+        }
         out_str(o, "execguard: ");
         out_str(o, audit_decision_to_string(rec->decision));
         if (file) {
@@ -476,6 +491,8 @@ const char *audit_decision_to_string(enum audit_decision d) {
                 return "kill";
         case AUDIT_WOULD_BLOCK:
                 return "audit";
+        case AUDIT_SUPERVISOR_LOST:
+                return "supervisor-lost";
         }
         return "?";
 }
@@ -489,6 +506,8 @@ static int decision_priority(enum audit_decision d) {
                 return LOG_WARNING;
         case AUDIT_WOULD_BLOCK:
                 return LOG_NOTICE;
+        case AUDIT_SUPERVISOR_LOST:
+                return LOG_ERR;
         }
         return LOG_WARNING;
 }
@@ -497,6 +516,7 @@ static bool decision_refused(enum audit_decision d) {
         switch (d) {
         case AUDIT_DENY:
         case AUDIT_KILL:
+        case AUDIT_SUPERVISOR_LOST:
                 return true;
         case AUDIT_ALLOW:
         case AUDIT_WOULD_BLOCK:
@@ -515,6 +535,8 @@ static const char *decision_ecs_action(enum audit_decision d) {
                 return "exec-killed";
         case AUDIT_WOULD_BLOCK:
                 return "exec-audited";
+        case AUDIT_SUPERVISOR_LOST:
+                return "supervisor-lost";
         }
         return "exec-denied";
 }
@@ -619,8 +641,11 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
 
         bool refused = decision_refused(rec->decision);
         json_key(&o, "event");
-        out_raw(&o, "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[\"start\",");
-        out_raw(&o, refused ? "\"denied\"]" : "\"allowed\"]");
+        out_raw(&o, "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
+        /* A lost supervisor is a process that ended; a decision, an exec allowed or not. */
+        out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST ? "\"end\"]"
+                    : refused                              ? "\"start\",\"denied\"]"
+                                                           : "\"start\",\"allowed\"]");
         out_raw(&o, ",\"action\":\"");
         out_raw(&o, decision_ecs_action(rec->decision));
         out_raw(&o, refused ? "\",\"outcome\":\"failure\"" : "\",\"outcome\":\"success\"");
@@ -778,7 +803,9 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
 
         write_message(field_begin(&f, "MESSAGE", VALUE_LONG), rec, SIZE_MAX);
         field_end(&f);
-        field_str(&f, "MESSAGE_ID", AUDIT_MESSAGE_ID, VALUE_SMALL);
+        field_str(&f, "MESSAGE_ID",
+                  rec->decision == AUDIT_SUPERVISOR_LOST ? AUDIT_MESSAGE_ID_SUPERVISOR_LOST : AUDIT_MESSAGE_ID,
+                  VALUE_SMALL);
         field_num(&f, "PRIORITY", decision_priority(rec->decision));
         field_str(&f, "SYSLOG_IDENTIFIER", "execguard", VALUE_SMALL);
         field_num(&f, "SYSLOG_FACILITY", LOG_AUTHPRIV >> 3);

@@ -1,5 +1,5 @@
 /* Audit records: one per decision that matters (every block; every allow too when
- * log_allowed = yes). They go to journald as structured fields with a MESSAGE_ID when
+ * log_allowed = yes), and one when a session loses its supervisor. They go to journald as structured fields with a MESSAGE_ID when
  * journald is there, else to syslog (LOG_AUTHPRIV) as one key="value" line; and, when the
  * policy names a log_file, to that file as JSON lines whose field names follow the Elastic
  * Common Schema. Every field a process controls is escaped, so a file name with a newline
@@ -15,6 +15,8 @@
 
 /* The MESSAGE_ID of every execguard decision record in the journal. */
 #define AUDIT_MESSAGE_ID "5f0e3a8c9b1d4c6e8a2f7b3d1c9e4a60"
+/* The MESSAGE_ID of the record of a lost supervisor (AUDIT_SUPERVISOR_LOST). */
+#define AUDIT_MESSAGE_ID_SUPERVISOR_LOST "0391c20619c643a38cc3594d7833746f"
 
 /* Bounds on what a record carries of a process's argv. */
 #define AUDIT_ARGS_MAX   64   /* arguments kept; the rest are counted, not shown */
@@ -27,6 +29,10 @@ enum audit_decision {
         AUDIT_DENY,        /* exec refused with EACCES */
         AUDIT_KILL,        /* process killed before the program ran */
         AUDIT_WOULD_BLOCK, /* mode = audit: allowed, but a rule matched */
+        /* Not a decision about an exec: the session's standalone supervisor died (process.pid
+         * is its pid; note says how: "killed by signal 9"), so every later exec of the session
+         * fails with ENOSYS. Recorded by the wrapper, which is the supervisor's parent. */
+        AUDIT_SUPERVISOR_LOST,
 };
 
 /* Who execs, as read from /proc when the record is made. Any pointer may be NULL and any

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fds.h"
 #include "log.h"
 #include "policy.h"
 #include "protocol.h"
@@ -693,6 +694,12 @@ static int daemon_start(struct daemon *d) {
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
         signal(SIGPIPE, SIG_IGN);
+        /* Whatever we inherited beyond stdio is not ours (we take no sockets from systemd),
+         * and we outlive whoever started us: held here, a pipe of theirs would never see
+         * EOF. Before anything of ours is opened, so the low numbers are ours again. */
+        int closed = fds_close_inherited();
+        if (closed > 0)
+                log_debug("Closed %d fds inherited from the caller", closed);
         /* First, so that it has a low number: one below even a limit lowered under what we
          * hold (prlimit on the running daemon). */
         d->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

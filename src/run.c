@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fds.h"
 #include "filter.h"
 #include "log.h"
 #include "privs.h"
@@ -58,6 +59,28 @@ static void detach_stdio(void) {
                 safe_close(null);
         }
         log_set_target(LOG_TARGET_SYSLOG);
+}
+
+/* For the wrapper, which runs beside the command: whatever it holds of the caller's would
+ * keep a pipe, a socket or a file open after the command has closed it, and the caller's
+ * reader would wait for the command's end instead of seeing EOF. Called once the command
+ * (or the supervisor that forks it) has been forked, with every fd of the caller's still
+ * there for it. Stdin and stdout become /dev/null; stderr stays, to say what becomes of the
+ * session (a command that closes its stderr but goes on running keeps that one open). */
+static void release_caller_fds(void) {
+        int n = fds_close_inherited();
+        if (n > 0)
+                log_debug("Closed %d fds inherited from the caller", n);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0)
+                return;
+        /* Stdin or stdout closed by the caller: null took its number. */
+        if (null != STDIN_FILENO)
+                dup2(null, STDIN_FILENO);
+        if (null != STDOUT_FILENO)
+                dup2(null, STDOUT_FILENO);
+        if (null > STDERR_FILENO)
+                safe_close(null);
 }
 
 /* How the command must be started: from the policy, or from the daemon's. */
@@ -176,9 +199,10 @@ static void on_child(pid_t pid, int status, void *data) {
         w->report_sock = safe_close(w->report_sock);
 }
 
-/* The supervisor. Never returns. */
-static _Noreturn void supervisor_main(const struct policy *policy, const char *file, char **argv, int report_sock,
-                                      const sigset_t *old_mask) {
+/* The supervisor. Never returns. audit and session come from the wrapper, which opened and
+ * made them before the fork so that it can record the supervisor's loss. */
+static _Noreturn void supervisor_main(const struct policy *policy, struct audit *audit, const char *session,
+                                      const char *file, char **argv, int report_sock, const sigset_t *old_mask) {
         /* Until setpgid() below we share the terminal's process group; and a process of the
          * session could make ours the foreground one after it (tcsetpgrp()). So a Ctrl-C,
          * Ctrl-\ or Ctrl-Z, or a read or write of the terminal, must never stop or kill us.
@@ -217,6 +241,13 @@ static _Noreturn void supervisor_main(const struct policy *policy, const char *f
                 command_main(&cs, file, argv, sv[1], old_mask);
         }
         safe_close(sv[1]);
+        /* The command has what it inherits of the caller's (that is the command's side, in
+         * command_main()); we keep none of it. We serve the tree for as long as any of it
+         * runs, the command's leftovers too: an fd of the caller's here would keep the
+         * caller's pipe open, its reader waiting for EOF, for all that time. */
+        int closed = fds_close_inherited();
+        if (closed > 0)
+                log_debug("Supervisor: closed %d fds inherited from the caller", closed);
         if (send_report(report_sock, 'P', command) < 0)
                 _exit(EXIT_SETUP_FAILED); /* the wrapper is gone; the command fails closed */
         /* Our own process group: the terminal's signals, its hangup and job control go to
@@ -235,21 +266,8 @@ static _Noreturn void supervisor_main(const struct policy *policy, const char *f
                 log_error_errno(r, "Supervisor did not receive the listener: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
-        const char *log_file = policy_settings(policy)->log_file, *warning = NULL;
-        _cleanup_(audit_freep) struct audit *audit = NULL;
-        r = audit_open(log_file, &audit, &warning);
-        if (r < 0) {
-                log_error_errno(r, "Failed to open the audit log '%s': %m", log_file);
-                _exit(EXIT_SETUP_FAILED);
-        }
-        if (warning)
-                log_warning("%s", warning);
         struct session sess = { .listener = listener, .uid = getuid(), .pid = getpid() };
-        r = session_id_new(sess.id);
-        if (r < 0) {
-                log_error_errno(r, "Failed to make a session id: %m");
-                _exit(EXIT_SETUP_FAILED);
-        }
+        snprintf(sess.id, sizeof sess.id, "%s", session);
         _cleanup_(supervisor_freep) struct supervisor *s = NULL;
         if (supervisor_new(policy, audit, &s) < 0)
                 _exit(EXIT_SETUP_FAILED);
@@ -284,6 +302,30 @@ static void block_wrapper_signals(sigset_t *ret_mask, sigset_t *ret_old_mask) {
         sigaddset(ret_mask, SIGTERM);
         sigaddset(ret_mask, SIGHUP);
         sigprocmask(SIG_BLOCK, ret_mask, ret_old_mask);
+}
+
+/* The supervisor died while the session may go on: no listener is left, so the kernel fails
+ * every later exec of the tree with ENOSYS (nothing runs unchecked). Nobody else knows:
+ * tell the user, and the audit trail, with the session id its decisions carry. */
+static void report_supervisor_lost(struct audit *audit, const struct policy *policy, const char *session,
+                                   pid_t supervisor, int status) {
+        char how[64];
+        if (WIFSIGNALED(status))
+                snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+        else
+                snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+        log_error("the supervisor of session %s was lost (%s): execs in this session now fail", session, how);
+        struct audit_record rec = {
+                .decision = AUDIT_SUPERVISOR_LOST,
+                .mode = policy_mode_to_string(policy_mode(policy)),
+                .session = session,
+                .policy_source = policy_source(policy),
+                .note = how,
+                .process = { .pid = supervisor, .ppid = getpid(), .uid = getuid(), .euid = geteuid() },
+        };
+        int r = audit_log(audit, &rec);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write the audit record of the supervisor's loss: %m");
 }
 
 /* Read one signal from sfd. SIGTERM and SIGHUP are passed on to the command; returns true
@@ -324,6 +366,21 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return log_error_errno(negative_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: %m"), EXIT_SETUP_FAILED;
 
+        /* The audit sinks and the session id, before the fork: the supervisor records its
+         * decisions with them, and we, should it die, its loss. Every fd of the audit is
+         * close-on-exec: nothing of it reaches the command. */
+        const char *log_file = policy_settings(policy)->log_file, *warning = NULL;
+        _cleanup_(audit_freep) struct audit *audit = NULL;
+        int r = audit_open(log_file, &audit, &warning);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the audit log '%s': %m", log_file), EXIT_SETUP_FAILED;
+        if (warning)
+                log_warning("%s", warning);
+        char session[SESSION_ID_LEN + 1];
+        r = session_id_new(session);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make a session id: %m"), EXIT_SETUP_FAILED;
+
         sigset_t mask, old_mask;
         block_wrapper_signals(&mask, &old_mask);
 
@@ -336,10 +393,11 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, file, argv, sv[1], &old_mask);
+                supervisor_main(policy, audit, session, file, argv, sv[1], &old_mask);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
+        release_caller_fds();
 
         /* The terminal sends SIGINT and SIGQUIT to the whole foreground group; the command
          * decides what they mean. */
@@ -393,9 +451,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                                  * it did not reap the command first, the command is ours now. */
                                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                                         continue;
-                                log_error("The supervisor exited (%s %d); execs in this session now fail",
-                                          WIFSIGNALED(status) ? "signal" : "status",
-                                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                                report_supervisor_lost(audit, policy, session, supervisor, status);
                                 continue;
                         }
                         if (pid == command)
@@ -569,6 +625,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
+        release_caller_fds();
         /* Our capabilities were for the command's filter only. */
         (void) privs_drop_all();
         signal(SIGINT, SIG_IGN);

@@ -5,7 +5,8 @@
  *   the wrapper    — what the caller started: forwards SIGTERM and SIGHUP to the command,
  *                    ignores SIGINT/SIGQUIT, exits with the command's status. It is a child
  *                    subreaper, so should the supervisor die, the command becomes its child
- *                    and its status is still known;
+ *                    and its status is still known; and it records the loss (it opens the
+ *                    audit sinks and makes the session id before the fork, for both of them);
  *   the supervisor — holds the listener and serves notifications until the last process
  *                    of the tree has exited, which may be after the command itself. It is
  *                    the command's parent, hence an ancestor of every supervised process
@@ -21,7 +22,11 @@
  * daemon and keeps a copy. Should the daemon stop, the session's execs wait in the kernel
  * (nobody answers, nothing fails); the wrapper hands the listener to the next daemon as
  * soon as it listens. When the command ends before the rest of its tree, a small keeper
- * process carries on holding the copy until the tree is gone. */
+ * process carries on holding the copy until the tree is gone.
+ *
+ * Of the caller's fds, the command's side is in command_main(); the others keep none once
+ * the command is forked (fds.h): the supervisor, the keeper, and the wrapper except its
+ * stderr, so that what the command closes is closed for the caller's readers. */
 #pragma once
 
 #include <stdbool.h>

@@ -97,6 +97,8 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
         case AUDIT_WOULD_BLOCK:
                 s->stats.audited++;
                 break;
+        case AUDIT_SUPERVISOR_LOST: /* not the supervisor's to record */
+                break;
         }
         if (!s->audit)
                 return;

@@ -87,6 +87,7 @@ START_TEST(decision_names) {
         ck_assert_str_eq(audit_decision_to_string(AUDIT_DENY), "deny");
         ck_assert_str_eq(audit_decision_to_string(AUDIT_KILL), "kill");
         ck_assert_str_eq(audit_decision_to_string(AUDIT_WOULD_BLOCK), "audit");
+        ck_assert_str_eq(audit_decision_to_string(AUDIT_SUPERVISOR_LOST), "supervisor-lost");
 }
 END_TEST
 
@@ -398,6 +399,42 @@ static const char golden_unknown[] =
         "\"event\":{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[\"start\",\"denied\"],"
         "\"action\":\"exec-killed\",\"outcome\":\"failure\",\"module\":\"execguard\",\"dataset\":\"execguard.exec\"},"
         "\"execguard\":{\"decision\":\"kill\"}}\n";
+
+/* The record the wrapper makes when the standalone supervisor of its session dies: a
+ * process that ended, with the session id, the supervisor's pid, and how it ended. */
+static struct audit_record lost_record(void) {
+        return (struct audit_record){
+                .decision = AUDIT_SUPERVISOR_LOST,
+                .time = { T0, 0 },
+                .mode = "enforce",
+                .session = "8c1f2a",
+                .note = "killed by signal 9",
+                .process = { .pid = 4300, .ppid = 4299, .uid = 1000, .euid = 1000 },
+        };
+}
+
+static const char golden_lost[] =
+        "{\"@timestamp\":\"2026-11-22T10:00:00.000000Z\",\"ecs\":{\"version\":\"8.11.0\"},"
+        "\"message\":\"execguard: the supervisor of session 8c1f2a (pid 4300) was lost (killed by signal 9): "
+        "execs in this session now fail\","
+        "\"event\":{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[\"end\"],"
+        "\"action\":\"supervisor-lost\",\"outcome\":\"failure\",\"module\":\"execguard\",\"dataset\":\"execguard."
+        "exec\"},"
+        "\"process\":{\"pid\":4300,\"parent\":{\"pid\":4299}},"
+        "\"user\":{\"id\":\"1000\",\"effective\":{\"id\":\"1000\"}},"
+        "\"host\":{\"hostname\":\"web-1\"},"
+        "\"execguard\":{\"decision\":\"supervisor-lost\",\"mode\":\"enforce\",\"session\":\"8c1f2a\","
+        "\"note\":\"killed by signal 9\"}}\n";
+
+START_TEST(json_golden_lost) {
+        struct audit_record rec = lost_record();
+        char buf[4096];
+        int n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_int_eq(n, (int) strlen(golden_lost));
+        ck_assert_str_eq(buf, golden_lost);
+        assert_json_line(buf, n);
+}
+END_TEST
 
 START_TEST(json_golden_deny) {
         struct audit_record rec = deny_record();
@@ -1070,6 +1107,19 @@ START_TEST(journal_fields_sent) {
                  host);
         ck_assert_str_eq(fields, want);
 
+        rec = lost_record();
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        n = receive(sink, datagram, sizeof datagram);
+        journal_fields(datagram, n, fields, sizeof fields);
+        snprintf(want, sizeof want,
+                 "MESSAGE=execguard: the supervisor of session 8c1f2a (pid 4300) was lost (killed by signal 9): "
+                 "execs in this session now fail|MESSAGE_ID=" AUDIT_MESSAGE_ID_SUPERVISOR_LOST "|PRIORITY=3|"
+                 "SYSLOG_IDENTIFIER=execguard|SYSLOG_FACILITY=10|EXECGUARD_DECISION=supervisor-lost|"
+                 "EXECGUARD_MODE=enforce|EXECGUARD_SESSION=8c1f2a|EXECGUARD_PID=4300|EXECGUARD_PPID=4299|"
+                 "EXECGUARD_UID=1000|EXECGUARD_EUID=1000|EXECGUARD_NOTE=killed by signal 9|EXECGUARD_HOSTNAME=%s|",
+                 host);
+        ck_assert_str_eq(fields, want);
+
         /* Every byte: escaped as audit_escape() does, in every field; and what is not
          * UTF-8 too (0x80-0xff in order is never well-formed), else journalctl would show
          * the entry as "blob data". */
@@ -1189,6 +1239,15 @@ START_TEST(syslog_line_sent) {
                          "note=\"exec changed after it was approved\"");
         ck_assert_int_eq(priority, LOG_AUTHPRIV | LOG_NOTICE);
 
+        /* A lost supervisor: the same beginning, at error priority. */
+        rec = lost_record();
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        receive(sink, datagram, sizeof datagram);
+        ck_assert_str_eq(syslog_line(datagram, &priority),
+                         "decision=supervisor-lost pid=4300 uid=1000 requested=\"\" blocked=\"\" rule=\"\" match=\"\" "
+                         "note=\"killed by signal 9\" session=\"8c1f2a\" ppid=\"4299\" euid=\"1000\" mode=\"enforce\"");
+        ck_assert_int_eq(priority, LOG_AUTHPRIV | LOG_ERR);
+
         /* A newline in a file name cannot start a record of its own. */
         rec = deny_record();
         rec.requested = "x\ndecision=allow y";
@@ -1242,6 +1301,7 @@ Suite *audit_suite(void) {
         tc = tcase_create("json");
         tcase_add_test(tc, json_golden_deny);
         tcase_add_test(tc, json_golden_allow);
+        tcase_add_test(tc, json_golden_lost);
         tcase_add_test(tc, json_unknown);
         tcase_add_test(tc, json_time_now);
         tcase_add_test(tc, json_every_byte);
