@@ -76,6 +76,10 @@ static int context_creds(struct exec_context *ctx) {
         int r = fscreds_parse(status, &ctx->creds);
         if (r < 0)
                 return r;
+        /* Only the capabilities we hold can be taken on; the process's others we do not
+         * need in order to look as it does: a root session under a daemon whose bounding set
+         * is narrower than root's is then "as we are", with nothing to change. */
+        ctx->creds.effective &= ctx->self->creds.permitted;
         if (ctx->creds.effective != 0) {
                 /* Capabilities count in the process's own user namespace only: in ours, a
                  * process of another has none (refusing at most what it could do). */
