@@ -106,17 +106,17 @@ static int subject_of(const struct policy *policy, const struct check_options *o
 }
 
 int check_paths(const struct policy *policy, const struct check_options *o, char *const *paths, int n, FILE *out) {
-        struct root_id own_root;
+        _cleanup_free_ struct exec_self *self = calloc(1, sizeof *self);
         bool blocked = false, unresolved = false;
         _cleanup_free_ struct exec_chain *chain = calloc(1, sizeof *chain);
         _cleanup_(identity_cache_freep) struct identity_cache *identities = identity_cache_new();
         _cleanup_free_ char *words = NULL;
         size_t argc = 0;
-        if (!chain || !identities)
+        if (!chain || !identities || !self)
                 return 2;
-        int r = root_id_get_own(&own_root);
+        int r = exec_self_get(self);
         if (r < 0) {
-                fprintf(stderr, "execguard: cannot identify the root directory: %s\n", strerror(-r));
+                fprintf(stderr, "execguard: cannot identify the root directory and credentials: %s\n", strerror(-r));
                 return 2;
         }
         if (o->argv) {
@@ -157,7 +157,7 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 audit_escape(paths[i], shown, sizeof shown);
 
                 _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
-                r = exec_context_open(getpid(), &own_root, &ctx);
+                r = exec_context_open(getpid(), self, &ctx);
                 if (r >= 0)
                         r = resolve_exec(&ctx, AT_FDCWD, paths[i], 0, chain);
                 if (r >= 0 && words) {

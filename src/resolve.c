@@ -52,12 +52,97 @@ int root_id_get_own(struct root_id *ret) {
         return root_id_of(AT_FDCWD, "/", ret);
 }
 
-int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_context *ret) {
+int exec_self_get(struct exec_self *ret) {
+        int r = root_id_get_own(&ret->root);
+        if (r < 0)
+                return r;
+        r = fscreds_self_get(&ret->creds);
+        if (r < 0)
+                return r;
+        struct stat st;
+        if (stat("/proc/self/ns/user", &st) < 0)
+                return negative_errno();
+        ret->userns_dev = st.st_dev;
+        ret->userns_ino = st.st_ino;
+        return 0;
+}
+
+/* The process's credentials, and whether we act with ours, take on its, or cannot. */
+static int context_creds(struct exec_context *ctx) {
+        char status[PROCSTATUS_BUF];
+        ssize_t n = procstatus_read(ctx->proc_fd, status, sizeof status);
+        if (n < 0)
+                return (int) n;
+        int r = fscreds_parse(status, &ctx->creds);
+        if (r < 0)
+                return r;
+        /* Only the capabilities we hold can be taken on; the process's others we do not
+         * need in order to look as it does: a root session under a daemon whose bounding set
+         * is narrower than root's is then "as we are", with nothing to change. */
+        ctx->creds.effective &= ctx->self->creds.permitted;
+        if (ctx->creds.effective != 0) {
+                /* Capabilities count in the process's own user namespace only: in ours, a
+                 * process of another has none (refusing at most what it could do). */
+                struct stat st;
+                if (fstatat(ctx->proc_fd, "ns/user", &st, 0) < 0 || st.st_dev != ctx->self->userns_dev ||
+                    st.st_ino != ctx->self->userns_ino)
+                        ctx->creds.effective = 0;
+        }
+        const struct fscreds_self *own = &ctx->self->creds;
+        if (fscreds_equal(&ctx->creds, &own->creds))
+                ctx->creds_mode = EXEC_CREDS_OWN; /* a root session under a root supervisor */
+        else if (fscreds_can_assume(own, &ctx->creds))
+                ctx->creds_mode = EXEC_CREDS_ASSUME;
+        else
+                ctx->creds_mode = EXEC_CREDS_CANNOT;
+        return 0;
+}
+
+/* Make the lookups that follow with the process's credentials. */
+static int as_process(struct exec_context *ctx) {
+        if (ctx->assumed || ctx->creds_mode == EXEC_CREDS_OWN)
+                return 0;
+        if (ctx->creds_mode != EXEC_CREDS_ASSUME)
+                return -EACCES; /* fail closed: we cannot look as the process would */
+        int r = fscreds_assume(&ctx->self->creds, &ctx->creds);
+        if (r < 0)
+                return r;
+        ctx->assumed = true;
+        return 0;
+}
+
+/* Make them with ours again. */
+static void as_self(struct exec_context *ctx) {
+        if (!ctx->assumed)
+                return;
+        fscreds_restore(&ctx->self->creds, &ctx->creds);
+        ctx->assumed = false;
+}
+
+/* openat() with our own credentials, whatever the thread has now: for what the process
+ * reaches without any check (its own /proc/TID, root, cwd, fds). */
+static int openat_as_self(struct exec_context *ctx, int dirfd, const char *name, int flags) {
+        bool assumed = ctx->assumed;
+        as_self(ctx);
+        int fd = openat(dirfd, name, flags);
+        int r = fd < 0 ? negative_errno() : fd;
+        if (assumed) {
+                int q = as_process(ctx);
+                if (q < 0) {
+                        safe_close(fd);
+                        return q;
+                }
+        }
+        return r;
+}
+
+int exec_context_open(pid_t tid, const struct exec_self *self, struct exec_context *ret) {
         struct exec_context ctx = EXEC_CONTEXT_NULL;
         char path[32];
         int r;
 
         ctx.tid = tid;
+        ctx.self = self;
         snprintf(path, sizeof path, "/proc/%d", (int) tid);
         ctx.proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ctx.proc_fd < 0)
@@ -67,7 +152,10 @@ int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_con
         r = root_id_of(ctx.proc_fd, "root", &ctx.root);
         if (r < 0)
                 goto fail;
-        ctx.same_root = root_id_equal(&ctx.root, own_root);
+        ctx.same_root = root_id_equal(&ctx.root, &self->root);
+        r = context_creds(&ctx);
+        if (r < 0)
+                goto fail;
         *ret = ctx;
         return 0;
 fail:
@@ -76,6 +164,7 @@ fail:
 }
 
 void exec_context_close(struct exec_context *ctx) {
+        as_self(ctx);
         ctx->proc_fd = safe_close(ctx->proc_fd);
         ctx->root_fd = safe_close(ctx->root_fd);
         ctx->cwd_fd = safe_close(ctx->cwd_fd);
@@ -85,9 +174,10 @@ void exec_context_close(struct exec_context *ctx) {
  * use. */
 static int context_dir(struct exec_context *ctx, int *fd, const char *name) {
         if (*fd < 0) {
-                *fd = openat(ctx->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (*fd < 0)
-                        return negative_errno();
+                int r = openat_as_self(ctx, ctx->proc_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (r < 0)
+                        return r;
+                *fd = r;
         }
         return *fd;
 }
@@ -107,28 +197,89 @@ static int open_process_fd(struct exec_context *ctx, int fd_number, int flags) {
         if (fd_number < 0)
                 return -EBADF;
         snprintf(name, sizeof name, "fd/%d", fd_number);
-        int fd = openat(ctx->proc_fd, name, flags | O_PATH | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -EBADF : negative_errno();
-        return fd;
+        int fd = openat_as_self(ctx, ctx->proc_fd, name, flags | O_PATH | O_CLOEXEC);
+        return fd == -ENOENT ? -EBADF : fd;
 }
 
-/* "self" and "thread-self" in a procfs root mean the reader: for us they must mean the
- * process we resolve for, numbered as its own PID namespace numbers it (the innermost
- * NStgid/NSpid), since that is the procfs it normally has mounted. */
-static int proc_self_target(struct exec_context *ctx, bool thread, char *buf, size_t size) {
-        char status[PROCSTATUS_BUF];
+/* How many numbers the line key of status has. */
+static unsigned status_count(const char *status, const char *key) {
+        unsigned n = 0;
+        unsigned long v;
+        while (procstatus_number(status, key, n, &v) == 0)
+                n++;
+        return n;
+}
+
+/* The numbers the process has (its tgid, and the tid of the thread that execs) in the PID
+ * namespace of the procfs whose root directory is proc_root: what "self" and "thread-self"
+ * there mean for it, and which /proc/N there is itself. Its NStgid has its number in each
+ * namespace from ours down to its own; which of them that procfs uses is not said anywhere
+ * we may always read (its PID 1 may be out of our reach), so each is tried: /proc/N there
+ * is the process when it is a task of the process's own namespace (ns/pid) whose NStgid,
+ * as that procfs tells it, has as many numbers as the process has from that level down, the
+ * first being the process's number at that level (a number is unique in its namespace).
+ * -ENOENT when the process is not in that namespace: "self" then names nothing, as for the
+ * process itself. Made with our credentials: these are the process's own facts. */
+static int proc_numbers_as_self(struct exec_context *ctx, int proc_root, unsigned long *ret_tgid,
+                                unsigned long *ret_tid) {
+        char status[PROCSTATUS_BUF], theirs[PROCSTATUS_BUF];
+        struct stat ns;
+        if (fstatat(ctx->proc_fd, "ns/pid", &ns, 0) < 0)
+                return negative_errno();
         ssize_t n = procstatus_read(ctx->proc_fd, status, sizeof status);
         if (n < 0)
                 return (int) n;
-        /* The last number on the line is the innermost namespace's. */
-        unsigned long tgid = 0, pid = 0;
-        if (procstatus_number(status, "NStgid", PROCSTATUS_LAST, &tgid) < 0 ||
-            procstatus_number(status, "NSpid", PROCSTATUS_LAST, &pid) < 0)
-                return -ESRCH;
-        if (tgid <= 0 || pid <= 0)
-                return -ESRCH;
-        int len = thread ? snprintf(buf, size, "%lu/task/%lu", tgid, pid) : snprintf(buf, size, "%lu", tgid);
+        unsigned levels = status_count(status, "NStgid");
+        if (levels == 0 || levels != status_count(status, "NSpid"))
+                return -EIO;
+        /* Its own namespace's procfs first: the one a process in a new namespace mounts. */
+        for (unsigned i = levels; i-- > 0;) {
+                unsigned long candidate, tid;
+                char name[32];
+                struct stat st;
+                if (procstatus_number(status, "NStgid", i, &candidate) < 0)
+                        return -EIO;
+                snprintf(name, sizeof name, "%lu", candidate);
+                _cleanup_close_ int dir = openat(proc_root, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (dir < 0 || fstatat(dir, "ns/pid", &st, 0) < 0 || st.st_dev != ns.st_dev || st.st_ino != ns.st_ino)
+                        continue; /* none, or not a task of its namespace (or out of our reach: not it) */
+                if (procstatus_read(dir, theirs, sizeof theirs) < 0)
+                        continue;
+                unsigned count = status_count(theirs, "NStgid");
+                if (count == 0 || count > levels)
+                        continue;
+                unsigned level = levels - count; /* of that procfs's namespace, in the process's list */
+                unsigned long mine;
+                if (procstatus_number(status, "NStgid", level, &mine) < 0 || mine != candidate ||
+                    procstatus_number(status, "NSpid", level, &tid) < 0 || tid == 0)
+                        continue;
+                *ret_tgid = candidate;
+                *ret_tid = tid;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static int proc_numbers(struct exec_context *ctx, int proc_root, unsigned long *ret_tgid, unsigned long *ret_tid) {
+        bool assumed = ctx->assumed;
+        as_self(ctx);
+        int r = proc_numbers_as_self(ctx, proc_root, ret_tgid, ret_tid);
+        if (assumed) {
+                int q = as_process(ctx);
+                if (q < 0)
+                        return q;
+        }
+        return r;
+}
+
+/* "self" and "thread-self" in a procfs root mean the reader: for us they must mean the
+ * process we resolve for, as that procfs numbers it. */
+static int proc_self_target(struct exec_context *ctx, int proc_root, bool thread, char *buf, size_t size) {
+        unsigned long tgid, tid;
+        int r = proc_numbers(ctx, proc_root, &tgid, &tid);
+        if (r < 0)
+                return r;
+        int len = thread ? snprintf(buf, size, "%lu/task/%lu", tgid, tid) : snprintf(buf, size, "%lu", tgid);
         return len < 0 || (size_t) len >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -140,13 +291,50 @@ static int is_process_root(struct exec_context *ctx, int fd) {
         return root_id_equal(&id, &ctx->root);
 }
 
+/* openat() in a walk: with our credentials inside the process's own /proc/N (own), else
+ * with what the thread has (the process's). */
+static int walk_openat(struct exec_context *ctx, bool own, int dirfd, const char *name, int flags) {
+        if (own)
+                return openat_as_self(ctx, dirfd, name, flags);
+        int fd = openat(dirfd, name, flags);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* Is dir the root of a procfs, and is name the process's own directory in it (its tgid or
+ * the tid that execs, as that procfs numbers them)? */
+static int proc_own_entry(struct exec_context *ctx, int dir, const char *name) {
+        if (name[strspn(name, "0123456789")] != '\0')
+                return 0;
+        struct statfs sfs;
+        struct stat st;
+        if (fstatfs(dir, &sfs) < 0 || fstat(dir, &st) < 0)
+                return negative_errno();
+        if (sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO)
+                return 0;
+        unsigned long tgid, tid;
+        int r = proc_numbers(ctx, dir, &tgid, &tid);
+        if (r == -ENOENT)
+                return 0; /* not in that procfs's namespace: nothing there is its own */
+        if (r < 0)
+                return r;
+        unsigned long n = strtoul(name, NULL, 10);
+        return n == tgid || n == tid;
+}
+
 /* The slow, exact walk: one component at a time, as the kernel's path walk does it for the
  * process. Used when the process has another root than ours (".." and absolute symlinks
- * must stay inside it) and when the path goes through procfs, where "self" and magic links
- * have to be taken from the process's point of view. */
+ * must stay inside it), when the path goes through procfs, where "self" and magic links
+ * have to be taken from the process's point of view, and for the exact answer when the
+ * fast lookup failed.
+ *
+ * Each step is made with the thread's credentials (the process's), except inside the
+ * process's own /proc/N: the kernel lets a process into its own fd/, and through its own
+ * magic links, without the ptrace checks that would refuse others (a setuid or
+ * non-dumpable process), so those steps are made with ours. */
 static int walk(struct exec_context *ctx, int start_fd, const char *path, bool follow_last) {
         char remaining[EG_PATH_MAX + 1];
         unsigned links = 0;
+        int own = -1; /* how deep in the process's own /proc/N we are; -1: not in it */
 
         if (strlen(path) >= sizeof remaining)
                 return -ENAMETOOLONG;
@@ -198,17 +386,23 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                                 return r;
                         if (r > 0)
                                 continue; /* ".." of the root is the root */
-                        int fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        int fd = walk_openat(ctx, own > 0, cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
                         if (fd < 0)
-                                return negative_errno();
+                                return fd;
                         safe_close(cur);
                         cur = fd;
+                        if (own >= 0)
+                                own--;
                         continue;
                 }
 
-                _cleanup_close_ int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                int entering = own < 0 ? proc_own_entry(ctx, cur, name) : 0;
+                if (entering < 0)
+                        return entering;
+                _cleanup_close_ int fd =
+                        walk_openat(ctx, own >= 0 || entering, cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
-                        return negative_errno();
+                        return fd;
                 struct stat st;
                 if (fstat(fd, &st) < 0)
                         return negative_errno();
@@ -217,6 +411,7 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                                 return -ENOTDIR;
                         safe_close(cur);
                         cur = TAKE_FD(fd);
+                        own = entering ? 0 : own >= 0 ? own + 1 : -1;
                         continue;
                 }
 
@@ -234,18 +429,20 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 bool in_proc_root = in_proc && dir_st.st_ino == PROC_ROOT_INO;
 
                 if (in_proc_root && (strcmp(name, "self") == 0 || strcmp(name, "thread-self") == 0)) {
-                        int r = proc_self_target(ctx, name[0] == 't', target, sizeof target);
+                        int r = proc_self_target(ctx, cur, name[0] == 't', target, sizeof target);
                         if (r < 0)
                                 return r;
                 } else if (in_proc && !in_proc_root) {
                         /* A magic link (fd/N, exe, cwd, root, ...): its text is no path; the
                          * kernel jumps straight to the object, and so do we, through the
-                         * explicit /proc/PID it sits in. */
-                        int jumped = openat(cur, name, O_PATH | O_CLOEXEC);
+                         * explicit /proc/PID it sits in: with the ptrace check the kernel
+                         * makes for the process when it is another's, none when its own. */
+                        int jumped = walk_openat(ctx, own >= 0, cur, name, O_PATH | O_CLOEXEC);
                         if (jumped < 0)
-                                return negative_errno();
+                                return jumped;
                         safe_close(cur);
                         cur = jumped;
+                        own = -1;
                         /* Inside the path the next lookup fails on a non-directory; at
                          * the end only a slash says it must be one. */
                         if (want_dir && last && (fstat(cur, &st) < 0 || !S_ISDIR(st.st_mode)))
@@ -270,6 +467,7 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 remaining[tlen] = rlen || want_dir ? '/' : '\0';
                 p = remaining;
                 if (target[0] == '/') {
+                        own = -1;
                         int root = context_root(ctx);
                         if (root < 0)
                                 return root;
@@ -283,25 +481,23 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
         return TAKE_FD(cur);
 }
 
-/* Open what the process would open for path, relative to base_fd when the path is relative. */
-static int lookup(struct exec_context *ctx, int base_fd, const char *path, bool follow_last) {
+/* The fast lookup of what the process would open for path (relative to base_fd when the
+ * path is relative): one openat2(), or an error when only the exact walk can tell. Its
+ * successes are exact but for one thing: a "self" in a procfs means us to it. Whatever
+ * passes through a magic link fails (ELOOP) and takes the walk; what does not is a file
+ * of procfs, which no exec accepts: the caller takes the walk for any refusal too. */
+static int lookup_fast(struct exec_context *ctx, int base_fd, const char *path, bool follow_last) {
         int nofollow = follow_last ? 0 : O_NOFOLLOW;
-        int fd;
 
         if (ctx->same_root)
-                /* One syscall for the common case. The kernel refuses magic links here
-                 * (ELOOP); those, and real loops, take the exact walk. */
-                fd = openat2_path(path[0] == '/' ? AT_FDCWD : base_fd, path, nofollow, RESOLVE_NO_MAGICLINKS);
-        else if (path[0] == '/') {
-                int root = context_root(ctx);
-                if (root < 0)
-                        return root;
-                fd = openat2_path(root, path, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-        } else
-                fd = -ELOOP;
-        if (fd == -ELOOP || fd == -EXDEV || fd == -EAGAIN)
-                fd = walk(ctx, base_fd, path, follow_last);
-        return fd;
+                /* One syscall for the common case. */
+                return openat2_path(path[0] == '/' ? AT_FDCWD : base_fd, path, nofollow, RESOLVE_NO_MAGICLINKS);
+        if (path[0] != '/')
+                return -ELOOP;
+        int root = context_root(ctx);
+        if (root < 0)
+                return root;
+        return openat2_path(root, path, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 #define SELF_FD_LINK_MAX 32
@@ -312,9 +508,27 @@ static int self_fd_link(const struct exec_chain *chain, int fd, char link[static
         return chain->have_self_fds ? chain->self_fds : AT_FDCWD;
 }
 
+/* What the process needs of a file of its exec (see add_file_into()). */
+static int access_for(enum exec_role role) {
+        switch (role) {
+        case EXEC_ROLE_PROGRAM:
+        case EXEC_ROLE_SCRIPT_INTERP:
+        case EXEC_ROLE_ELF_INTERP:
+                return X_OK;
+        case EXEC_ROLE_LOADED:
+                return R_OK; /* a loader opens its program for reading, and maps it */
+        }
+        return X_OK;
+}
+
 /* Take an O_PATH fd into the chain: its stat and canonical path. It stays O_PATH until
- * its head must be read (open_for_reading()). */
-static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) {
+ * its head must be read (open_for_reading()). Refused (-EACCES) unless it is a regular
+ * file that the thread's credentials (the process's) may execute (access X_OK: the
+ * kernel's faccessat() also refuses it on a noexec mount, and procfs and sysfs are noexec
+ * whatever their mount says) or read (R_OK), or with access 0 (a file the process holds
+ * open already) whatever its permissions: the checks the kernel's exec makes before it
+ * reads a byte of the file. */
+static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role, int access) {
         if (chain->n >= ELEMENTSOF(chain->files)) {
                 safe_close(fd);
                 return -E2BIG;
@@ -341,25 +555,35 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role) 
                 return -ELOOP; /* AT_SYMLINK_NOFOLLOW on a symlink */
         if (!S_ISREG(f->st.st_mode))
                 return -EACCES; /* the kernel executes regular files only */
+        if (access && syscall(SYS_faccessat2, fd, "", access, AT_EMPTY_PATH | AT_EACCESS) < 0)
+                return negative_errno();
         return 0;
 }
 
-/* Put an fd open for reading in the place of f's O_PATH fd, through its magic link. */
-static int open_for_reading(struct exec_chain *chain, struct exec_file *f) {
+/* Put an fd open for reading in the place of f's O_PATH fd, through its magic link. The
+ * file passed the process's checks (add_file_into()); it is read with the process's
+ * credentials when they allow it, else with ours, as the kernel reads a program that may
+ * be executed but not read. */
+static int open_for_reading(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f) {
         char link[SELF_FD_LINK_MAX];
-        int rfd = openat(self_fd_link(chain, f->fd, link), link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int dir = self_fd_link(chain, f->fd, link);
+        int rfd = openat(dir, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (rfd < 0 && errno == EACCES && ctx->assumed)
+                rfd = openat_as_self(ctx, dir, link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        else if (rfd < 0)
+                rfd = negative_errno();
         if (rfd < 0)
                 /* We cannot see what the kernel would see: fail closed. */
-                return errno == EACCES || errno == EPERM ? -EACCES : negative_errno();
+                return rfd == -EACCES || rfd == -EPERM ? -EACCES : rfd;
         safe_close(f->fd);
         f->fd = rfd;
         return 0;
 }
 
 /* The same, taking fd in any case; on failure the chain is as it was. */
-static int add_file(struct exec_chain *chain, int fd, enum exec_role role) {
+static int add_file(struct exec_chain *chain, int fd, enum exec_role role, int access) {
         unsigned n = chain->n;
-        int r = add_file_into(chain, fd, role);
+        int r = add_file_into(chain, fd, role, access);
         if (r < 0 && chain->n > n) {
                 chain->n = n;
                 chain->files[n].fd = safe_close(chain->files[n].fd);
@@ -423,7 +647,7 @@ static void remember_head(struct head_entry *e, const struct exec_file *f, enum 
 /* What f's head says (a head_kind; f->script or interp filled to match), or -errno when the
  * kernel would refuse the file. Remembered when f is unchanged since its head was read, else
  * f is opened for reading and its head read. */
-static int head_of(struct exec_chain *chain, struct exec_file *f, char *interp, size_t size) {
+static int head_of(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f, char *interp, size_t size) {
         struct head_entry *e = chain->heads ? &chain->heads->slots[file_stamp_slot(&f->st, HEAD_SLOTS)] : NULL;
         if (e && e->used && file_stamp_matches(&e->stamp, &f->st)) {
                 if (e->kind == HEAD_SCRIPT)
@@ -433,7 +657,7 @@ static int head_of(struct exec_chain *chain, struct exec_file *f, char *interp, 
                 return e->kind;
         }
 
-        int r = open_for_reading(chain, f);
+        int r = open_for_reading(ctx, chain, f);
         if (r < 0)
                 return r;
         char header[HEAD_BYTES];
@@ -459,16 +683,33 @@ static int head_of(struct exec_chain *chain, struct exec_file *f, char *interp, 
         return kind;
 }
 
-/* Open a path the kernel opens on the process's behalf (an interpreter): relative to its
- * cwd, or from its root. */
-static int lookup_from(struct exec_context *ctx, const char *path) {
+/* Look path up for the process (relative to base_fd when relative) and take the file
+ * into chain with role: the fast lookup, and the exact walk when it fails or its file is
+ * refused, for the answer the process itself would get. */
+static int lookup_into(struct exec_context *ctx, int base_fd, const char *path, bool follow_last, enum exec_role role,
+                       struct exec_chain *chain) {
+        int fd = lookup_fast(ctx, base_fd, path, follow_last);
+        if (fd >= 0) {
+                int r = add_file(chain, fd, role, access_for(role));
+                if (r >= 0 || r == -E2BIG || r == -ENOMEM || r == -EMFILE || r == -ENFILE)
+                        return r;
+        }
+        fd = walk(ctx, base_fd, path, follow_last);
+        if (fd < 0)
+                return fd;
+        return add_file(chain, fd, role, access_for(role));
+}
+
+/* The same for a path the kernel opens on the process's behalf (an interpreter): relative
+ * to its cwd, or from its root. */
+static int lookup_from(struct exec_context *ctx, const char *path, enum exec_role role, struct exec_chain *chain) {
         int base = -1;
         if (path[0] != '/') {
                 base = context_cwd(ctx);
                 if (base < 0)
                         return base;
         }
-        return lookup(ctx, base, path, true);
+        return lookup_into(ctx, base, path, true, role, chain);
 }
 
 void exec_chain_reset(struct exec_chain *chain) {
@@ -503,20 +744,25 @@ void exec_chain_fini(struct exec_chain *chain) {
         chain->heads = NULL;
 }
 
-int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
-        int fd, r;
+static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const char *path, int flags,
+                                   struct exec_chain *chain) {
+        int r;
 
-        exec_chain_reset(chain);
-
-        if (strnlen(path, EG_PATH_MAX) >= EG_PATH_MAX)
-                return -ENAMETOOLONG; /* the kernel's limit, terminator included */
         if (path[0] == '\0') {
                 if (!(flags & AT_EMPTY_PATH))
                         return -ENOENT;
                 /* fexecve: the file is whatever the process's fd refers to. */
-                fd = dirfd == AT_FDCWD ? context_cwd(ctx) : open_process_fd(ctx, dirfd, 0);
+                int fd = dirfd == AT_FDCWD ? context_cwd(ctx) : open_process_fd(ctx, dirfd, 0);
                 if (fd >= 0 && dirfd == AT_FDCWD)
                         fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return fd;
+                r = as_process(ctx);
+                if (r < 0) {
+                        safe_close(fd);
+                        return r;
+                }
+                r = add_file(chain, fd, EXEC_ROLE_PROGRAM, X_OK);
         } else {
                 int base = -1;
                 _cleanup_close_ int dir = -1;
@@ -528,45 +774,53 @@ int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flag
                         if (base < 0)
                                 return base;
                 }
-                fd = lookup(ctx, base, path, !(flags & AT_SYMLINK_NOFOLLOW));
+                r = as_process(ctx);
+                if (r < 0)
+                        return r;
+                r = lookup_into(ctx, base, path, !(flags & AT_SYMLINK_NOFOLLOW), EXEC_ROLE_PROGRAM, chain);
         }
 
-        for (enum exec_role role = EXEC_ROLE_PROGRAM;; role = EXEC_ROLE_SCRIPT_INTERP) {
-                if (fd < 0)
-                        return fd;
-                r = add_file(chain, fd, role);
+        for (;;) {
                 if (r < 0)
                         return r;
                 char interp[EG_PATH_MAX];
-                r = head_of(chain, &chain->files[chain->n - 1], interp, sizeof interp);
+                r = head_of(ctx, chain, &chain->files[chain->n - 1], interp, sizeof interp);
                 if (r < 0)
                         return r;
                 if (r == HEAD_SCRIPT) {
                         if (chain->n > EG_INTERP_DEPTH_MAX)
                                 return -ELOOP; /* exec_binprm(): too many rewrites */
-                        fd = lookup_from(ctx, chain->files[chain->n - 1].script.interp);
+                        r = lookup_from(ctx, chain->files[chain->n - 1].script.interp, EXEC_ROLE_SCRIPT_INTERP, chain);
                         continue;
                 }
                 chain->image = chain->n - 1;
                 if (r == HEAD_DIRECT)
                         return 0;
-                fd = lookup_from(ctx, interp);
-                if (fd < 0)
-                        return fd;
-                return add_file(chain, fd, EXEC_ROLE_ELF_INTERP);
+                return lookup_from(ctx, interp, EXEC_ROLE_ELF_INTERP, chain);
         }
 }
 
+int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {
+        exec_chain_reset(chain);
+        if (strnlen(path, EG_PATH_MAX) >= EG_PATH_MAX)
+                return -ENAMETOOLONG; /* the kernel's limit, terminator included */
+        int r = resolve_exec_as_process(ctx, dirfd, path, flags, chain);
+        as_self(ctx);
+        return r;
+}
+
 int resolve_loaded(struct exec_context *ctx, const char *name, struct exec_chain *chain) {
-        int fd = lookup_from(ctx, name);
-        if (fd < 0)
-                return fd;
-        return add_file(chain, fd, EXEC_ROLE_LOADED);
+        int r = as_process(ctx);
+        if (r >= 0)
+                r = lookup_from(ctx, name, EXEC_ROLE_LOADED, chain);
+        as_self(ctx);
+        return r;
 }
 
 int resolve_loaded_fd(struct exec_context *ctx, int fd_number, struct exec_chain *chain) {
+        /* Mapped by the loader already: whatever the file's permissions. */
         int fd = open_process_fd(ctx, fd_number, 0);
         if (fd < 0)
                 return fd;
-        return add_file(chain, fd, EXEC_ROLE_LOADED);
+        return add_file(chain, fd, EXEC_ROLE_LOADED, 0);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "fscreds.h"
 #include "util.h"
 
 /* Which directory is "/" for somebody: device, inode and mount id, so that a chroot or a
@@ -21,6 +22,24 @@ struct root_id {
 /* The identity of the supervisor's own root directory. */
 int root_id_get_own(struct root_id *ret);
 
+/* Who resolves: our root, our credentials, our user namespace. */
+struct exec_self {
+        struct root_id root;
+        struct fscreds_self creds;
+        dev_t userns_dev;
+        ino_t userns_ino;
+};
+
+/* Ours, for the calling thread. Returns 0 or -errno. */
+int exec_self_get(struct exec_self *ret);
+
+/* Whose credentials a lookup for a process is made with. */
+enum exec_creds {
+        EXEC_CREDS_OWN,    /* the process's are ours: nothing to change */
+        EXEC_CREDS_ASSUME, /* ours differ: the thread takes the process's for its lookups */
+        EXEC_CREDS_CANNOT, /* they differ and we cannot take them on: every lookup is refused */
+};
+
 /* The process an exec is resolved for. Every fd here is the supervisor's (O_CLOEXEC). */
 struct exec_context {
         pid_t tid;      /* the thread that execs (its /proc/self means this one) */
@@ -29,12 +48,25 @@ struct exec_context {
         int cwd_fd;     /* its working directory, opened on first use (-1 until then) */
         bool same_root; /* its root is ours: a lookup from our side sees what it sees */
         struct root_id root;
+        const struct exec_self *self;
+        enum exec_creds creds_mode;
+        bool assumed;         /* the thread has the process's credentials now */
+        struct fscreds creds; /* the process's, as it is frozen in its exec */
 };
 
-/* Open /proc/TID, identify the process's root, and compare the root with own_root. The caller must
- * confirm the task is still the one it means (SECCOMP_IOCTL_NOTIF_ID_VALID) after this
- * returns and before trusting anything read through the context. */
-int exec_context_open(pid_t tid, const struct root_id *own_root, struct exec_context *ret);
+/* Open /proc/TID, identify the process's root and compare it with ours, and read its
+ * credentials (fsuid, fsgid, groups, and its effective capabilities when it is in our user
+ * namespace, else none). The caller must confirm the task is still the one it means
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID) after this returns and before trusting anything read
+ * through the context.
+ *
+ * The resolve_*() functions then reach the process's own /proc/TID, root, cwd and fds with
+ * our credentials (the process reaches them with no check at all), and everything looked
+ * up from there (the path it named, symlinks, interpreters, the program a loader loads)
+ * with the process's: the kernel checks each step as it would for the process, and the
+ * answers (EACCES, ENOENT, ENOTDIR) are those it would give the process. They return with
+ * the thread's own credentials again. */
+int exec_context_open(pid_t tid, const struct exec_self *self, struct exec_context *ret);
 
 /* Close the context's fds. Accepts a half-opened context; initialise with EXEC_CONTEXT_NULL. */
 void exec_context_close(struct exec_context *ctx);
@@ -105,7 +137,10 @@ void exec_chain_fini(struct exec_chain *chain);
 
 /* Resolve execveat(dirfd, path, flags) as made by ctx's process (execve is
  * dirfd = AT_FDCWD, flags = 0). Fills chain with the named file, its #! interpreters and
- * the ELF interpreter (PT_INTERP) of the program finally loaded.
+ * the ELF interpreter (PT_INTERP) of the program finally loaded. Each file passes the
+ * kernel's checks before its head is read: a regular file, the process may execute it
+ * (faccessat2 X_OK as the process: permission, and the mount's noexec, procfs and sysfs
+ * included). Nothing else is ever opened for reading.
  * Returns 0 when the kernel would go on to load the last file of the chain, or the
  * -errno the kernel would fail the exec with (the caller answers with it rather than let
  * the kernel look again). */

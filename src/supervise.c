@@ -47,8 +47,8 @@ struct supervisor {
         struct rule_watch *watch;
         struct audit *audit;
         struct supervisor_stats stats;
-        int events_fd; /* epoll: sigchld_fd and the rule watch */
-        struct root_id own_root;
+        int events_fd;         /* epoll: sigchld_fd and the rule watch */
+        struct exec_self self; /* our root and credentials */
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
         struct identity_cache *identities;
@@ -385,7 +385,7 @@ static void decide(struct supervisor *s) {
         }
 
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
-        r = exec_context_open((pid_t) req->pid, &s->own_root, &ctx);
+        r = exec_context_open((pid_t) req->pid, &s->self, &ctx);
         if (r < 0) {
                 if (out_of_resources(r))
                         log_warning_errno(r, "Cannot open /proc/%u: %m; exec denied", req->pid);
@@ -427,6 +427,11 @@ static void decide(struct supervisor *s) {
                 return;
         }
 
+        if (ctx.creds_mode == EXEC_CREDS_CANNOT)
+                /* resolve_exec() refuses every lookup then (EACCES): fail closed. */
+                log_debug("Process %u has other credentials than ours (fsuid %u, fsgid %u), which we cannot take on "
+                          "to look its exec up: '%s' denied",
+                          req->pid, (unsigned) ctx.creds.fsuid, (unsigned) ctx.creds.fsgid, s->path);
         r = resolve_exec(&ctx, dirfd, s->path, flags, &s->chain);
         if (r < 0 && out_of_resources(r)) {
                 /* Ours, not the process's: its exec would not fail so. Denied. */
@@ -596,7 +601,7 @@ static bool traced_by_us(const struct exec_context *ctx) {
 static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         struct verdict v = {};
-        int r = exec_context_open(pid, &s->own_root, &ctx);
+        int r = exec_context_open(pid, &s->self, &ctx);
         if (r >= 0 && !traced_by_us(&ctx))
                 r = -ESRCH;
         if (r >= 0)
@@ -653,7 +658,7 @@ static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
                 snprintf(note, sizeof note, "exec changed after it was approved");
         }
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
-        if (exec_context_open(pid, &s->own_root, &ctx) < 0)
+        if (exec_context_open(pid, &s->self, &ctx) < 0)
                 ctx.tid = pid; /* gone already: the record has what we know */
         record_exec(s, &ctx, AUDIT_KILL, rep->tag, rep->approved, rep->ran[0] ? rep->ran : NULL, NULL,
                     content ? rep->ran : rep->mapped, note, 0, 0);
@@ -756,9 +761,9 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         s->sigchld_fd = s->events_fd = -1;
         s->policy = policy;
         s->audit = audit;
-        int r = root_id_get_own(&s->own_root);
+        int r = exec_self_get(&s->self);
         if (r < 0)
-                return log_error_errno(r, "Failed to identify our root directory: %m");
+                return log_error_errno(r, "Failed to identify our root directory and credentials: %m");
 
         sigset_t chld;
         sigemptyset(&chld);

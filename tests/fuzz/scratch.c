@@ -345,7 +345,7 @@ static void __attribute__((noreturn)) view_main(enum fuzz_view view, int sock) {
         }
 }
 
-static void start_view(enum fuzz_view view, const struct root_id *own_root) {
+static void start_view(enum fuzz_view view, const struct exec_self *own_root) {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 fuzz_fail("socketpair: %m");
@@ -397,10 +397,11 @@ void fuzz_scratch_init(void) {
                         fuzz_fail("proc on %s: %m", proc);
         }
 
-        struct root_id own_root;
-        int r = root_id_get_own(&own_root);
+        /* Static: every view's context points at it. */
+        static struct exec_self own_root;
+        int r = exec_self_get(&own_root);
         if (r < 0)
-                fuzz_fail("root_id_get_own: %s", strerror(-r));
+                fuzz_fail("exec_self_get: %s", strerror(-r));
         start_view(FUZZ_VIEW_OWN, &own_root);
         if (contained) {
                 start_view(FUZZ_VIEW_CHROOT, &own_root);

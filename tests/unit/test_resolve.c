@@ -4,6 +4,7 @@
 #include <linux/elf.h> /* not <elf.h>: -Isrc finds src/elf.h first */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -105,9 +106,9 @@ static void teardown(void) {
 
 /* Resolve for the test process itself. */
 static int resolve_own(int dirfd, const char *path, int flags, struct exec_chain *chain) {
-        struct root_id own_root;
+        static struct exec_self own_root;
         struct exec_context ctx = EXEC_CONTEXT_NULL;
-        ck_assert_int_eq(root_id_get_own(&own_root), 0);
+        ck_assert_int_eq(exec_self_get(&own_root), 0);
         ck_assert_int_eq(exec_context_open(getpid(), &own_root, &ctx), 0);
         ck_assert(ctx.same_root);
         int r = resolve_exec(&ctx, dirfd, path, flags, chain);
@@ -447,9 +448,9 @@ START_TEST(empty_path) {
 END_TEST
 
 static void assert_resolves_to(pid_t pid, const char *path, const char *expected) {
-        struct root_id own_root;
+        static struct exec_self own_root;
         struct exec_context ctx = EXEC_CONTEXT_NULL;
-        ck_assert_int_eq(root_id_get_own(&own_root), 0);
+        ck_assert_int_eq(exec_self_get(&own_root), 0);
         ck_assert_int_eq(exec_context_open(pid, &own_root, &ctx), 0);
         struct exec_chain *chain = new_chain();
         int r = resolve_exec(&ctx, AT_FDCWD, path, 0, chain);
@@ -575,14 +576,16 @@ START_TEST(chrooted_process) {
                 skip_or_fail("chroot needs root");
                 return;
         }
-        char interp[PATH_MAX], cmd[3 * PATH_MAX];
+        char interp[PATH_MAX], cmd[5 * PATH_MAX];
         ck_assert(elf_interp_of("/bin/true", interp, sizeof interp));
         put_dir("bin");
         put_true("bin/x");
         put_true("bin/sh");
         /* The chroot's own program interpreter, at the path true(1) names: a stand-in file,
-         * so that finding the host's instead shows. */
-        snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s%s')\" && echo loader > '%s%s'", dir, interp, dir, interp);
+         * so that finding the host's instead shows; executable, or the kernel (and so the
+         * resolver) refuses it (EACCES). */
+        snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s%s')\" && echo loader > '%s%s' && chmod 755 '%s%s'", dir,
+                 interp, dir, interp, dir, interp);
         ck_assert_int_eq(system(cmd), 0);
         put_link("abs", "/bin/sh");
         put_link("absrel", "/bin/sh");
@@ -615,9 +618,9 @@ START_TEST(chrooted_process) {
         char c;
         ck_assert_int_eq(read(ready[0], &c, 1), 1);
 
-        struct root_id own_root;
+        static struct exec_self own_root;
         struct exec_context ctx = EXEC_CONTEXT_NULL;
-        ck_assert_int_eq(root_id_get_own(&own_root), 0);
+        ck_assert_int_eq(exec_self_get(&own_root), 0);
         ck_assert_int_eq(exec_context_open(pid, &own_root, &ctx), 0);
         ck_assert_msg(!ctx.same_root, "a chrooted process has our root");
 
@@ -745,13 +748,16 @@ END_TEST
 
 /* The context of the test process itself shares our root; closing it twice is harmless. */
 START_TEST(context) {
-        struct root_id own_root, again;
+        static struct exec_self own_root, other;
+        struct root_id again;
         struct exec_context ctx = EXEC_CONTEXT_NULL;
-        ck_assert_int_eq(root_id_get_own(&own_root), 0);
+        ck_assert_int_eq(exec_self_get(&own_root), 0);
         ck_assert_int_eq(root_id_get_own(&again), 0);
-        ck_assert(own_root.dev == again.dev && own_root.ino == again.ino && own_root.mnt_id == again.mnt_id);
+        ck_assert(own_root.root.dev == again.dev && own_root.root.ino == again.ino &&
+                  own_root.root.mnt_id == again.mnt_id);
         ck_assert_int_eq(exec_context_open(getpid(), &own_root, &ctx), 0);
         ck_assert(ctx.same_root);
+        ck_assert_int_eq(ctx.creds_mode, EXEC_CREDS_OWN); /* ourselves: nothing to take on */
         ck_assert_int_eq(ctx.tid, getpid());
         exec_context_close(&ctx);
         ck_assert_int_eq(ctx.proc_fd, -1);
@@ -759,14 +765,115 @@ START_TEST(context) {
         exec_context_close(&ctx);
 
         /* A root that is not ours. */
-        struct root_id other = own_root;
-        other.mnt_id++;
+        other = own_root;
+        other.root.mnt_id++;
         ck_assert_int_eq(exec_context_open(getpid(), &other, &ctx), 0);
         ck_assert(!ctx.same_root);
         exec_context_close(&ctx);
 
         /* No such task. */
         ck_assert_int_eq(exec_context_open(0x3fffffff, &own_root, &ctx), -ENOENT);
+}
+END_TEST
+
+/* The thread's fsuid and CapEff now, from the kernel. */
+static void own_creds(unsigned long *ret_fsuid, char ret_caps[32]) {
+        char line[256];
+        FILE *f = fopen("/proc/thread-self/status", "re");
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof line, f)) {
+                if (strncmp(line, "Uid:", 4) == 0)
+                        ck_assert_int_eq(sscanf(line, "Uid: %*u %*u %*u %lu", ret_fsuid), 1);
+                if (strncmp(line, "CapEff:", 7) == 0)
+                        ck_assert_int_eq(sscanf(line, "CapEff: %31s", ret_caps), 1);
+        }
+        fclose(f);
+}
+
+/* For a process of another user, every lookup is made as that user would make it: in a
+ * directory it cannot search, an existing file, a missing one and one below a file all
+ * give EACCES (no oracle for which exist); an execute-only program is still read; and the
+ * thread is itself again afterwards. */
+static const struct {
+        const char *path;
+        int r;
+} nobody_cases[] = {
+        { "secret/prog", -EACCES },   { "secret/missing", -EACCES }, { "secret/prog/x", -EACCES },
+        { "open/xonly", 0 },          { "open/noexec", -EACCES },    { "open/missing", -ENOENT },
+        { "open/xonly/x", -ENOTDIR }, { "/proc/kmsg", -EACCES },
+};
+
+START_TEST(as_another_user) {
+        if (geteuid() != 0) {
+                skip_or_fail("taking on another user's credentials needs root");
+                return;
+        }
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        put_dir("secret");
+        ck_assert_int_eq(chmod(strcat(strcpy((char[PATH_MAX]){ 0 }, dir), "/secret"), 0700), 0);
+        put_true("secret/prog");
+        put_dir("open");
+        put_true("open/xonly");
+        put_true("open/noexec");
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/open/xonly", dir);
+        ck_assert_int_eq(chmod(path, 0711), 0);
+        snprintf(path, sizeof path, "%s/open/noexec", dir);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+
+        int ready[2], done[2];
+        ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                char c = 'r';
+                close(done[1]);
+                gid_t none[1];
+                if (setgroups(0, none) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(1);
+                if (write(ready[1], &c, 1) != 1)
+                        _exit(1);
+                (void) !read(done[0], &c, 1);
+                _exit(0);
+        }
+        close(ready[1]);
+        close(done[0]);
+        char c;
+        ck_assert_int_eq(read(ready[0], &c, 1), 1);
+
+        unsigned long fsuid_before, fsuid_after;
+        char caps_before[32], caps_after[32];
+        own_creds(&fsuid_before, caps_before);
+
+        static struct exec_self self;
+        ck_assert_int_eq(exec_self_get(&self), 0);
+        struct exec_chain *chain = new_chain();
+        for (size_t i = 0; i < ELEMENTSOF(nobody_cases); i++) {
+                struct exec_context ctx = EXEC_CONTEXT_NULL;
+                ck_assert_int_eq(exec_context_open(pid, &self, &ctx), 0);
+                ck_assert_int_eq(ctx.creds_mode, EXEC_CREDS_ASSUME);
+                ck_assert_int_eq(ctx.creds.fsuid, 65534);
+                const char *name = nobody_cases[i].path;
+                if (name[0] != '/')
+                        snprintf(path, sizeof path, "%s/%s", dir, name);
+                else
+                        snprintf(path, sizeof path, "%s", name);
+                int r = resolve_exec(&ctx, AT_FDCWD, path, 0, chain);
+                ck_assert_msg(r == nobody_cases[i].r, "%s: r=%d (%s), want %d", name, r, strerror(-r),
+                              nobody_cases[i].r);
+                ck_assert(!ctx.assumed);
+                exec_context_close(&ctx);
+                own_creds(&fsuid_after, caps_after);
+                ck_assert_uint_eq(fsuid_after, fsuid_before);
+                ck_assert_str_eq(caps_after, caps_before);
+        }
+        free_chain(chain);
+        close(done[1]);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(ready[0]);
 }
 END_TEST
 
@@ -793,6 +900,7 @@ Suite *resolve_suite(void) {
         tc = tcase_create("root");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, chrooted_process);
+        tcase_add_test(tc, as_another_user);
         suite_add_tcase(s, tc);
 
         return s;
