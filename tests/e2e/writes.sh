@@ -35,8 +35,13 @@ except OSError as e:
 EOF
 chmod 644 "$W/attack.py"
 
+# The daemon's READY=1 comes to a sink of our own (an earlier file's may be gone).
+rm -f "$D/notify.sock"
 start_notify_sink
-start_daemon "$P" || fail "the daemon did not start: $(tail -n 5 "$DLOG")"
+if ! start_daemon "$P"; then
+        begin "writes: the daemon starts"
+        fail "the daemon did not start: $(tail -n 5 "$DLOG")"
+fi
 
 # attack_both TARGET [PROGRAM]: the attack through the daemon and under a standalone
 # root supervisor, as nobody; sets RC_DAEMON, RC_RUN (each must be 126: refused, not run).
