@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "fds.h"
+#include "hostcheck.h"
 #include "log.h"
 #include "policy.h"
 #include "protocol.h"
@@ -759,6 +760,29 @@ static int daemon_start(struct daemon *d) {
         return open_inflight(d);
 }
 
+/* What an exec control cannot stop, and the host can: a session's user who has processes
+ * outside the session under the same uid (another login, a cron job, a systemd --user
+ * service) can ptrace one of them, or write its memory, and make it run anything,
+ * unsupervised. Yama's ptrace_scope 1 lets a process trace only its descendants. Said once,
+ * at start, by the daemon, the host's supervisor; not by every standalone session. */
+static void warn_about_ptrace_scope(void) {
+        int scope;
+        int r = hostcheck_ptrace_scope(&scope);
+        if (r == -ENOENT)
+                log_warning("Yama is not enabled (no %s): any process may ptrace another of the same user, so a "
+                            "session's user can ptrace their processes outside the session and run anything there; "
+                            "enable Yama and set kernel.yama.ptrace_scope to 1 (see SECURITY in execguard(8))",
+                            HOSTCHECK_PTRACE_SCOPE);
+        else if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot read %s: %m; if it is 0, a session's user can ptrace their processes "
+                                  "outside the session and run anything there",
+                                  HOSTCHECK_PTRACE_SCOPE);
+        else if (scope == 0)
+                log_warning("kernel.yama.ptrace_scope is 0: a session's user can ptrace their processes outside the "
+                            "session and run anything there; set it to 1 (see SECURITY in execguard(8))");
+}
+
 int daemon_run(const struct daemon_options *o) {
         struct daemon d = {
                 .config = o->config,
@@ -775,6 +799,7 @@ int daemon_run(const struct daemon_options *o) {
         };
         int r = daemon_start(&d);
         if (r >= 0) {
+                warn_about_ptrace_scope();
                 log_info("Listening on %s with %s (%zu rules)", d.socket_path, d.config, policy_n_rules(d.policy));
                 notify_status(&d, "READY=1");
                 r = event_loop(&d);

@@ -127,14 +127,15 @@ expect_df_refused() {
 
 # EXECGUARD_E2E_ONLY=faults runs only the fault injection (faults.sh), for working on it;
 # =examples only the shipped example policies (examples.sh); =writes, =creds, =content,
-# =hygiene or =diagnostics only the attacks on the supervisor's powers of that file.
+# =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
+# only what the daemon says about the host's ptrace restriction (threat.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics)
+writes | creds | content | hygiene | diagnostics | threat)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -848,5 +849,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/content.sh"
 . "$HERE/hygiene.sh"
 . "$HERE/diagnostics.sh"
+# What an exec control cannot stop, and the daemon warns about: ptrace outside the session.
+. "$HERE/threat.sh"
 
 summary
