@@ -78,14 +78,20 @@ clean_with() {
 
 # ---- on the process's own stderr (tell) ---------------------------------------------------
 
+# try-exec says nothing of its own: what is on stderr is execguard's line alone.
 begin "diagnostics: the stderr line of a blocked exec shows the path escaped"
-nv -c "$P" -- "$FD/blocked" "$NB/ran"
-if [ "$RC" != 126 ] || [ -e "$NB/ran" ]; then fail "rc=$RC, want 126 and nothing run"
+nv -c "$P" -- "$H/try-exec" execve "$FD/blocked" "$NB/ran"
+if [ "$RC" != 13 ] || [ -e "$NB/ran" ]; then fail "rc=$RC, want 13 (EACCES) and nothing run"
 else clean_with "$ERR" "execguard: blocked $FDE/blocked"; fi
 
 begin "diagnostics: the stderr line of an exec over a limit (refused) shows the path escaped"
-nv -c "$DG/max-args.ini" -- "$FD/true" 1 2 3 4 5 6
-if [ "$RC" != 126 ]; then fail "rc=$RC, want 126"
+# (Under max_args = 5 itself: four arguments to python3, six to the exec it makes.)
+nv -c "$DG/max-args.ini" -- python3 -c 'import os, sys
+try:
+    os.execv(sys.argv[1], sys.argv[1:] + ["1", "2", "3", "4", "5"])
+except OSError as e:
+    sys.exit(e.errno)' "$FD/true"
+if [ "$RC" != 13 ]; then fail "rc=$RC, want 13 (EACCES)"
 else clean_with "$ERR" "execguard: refused $FDE/true (more arguments than max_args = 5)"; fi
 
 # ---- the supervisor's log: syslog, standalone ---------------------------------------------
@@ -177,10 +183,10 @@ else
 fi
 
 begin "diagnostics: through the daemon, the stderr line of a blocked exec shows the path escaped"
-timeout --kill-after=5 60 "${AS_NOBODY[@]}" "$EG" run --socket "$SOCK" -- "$FD/blocked" "$NB/ran" \
+timeout --kill-after=5 60 "${AS_NOBODY[@]}" "$EG" run --socket "$SOCK" -- "$H/try-exec" execve "$FD/blocked" "$NB/ran" \
         >"$OUT" 2>"$ERR" </dev/null
 RC=$?
-if [ "$RC" != 126 ] || [ -e "$NB/ran" ]; then fail "rc=$RC, want 126 and nothing run"
+if [ "$RC" != 13 ] || [ -e "$NB/ran" ]; then fail "rc=$RC, want 13 (EACCES) and nothing run"
 else clean_with "$ERR" "execguard: blocked $FDE/blocked"; fi
 stop_daemon
 kill "$NOTIFY_SINK" 2>/dev/null
