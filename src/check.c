@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "creds.h"
 #include "judge.h"
 #include "loader.h"
+#include "log.h"
 #include "resolve.h"
 #include "util.h"
 #include "wallclock.h"
@@ -65,7 +65,7 @@ static const char *role_text(enum exec_role role) {
 /* "FILE:LINE (key = text) in [scope]" */
 static void print_rule(const struct policy *policy, const struct policy_rule *rule, FILE *out) {
         char text[EG_PATH_MAX];
-        audit_escape(rule->text, text, sizeof text);
+        log_escape(rule->text, text, sizeof text);
         fprintf(out, "%s:%u (", policy_source(policy), rule->line);
         if (rule->key)
                 fprintf(out, "%s = ", rule->key);
@@ -153,8 +153,10 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 return 2;
 
         for (int i = 0; i < n; i++) {
+                /* Names a user chose reach the administrator's terminal: escaped as every
+                 * diagnostic is, C1 controls and stray bytes too (a bare 0x9b is a CSI). */
                 char shown[EG_PATH_MAX];
-                audit_escape(paths[i], shown, sizeof shown);
+                log_escape(paths[i], shown, sizeof shown);
 
                 _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
                 r = exec_context_open(getpid(), self, &ctx);
@@ -202,7 +204,7 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 } else {
                         char file[EG_PATH_MAX];
                         const struct exec_file *hit = v.file;
-                        audit_escape(hit->path, file, sizeof file);
+                        log_escape(hit->path, file, sizeof file);
                         fputs(shown, out);
                         fputs(": blocked by ", out);
                         print_rule(policy, rule, out);
@@ -210,7 +212,7 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                                 fprintf(out, " as %s%s", role_text(hit->role), file);
                         if (v.why[0]) {
                                 char why[sizeof v.why];
-                                audit_escape(v.why, why, sizeof why);
+                                log_escape(v.why, why, sizeof why);
                                 fprintf(out, ": %s", why);
                         }
                         if (policy_mode(policy) == POLICY_MODE_AUDIT)

@@ -166,7 +166,9 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
         else
                 execvp(argv[0], argv);
         int e = errno;
-        fprintf(stderr, "execguard: %s: %s\n", file ? file : argv[0], strerror(e));
+        /* Through the log, escaped: the name may be a file's a user chose, with a newline or
+         * an escape sequence in it. */
+        log_error_errno(-e, "%s: %m", file ? file : argv[0]);
         _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
 }
 
