@@ -280,7 +280,8 @@ ENDED=$(grep -c ': ended after ' "$DLOG")
 ENDED_RIGHT=$(grep -c ": ended after $((EXECS + 1)) decisions\$" "$DLOG")
 # Anything else the daemon said (warnings, errors) is a finding.
 OTHER_LOG=$(grep -Ev '^execguard: (Listening on |Session [0-9a-f]+: (supervising for|ended after) )' "$DLOG" |
-        grep -v 'records will be lost\|neither journald nor syslog' | head -n 5)
+        grep -v 'records will be lost\|neither journald nor syslog' |
+        grep -v 'kernel.yama.ptrace_scope' | head -n 5) # the host's ptrace warning at start
 
 # The JSON records: by action and executable, and per session.
 JSON_COUNTS=$(python3 - "$JSON" "$T/bin/allowed" "$T/bin/blocked" "$T/bin/soak-exec" "$((EXECS + 1))" <<'EOF'
