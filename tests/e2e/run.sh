@@ -126,11 +126,12 @@ expect_df_refused() {
 }
 
 # EXECGUARD_E2E_ONLY=faults runs only the fault injection (faults.sh), for working on it;
-# =examples only the shipped example policies (examples.sh); =writes, =creds, =content,
+# =examples only the shipped example policies (examples.sh); =buildhost only a real
+# configure+make under the build host's allowlist (buildhost.sh); =writes, =creds, =content,
 # =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
 # only what the daemon says about the host's ptrace restriction (threat.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
-faults | examples)
+faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
@@ -841,6 +842,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/limits.sh"
 . "$HERE/policy.sh"
 . "$HERE/examples.sh"
+. "$HERE/buildhost.sh"
 . "$HERE/faults.sh"
 # Attacks by a session on the supervisor's own powers (it is often root): what it writes,
 # opens and reads for a process, the content it judges, the fds it keeps, what it says.
