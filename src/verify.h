@@ -93,18 +93,22 @@ enum verify_outcome {
         VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
         VERIFY_MISMATCH,  /* the exec mapped another file: killed */
         VERIFY_CHANGED,   /* the exec mapped the approved file with other content: killed */
+        VERIFY_KILLED,    /* killed by another (SIGKILL) in its exec, before it could be verified:
+                           * nothing ran, and nothing was found to differ */
         VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
 };
 
 /* What verifier_handle() reports of a tracee. */
 struct verify_report {
-        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_LOADED: the tag */
+        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_KILLED,
+                                        * VERIFY_LOADED: the tag */
         char approved[EG_PATH_MAX];    /* the program approved (a loader: the loader) */
         char mapped[EG_PATH_MAX + 64]; /* VERIFY_MISMATCH: the file mapped instead, or what
                                      * else was not as approved */
         char ran[EG_PATH_MAX];         /* VERIFY_MISMATCH, VERIFY_CHANGED: the program the
                                      * exec loaded (/proc/PID/exe), "" if unknown */
-        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found */
+        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found;
+                                        * VERIFY_KILLED: what could not be read */
         int fd;                        /* VERIFY_LOADED: the loader's fd being mapped */
 };
 
