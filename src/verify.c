@@ -521,14 +521,13 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 int same = stat(exe, &st) < 0 ? negative_errno() : file_stamp_matches(&p->image, &st);
                 /* The stamp does not prove the content (identity.h): when the content
                  * decided, it is hashed again. */
-                int content = same > 0 && p->check_content ? content_approved(v, p, pid, ret->why, sizeof ret->why)
-                                                           : 1;
+                int content = same > 0 && p->check_content ? content_approved(v, p, pid, ret->why, sizeof ret->why) : 1;
                 int r = same > 0 ? content : same;
                 if (r > 0 && p->check_args) {
                         r = args_approved(v, p, pid);
                         if (r <= 0)
-                                snprintf(ret->mapped, sizeof ret->mapped,
-                                         "%s, with other arguments than those judged", p->path);
+                                snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
+                                         p->path);
                 }
                 if (r > 0)
                         r = mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped);
