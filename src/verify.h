@@ -15,7 +15,9 @@
  *      the very file that was approved (device, inode, size, mtime, ctime), and every file
  *      mapped (/proc/PID/maps) must be the program or the ELF interpreter that was approved
  *      (inode and path): the kernel opens PT_INTERP by path too, and that path can be
- *      swapped just the same. Anything else is killed there and then. Then it detaches.
+ *      swapped just the same. Anything else is killed there and then, and so is what
+ *      cannot be read; only a task the kernel shows killed already (a parent's SIGKILL in
+ *      the middle of the exec) is not called a mismatch. Then it detaches.
  *
  * A dynamic loader run as a command (loader.h) opens and maps its program itself, by path,
  * after the exec: that path can be swapped just as well. So for such an exec the tracee is
