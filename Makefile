@@ -43,7 +43,7 @@ UNIT_SRCS  := tests/unit/test_main.c tests/unit/test_policy.c tests/unit/test_re
               tests/unit/test_shebang.c tests/unit/test_procmem.c tests/unit/test_filter.c \
               tests/unit/test_audit.c tests/unit/test_loader.c tests/unit/test_latency.c tests/unit/tmpdir.c \
               tests/unit/policytext.c tests/unit/test_rules.c tests/unit/test_judge.c \
-              tests/unit/test_log.c
+              tests/unit/test_log.c tests/unit/test_verify.c
 UNIT_OBJS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%.o)
 UNIT_BIN   := $(B)/unit-tests
 

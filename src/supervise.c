@@ -691,6 +691,14 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 case VERIFY_CHANGED:
                         record_mismatch(s, pid, outcome == VERIFY_CHANGED);
                         break;
+                case VERIFY_KILLED:
+                        /* Its parent's SIGKILL, say, in the middle of its exec (a timeout):
+                         * nothing of the new program ran, and nothing was found to differ
+                         * from what was approved. Not a mismatch, so no record. */
+                        log_debug("Process %d was killed by another during its exec of '%s', before it "
+                                  "could be verified (%s): nothing ran",
+                                  (int) pid, s->report.approved, s->report.why);
+                        break;
                 case VERIFY_PENDING:
                 case VERIFY_CONFIRMED:
                         break;

@@ -157,6 +157,27 @@ int verifier_expect_content(struct verifier *v, pid_t tid, const uint8_t digest[
         return 0;
 }
 
+/* Has pid, which we hold in a ptrace stop (its exec's), been killed since it stopped? The
+ * kernel says so: it refuses every ptrace request, ESRCH, for a tracee that is no longer in
+ * its stop or has a fatal signal pending (ptrace_check_attach(), ptrace_freeze_traced()).
+ * Only that answer counts, never something the process could arrange; an attacker's
+ * options, one by one:
+ * - The stop ends only by our resuming it, our own death, or SIGKILL (TASK_WAKEKILL); a
+ *   task with SIGKILL pending never returns to user space, and nothing clears it.
+ * - A traced task's other signals, fatal by default or not, wait for the tracer
+ *   (signal-delivery-stop): none of them makes this true. SIGKILL cannot be blocked,
+ *   caught or ignored.
+ * - At PTRACE_EVENT_EXEC the exec has been through de_thread(): the task is alone in its
+ *   thread group (a non-leader that execed has taken the leader's PID, and the leader is
+ *   gone), so no thread's exit or exec can change the answer; and the PID stays this task's
+ *   until we reap it, for we are its tracer and reap one status at a time.
+ * And the caller kills the task whatever the answer: it decides the record, never whether
+ * the new program runs. */
+static bool killed_in_stop(pid_t pid) {
+        unsigned long msg;
+        return ptrace(PTRACE_GETEVENTMSG, pid, NULL, &msg) < 0 && errno == ESRCH;
+}
+
 static void hex(const uint8_t digest[SHA256_LEN], char out[2 * SHA256_LEN + 1]) {
         for (size_t i = 0; i < SHA256_LEN; i++)
                 snprintf(out + 2 * i, 3, "%02x", digest[i]);
@@ -165,9 +186,10 @@ static void hex(const uint8_t digest[SHA256_LEN], char out[2 * SHA256_LEN + 1]) 
 /* Has pid's new program, stopped at its exec, the content judged? The file that is mapped
  * (/proc/PID/exe, the very file, whatever its name now), hashed afresh: the kernel refuses
  * writes to it from the exec's open on, so the content hashed now is the content that
- * runs. A file that cannot be read, or is not the one stat'ed, is not approved. On a
- * mismatch, says what was approved and what was found in why. */
-static bool content_approved(struct verifier *v, const struct pending *p, pid_t pid, char *why, size_t size) {
+ * runs. Returns 1; 0 for other content, or a file that is not the one stat'ed; -errno for
+ * a file that cannot be hashed (not approved either). Unless 1, says what was approved and
+ * what was found in why. */
+static int content_approved(struct verifier *v, const struct pending *p, pid_t pid, char *why, size_t size) {
         char exe[64];
         snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
         uint8_t digest[SHA256_LEN];
@@ -182,24 +204,29 @@ static bool content_approved(struct verifier *v, const struct pending *p, pid_t 
         hex(p->content_digest, approved);
         if (r < 0) {
                 snprintf(why, size, "approved as sha256:%s; cannot hash what runs: %s", approved, strerror(-r));
-                return false;
+                return r == -ESTALE ? 0 : r;
         }
         if (memcmp(digest, p->content_digest, SHA256_LEN) == 0)
-                return true;
+                return 1;
         hex(digest, found);
         snprintf(why, size, "approved as sha256:%s, ran sha256:%s", approved, found);
-        return false;
+        return 0;
 }
 
 /* Are the arguments of pid's new program, after its argv[0], the ones judged? Read from
  * /proc/PID/cmdline while it is stopped at its exec: nothing of it has run, and its memory
- * is its own (the exec left every other thread and any shared memory behind). */
-static bool args_approved(struct verifier *v, const struct pending *p, pid_t pid) {
+ * is its own (the exec left every other thread and any shared memory behind). Returns 1,
+ * 0 (others), or -errno (unreadable: a task killed meanwhile has no memory to read; its
+ * cmdline ends early, so a mismatch is only one if it still lives, see killed_in_stop()). */
+static int args_approved(struct verifier *v, const struct pending *p, pid_t pid) {
         char name[64];
         snprintf(name, sizeof name, "/proc/%d/cmdline", (int) pid);
         _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || digest_stream_begin(v->digest) < 0)
-                return false;
+        if (fd < 0)
+                return negative_errno();
+        int r = digest_stream_begin(v->digest);
+        if (r < 0)
+                return r;
         bool in_argv0 = true;
         size_t count = 0;
         off_t off = 0;
@@ -208,7 +235,7 @@ static bool args_approved(struct verifier *v, const struct pending *p, pid_t pid
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return false;
+                        return negative_errno();
                 if (n == 0)
                         break;
                 off += n;
@@ -222,12 +249,19 @@ static bool args_approved(struct verifier *v, const struct pending *p, pid_t pid
                 }
                 for (const char *c = s; (c = memchr(c, '\0', (size_t) (end - c))); c++)
                         count++;
-                if (digest_stream_add(v->digest, s, (size_t) (end - s)) < 0)
-                        return false;
+                r = digest_stream_add(v->digest, s, (size_t) (end - s));
+                if (r < 0)
+                        return r;
         }
+        if (in_argv0)
+                return -ENODATA; /* not even an argv[0]: no memory left to read */
         uint8_t digest[SHA256_LEN];
-        return !in_argv0 && count == p->args_count && digest_stream_end(v->digest, digest) == 0 &&
-               memcmp(digest, p->args_digest, SHA256_LEN) == 0;
+        r = digest_stream_end(v->digest, digest);
+        if (r < 0)
+                return r;
+        if (count == p->args_count && memcmp(digest, p->args_digest, SHA256_LEN) == 0)
+                return 1;
+        return killed_in_stop(pid) ? -ESRCH : 0;
 }
 
 void verifier_armed(struct verifier *v _unused_, pid_t tid) {
@@ -341,11 +375,15 @@ static int entry_approved(const struct pending *p, pid_t pid, int fd, char *mapp
 /* Every file mapped into the new image is the approved program or its approved ELF
  * interpreter. Inode and path, as /proc/PID/maps shows them: its device numbers are the
  * superblock's, which stat() does not report on every file system (btrfs subvolumes).
- * On a mismatch, stores the offending path in mapped. */
-static bool mappings_approved_text(struct verifier *v, const struct pending *p, int fd, char *mapped, size_t size) {
+ * Returns 1, 0 (the offending path, if any, stored in mapped), or -errno (unreadable). */
+static int mappings_approved_text(struct verifier *v, const struct pending *p, int fd, char *mapped, size_t size) {
         ssize_t n = pread_full(fd, v->maps, sizeof v->maps - 1, 0);
-        if (n <= 0 || (size_t) n == sizeof v->maps - 1)
-                return false; /* unreadable, or more than a fresh image has: refuse */
+        if (n < 0)
+                return (int) n;
+        if (n == 0)
+                return -ENODATA; /* no memory map: the task is gone */
+        if ((size_t) n == sizeof v->maps - 1)
+                return 0; /* more than a fresh image has: refuse */
         v->maps[n] = '\0';
 
         for (char *line = v->maps; *line;) {
@@ -355,34 +393,36 @@ static bool mappings_approved_text(struct verifier *v, const struct pending *p, 
                 unsigned long ino = 0;
                 const char *path = NULL;
                 if (!maps_line_parse(line, &ino, &path))
-                        return false;
+                        return 0;
                 if (ino != 0) {
                         bool ok = (ino == p->image.ino && strcmp(path, p->path) == 0) ||
                                   (p->interp_ino != 0 && ino == p->interp_ino && strcmp(path, p->interp_path) == 0);
                         if (!ok) {
                                 snprintf(mapped, size, "%s", path);
-                                return false;
+                                return 0;
                         }
                 }
                 line = next;
         }
-        return true;
+        return 1;
 }
 
 /* The check of the new image's mappings: PROCMAP_QUERY where the kernel has it, else the
- * text of /proc/PID/maps. On a mismatch, stores the offending path in mapped. */
-static bool mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
+ * text of /proc/PID/maps. Returns 1, 0 (the offending path stored in mapped), or -errno
+ * (cannot be read: mapped is ""). */
+static int mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
         char name[64];
+        mapped[0] = '\0';
         snprintf(name, sizeof name, "/proc/%d/maps", (int) pid);
         _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return false;
+                return negative_errno();
         int r = entry_approved(p, pid, fd, mapped, size);
         if (r == -ENOTTY)
                 return mappings_approved_text(v, p, fd, mapped, size);
         if (r < 0)
                 mapped[0] = '\0';
-        return r > 0;
+        return r;
 }
 
 /* Old-style i386 mmap(): its arguments are a block in memory. */
@@ -474,20 +514,24 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 char exe[64];
                 struct stat st;
                 snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
-                /* The image is mapped; the program has not run one instruction. Same file,
-                 * unchanged since it was judged? A file being executed cannot be written
-                 * (ETXTBSY), so what is verified now is what runs. */
-                bool same = stat(exe, &st) == 0 && file_stamp_matches(&p->image, &st);
+                /* Each check: 1 (as approved), 0 (found to be otherwise), or -errno (what it
+                 * reads could not be read). The image is mapped; the program has not run one
+                 * instruction. Same file, unchanged since it was judged? A file being executed
+                 * cannot be written (ETXTBSY), so what is verified now is what runs. */
+                int same = stat(exe, &st) < 0 ? negative_errno() : file_stamp_matches(&p->image, &st);
                 /* The stamp does not prove the content (identity.h): when the content
                  * decided, it is hashed again. */
-                bool content_same =
-                        !same || !p->check_content || content_approved(v, p, pid, ret->why, sizeof ret->why);
-                bool args_same = !same || !content_same || !p->check_args || args_approved(v, p, pid);
-                if (!args_same)
-                        snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
-                                 p->path);
-                if (same && content_same && args_same &&
-                    mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped)) {
+                int content = same > 0 && p->check_content ? content_approved(v, p, pid, ret->why, sizeof ret->why) : 1;
+                int r = same > 0 ? content : same;
+                if (r > 0 && p->check_args) {
+                        r = args_approved(v, p, pid);
+                        if (r <= 0)
+                                snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
+                                         p->path);
+                }
+                if (r > 0)
+                        r = mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped);
+                if (r > 0) {
                         if (p->watch_loader &&
                             ptrace(PTRACE_SETOPTIONS, pid, NULL,
                                    (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&
@@ -502,7 +546,21 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                                 (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
                                 return VERIFY_CONFIRMED;
                         }
+                        r = negative_errno();
                         snprintf(ret->mapped, sizeof ret->mapped, "%s (cannot follow the loader)", p->path);
+                }
+                /* Not verified: it is killed, whatever the reason. When what was to be read
+                 * could not be, and the kernel says the task had been killed already (its
+                 * parent's SIGKILL in the middle of its exec: its memory, registers and
+                 * /proc/PID/exe go as it exits), nothing was found to differ and nothing runs:
+                 * not a mismatch. Alive and unverifiable, it is one. */
+                if (r < 0 && killed_in_stop(pid)) {
+                        kill(pid, SIGKILL);
+                        snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
+                        snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
+                        snprintf(ret->why, sizeof ret->why, "%s", strerror(-r));
+                        done(v, p);
+                        return VERIFY_KILLED;
                 }
                 /* What the kernel loaded, for the record: read before the kill, while the
                  * stopped tracee still holds it. */
@@ -511,10 +569,10 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 kill(pid, SIGKILL);
                 snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
                 snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
-                if (!same)
+                if (same <= 0)
                         snprintf(ret->mapped, sizeof ret->mapped, "%s", ret->ran);
                 done(v, p);
-                return same && !content_same ? VERIFY_CHANGED : VERIFY_MISMATCH;
+                return same > 0 && content <= 0 ? VERIFY_CHANGED : VERIFY_MISMATCH;
         }
 
         struct pending *p = find(v, pid);

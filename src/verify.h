@@ -15,7 +15,9 @@
  *      the very file that was approved (device, inode, size, mtime, ctime), and every file
  *      mapped (/proc/PID/maps) must be the program or the ELF interpreter that was approved
  *      (inode and path): the kernel opens PT_INTERP by path too, and that path can be
- *      swapped just the same. Anything else is killed there and then. Then it detaches.
+ *      swapped just the same. Anything else is killed there and then, and so is what
+ *      cannot be read; only a task the kernel shows killed already (a parent's SIGKILL in
+ *      the middle of the exec) is not called a mismatch. Then it detaches.
  *
  * A dynamic loader run as a command (loader.h) opens and maps its program itself, by path,
  * after the exec: that path can be swapped just as well. So for such an exec the tracee is
@@ -93,18 +95,22 @@ enum verify_outcome {
         VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
         VERIFY_MISMATCH,  /* the exec mapped another file: killed */
         VERIFY_CHANGED,   /* the exec mapped the approved file with other content: killed */
+        VERIFY_KILLED,    /* killed by another (SIGKILL) in its exec, before it could be verified:
+                           * nothing ran, and nothing was found to differ */
         VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
 };
 
 /* What verifier_handle() reports of a tracee. */
 struct verify_report {
-        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_LOADED: the tag */
+        char tag[VERIFY_TAG_MAX];      /* VERIFY_MISMATCH, VERIFY_CHANGED, VERIFY_KILLED,
+                                        * VERIFY_LOADED: the tag */
         char approved[EG_PATH_MAX];    /* the program approved (a loader: the loader) */
         char mapped[EG_PATH_MAX + 64]; /* VERIFY_MISMATCH: the file mapped instead, or what
                                      * else was not as approved */
         char ran[EG_PATH_MAX];         /* VERIFY_MISMATCH, VERIFY_CHANGED: the program the
                                      * exec loaded (/proc/PID/exe), "" if unknown */
-        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found */
+        char why[192];                 /* VERIFY_CHANGED: the digest approved and the one found;
+                                        * VERIFY_KILLED: what could not be read */
         int fd;                        /* VERIFY_LOADED: the loader's fd being mapped */
 };
 

@@ -129,14 +129,15 @@ expect_df_refused() {
 # =examples only the shipped example policies (examples.sh); =buildhost only a real
 # configure+make under the build host's allowlist (buildhost.sh); =writes, =creds, =content,
 # =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
-# only what the daemon says about the host's ptrace restriction (threat.sh).
+# only what the daemon says about the host's ptrace restriction (threat.sh); =killed only
+# the records of execs killed by another mid-exec (killed.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat)
+writes | creds | content | hygiene | diagnostics | threat | killed)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -853,5 +854,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/diagnostics.sh"
 # What an exec control cannot stop, and the daemon warns about: ptrace outside the session.
 . "$HERE/threat.sh"
+# A task killed by another in the middle of its exec is not a mismatch (killed.sh).
+. "$HERE/killed.sh"
 
 summary
