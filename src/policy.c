@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
-#include <ini.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include "ini.h"
 #include "table.h"
 #include "util.h"
 
@@ -122,14 +122,10 @@ struct policy {
         bool has_windows, has_parents, has_commands, has_user_or_group;
 };
 
-/* ---- reading lines for inih ---------------------------------------------------------- */
+/* ---- reading lines ---------------------------------------------------------------------- */
 
-/* inih hands a line longer than its buffer to the handler in pieces, and treats an indented
- * line as a continuation of the previous value. Both would make the policy mean something
- * other than what the administrator wrote, so our reader turns them into errors before
- * inih sees them. It also counts lines, which the handler needs for rule locations (the
- * system inih is built without INI_HANDLER_LINENO), and checks section names, because inih
- * does not call the handler for a section that has no keys. */
+/* Lines are read and parsed here (ini.h), and counted, which the handler needs for rule
+ * locations; a line too long or with a NUL byte is an error, never cut or read in part. */
 struct reader {
         FILE *stream;
         unsigned line;
@@ -149,70 +145,36 @@ static void record_error(struct policy_error *err, unsigned line, const char *fm
         err->line = line;
 }
 
-static bool section_is_known(const char *name, size_t len) {
-        return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0) ||
-               (len == 5 && memcmp(name, "allow", 5) == 0) || (len > 5 && memcmp(name, "user:", 5) == 0) ||
-               (len > 6 && memcmp(name, "group:", 6) == 0);
+static bool section_is_known(const char *name) {
+        return strcmp(name, "execguard") == 0 || strcmp(name, "block") == 0 || strcmp(name, "allow") == 0 ||
+               (strncmp(name, "user:", 5) == 0 && name[5] != '\0') ||
+               (strncmp(name, "group:", 6) == 0 && name[6] != '\0');
 }
 
-static void check_line(struct reader *rd, const char *buf) {
-        /* inih skips a UTF-8 byte order mark at the start of the file; so do we. */
-        if (rd->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
-                buf += 3;
-        const char *s = buf + strspn(buf, " \t\r\n");
-        if (*s == '\0' || *s == ';' || *s == '#')
-                return;
-        if (s != buf) {
-                record_error(rd->err, rd->line,
-                             "indented line: continuation lines are not supported, start each key at the beginning of "
-                             "the line");
-                return;
-        }
-        if (*s == '[') {
-                const char *end = strchr(s, ']');
-                if (!end) {
-                        record_error(rd->err, rd->line, "section header without ']'");
-                        return;
-                }
-                if (!section_is_known(s + 1, end - s - 1))
-                        record_error(rd->err, rd->line,
-                                     "unknown section [%.*s] (known: [execguard], [block], [allow], [user:NAME], "
-                                     "[group:NAME])",
-                                     (int) (end - s - 1), s + 1);
-                rd->headers++;
-        }
-}
-
-static char *reader_gets(char *buf, int size, void *stream) {
-        struct reader *rd = stream;
+/* The next line into buf (INI_LINE_MAX + 1 bytes), without its newline. Returns 1, 0 at the
+ * end of the file, or -EINVAL with the error recorded. */
+static int read_line(struct reader *rd, char *buf) {
         size_t n = 0;
         int c = EOF;
         bool overlong = false, nul = false;
 
-        while ((c = getc_unlocked(rd->stream)) != EOF) { /* our own stream: no lock per byte */
+        while ((c = getc_unlocked(rd->stream)) != EOF && c != '\n') { /* our own stream: no lock per byte */
                 if (c == '\0')
                         nul = true;
-                if (n + 2 < (size_t) size) /* keep room for '\n' and the terminator */
+                if (n < INI_LINE_MAX)
                         buf[n++] = (char) c;
-                else if (c != '\n')
+                else
                         overlong = true;
-                if (c == '\n')
-                        break;
         }
         if (n == 0 && c == EOF)
-                return NULL;
+                return 0;
         buf[n] = '\0';
         rd->line++;
-
-        if (overlong) {
-                record_error(rd->err, rd->line, "line too long (at most %d bytes)", size - 2);
-                buf[0] = '\0';
-        } else if (nul) {
+        if (overlong)
+                record_error(rd->err, rd->line, "line too long (at most %d bytes)", INI_LINE_MAX);
+        else if (nul)
                 record_error(rd->err, rd->line, "NUL byte in line");
-                buf[0] = '\0';
-        } else
-                check_line(rd, buf);
-        return buf;
+        return overlong || nul ? -EINVAL : 1;
 }
 
 /* ---- the handler ---------------------------------------------------------------------- */
@@ -561,7 +523,7 @@ static bool path_value_ok(struct parser *ps, const char *key, const char *value)
                 record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
                 return false;
         }
-        /* inih only strips ';' comments; a trailing '# ...' would silently become part of
+        /* The reader (ini.h) only strips ';' comments; a trailing '# ...' would silently become part of
          * the path and the rule would never match. */
         const char *hash = strchr(value, '#');
         if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
@@ -819,15 +781,45 @@ static int handle_pair(struct parser *ps, const char *section, const char *name,
         return handle_rule(ps, scope, section, name, value);
 }
 
-static int policy_ini_handler(void *user, const char *section, const char *name, const char *value) {
-        struct parser *ps = user;
-        int r = handle_pair(ps, section, name, value);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        record_error(ps->reader.err, ps->reader.line, "out of memory");
-                return 0; /* inih: zero means error */
+/* Every line of the file, each section header checked and each pair handled in turn. Stops
+ * at the first error, which is recorded. */
+static int read_lines(struct parser *ps) {
+        struct reader *rd = &ps->reader;
+        _cleanup_free_ char *buf = malloc(INI_LINE_MAX + 1);
+        _cleanup_free_ char *section = calloc(1, INI_LINE_MAX + 1);
+        if (!buf || !section)
+                return -ENOMEM;
+        int r;
+        while ((r = read_line(rd, buf)) > 0) {
+                char *line = buf;
+                /* A UTF-8 byte order mark at the start of the file is skipped. */
+                if (rd->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+                        line += 3;
+                struct ini_line il;
+                const char *why = NULL;
+                if (ini_parse_line(line, &il, &why) < 0) {
+                        record_error(rd->err, rd->line, "%s", why);
+                        return -EINVAL;
+                }
+                if (il.kind == INI_LINE_SECTION) {
+                        if (!section_is_known(il.name)) {
+                                record_error(rd->err, rd->line,
+                                             "unknown section [%s] (known: [execguard], [block], [allow], "
+                                             "[user:NAME], [group:NAME])",
+                                             il.name);
+                                return -EINVAL;
+                        }
+                        rd->headers++;
+                        strcpy(section, il.name); /* no longer than the line */
+                } else if (il.kind == INI_LINE_PAIR) {
+                        r = handle_pair(ps, section, il.name, il.value);
+                        if (r == -ENOMEM)
+                                record_error(rd->err, rd->line, "out of memory");
+                        if (r < 0)
+                                return r;
+                }
         }
-        return 1;
+        return r;
 }
 
 /* ---- building the lookup structures ----------------------------------------------------- */
@@ -1355,21 +1347,15 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
         int r = add_scope(p, &ps.scopes_allocated, &(struct scope){ .kind = POLICY_SCOPE_GLOBAL }, NULL);
         if (r < 0)
                 return r;
-        r = ini_parse_stream(reader_gets, &ps.reader, policy_ini_handler, &ps);
-        /* Any nonzero return is a failure, and so is an error our reader or handler recorded:
-         * inih may already have handed truncated or continued values to the handler. */
-        if (r != 0 || err.line != 0 || ferror(stream)) {
+        r = read_lines(&ps);
+        if (r < 0 || err.line != 0 || ferror(stream)) {
                 if (ferror(stream) && err.line == 0)
                         snprintf(err.message, sizeof err.message, "read error");
-                else if (err.line == 0) {
-                        err.line = r > 0 ? (unsigned) r : 0;
-                        snprintf(err.message, sizeof err.message,
-                                 r == -2 ? "out of memory"
-                                         : "syntax error (expected [section], key = value or a comment)");
-                }
+                else if (err.line == 0)
+                        record_error(&err, ps.reader.line, "%s", r == -ENOMEM ? "out of memory" : "invalid line");
                 if (reterr)
                         *reterr = err;
-                return r == -2 ? -ENOMEM : -EINVAL;
+                return r == -ENOMEM ? -ENOMEM : -EINVAL;
         }
 
         return index_and_hand_out(&p, NULL, ret_policy, reterr);

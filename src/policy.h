@@ -1,4 +1,4 @@
-/* The policy: an INI file parsed with inih into an immutable object, then only looked up.
+/* The policy: an INI file parsed (ini.h) into an immutable object, then only looked up.
  *
  *     [execguard]
  *     mode = enforce | audit
