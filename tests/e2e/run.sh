@@ -135,7 +135,7 @@ faults | examples)
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat)
+writes | creds | content | hygiene | diagnostics | threat | fleet)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -851,5 +851,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/diagnostics.sh"
 # What an exec control cannot stop, and the daemon warns about: ptrace outside the session.
 . "$HERE/threat.sh"
+# A policy cannot quietly weaken: warnings at check, load and reload; long and indented lines.
+. "$HERE/fleet.sh"
 
 summary
