@@ -14,7 +14,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 B          := build
 
-PKGS       := libseccomp inih libcrypto libcap libsystemd
+PKGS       := libseccomp libcrypto libcap libsystemd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check)
@@ -30,7 +30,7 @@ LDFLAGS    ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
-LIB_SRCS   := src/audit.c src/check.c src/creds.c src/daemon.c src/elf.c src/fds.c src/filter.c src/fscreds.c src/hostcheck.c src/identity.c src/judge.c \
+LIB_SRCS   := src/audit.c src/check.c src/creds.c src/daemon.c src/elf.c src/fds.c src/filter.c src/fscreds.c src/hostcheck.c src/identity.c src/ini.c src/judge.c \
               src/latency.c src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
               src/policy.c src/procmem.c src/procstatus.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/tell.c src/verify.c \

@@ -93,6 +93,7 @@ struct daemon {
         volatile pid_t *inflight; /* mapped from inflight_path */
         char inflight_path[EG_PATH_MAX];
         struct supervisor_stats status_sent; /* the counts STATUS= last said */
+        char reload_note[128];               /* said in STATUS= until the next reload */
         uint64_t status_sent_usec;
 };
 
@@ -114,12 +115,13 @@ static void notify_status(struct daemon *d, const char *state) {
         d->status_sent = st;
         d->status_sent_usec = monotonic_usec();
         sd_notifyf(0,
-                   "%s%sSTATUS=%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
+                   "%s%sSTATUS=%s%s%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
                    "%llu audited; decision latency p50 %llu us, p99 %llu us, max %llu us",
-                   state ? state : "", state ? "\n" : "", d->n_sessions, d->n_sessions_ever,
-                   (unsigned long long) st.allowed, (unsigned long long) st.denied, (unsigned long long) st.killed,
-                   (unsigned long long) st.audited, (unsigned long long) (lat.p50_ns + 500) / 1000,
-                   (unsigned long long) (lat.p99_ns + 500) / 1000, (unsigned long long) (lat.max_ns + 500) / 1000);
+                   state ? state : "", state ? "\n" : "", d->reload_note, d->reload_note[0] ? "; " : "", d->n_sessions,
+                   d->n_sessions_ever, (unsigned long long) st.allowed, (unsigned long long) st.denied,
+                   (unsigned long long) st.killed, (unsigned long long) st.audited,
+                   (unsigned long long) (lat.p50_ns + 500) / 1000, (unsigned long long) (lat.p99_ns + 500) / 1000,
+                   (unsigned long long) (lat.max_ns + 500) / 1000);
 }
 
 /* The decision counts in STATUS= follow the decisions, at most once a second. Returns
@@ -132,6 +134,14 @@ static bool refresh_status(struct daemon *d) {
                 return true;
         notify_status(d, NULL);
         return false;
+}
+
+static void log_policy_warnings(const struct policy *p) {
+        for (size_t i = 0; i < policy_n_warnings(p); i++) {
+                char msg[512];
+                policy_warning_format(p, i, msg, sizeof msg);
+                log_warning("%s", msg);
+        }
 }
 
 /* Load the policy file, validate it whole, and put it in force with its audit sinks; or
@@ -160,15 +170,28 @@ static int reload(struct daemon *d, char *msg, size_t size) {
         }
         if (warning)
                 log_warning("%s", warning);
+        log_policy_warnings(fresh);
         /* From here nothing fails: the swap is whole. */
+        size_t before = policy_n_rules(d->policy), after = policy_n_rules(fresh);
         supervisor_set_policy(d->supervisor, fresh);
         supervisor_set_audit(d->supervisor, audit);
         policy_free(d->policy);
         audit_free(d->audit);
         d->policy = fresh;
         d->audit = audit;
-        snprintf(msg, size, "%s: loaded, %zu rules", d->config, policy_n_rules(fresh));
-        log_info("Policy reloaded: %s", msg);
+        /* A file cut short (an editor's crash, a half-copied file reloaded) loses rules
+         * quietly: more than half of them gone is said where an administrator looks. */
+        if (after < before - before / 2) {
+                snprintf(d->reload_note, sizeof d->reload_note, "the last reload dropped %zu of %zu rules",
+                         before - after, before);
+                snprintf(msg, size, "%s: loaded, %zu rules: %zu of the %zu rules in force before are gone", d->config,
+                         after, before - after, before);
+                log_warning("Policy reloaded: %s", msg);
+        } else {
+                d->reload_note[0] = '\0';
+                snprintf(msg, size, "%s: loaded, %zu rules", d->config, after);
+                log_info("Policy reloaded: %s", msg);
+        }
         notify_status(d, "READY=1");
         return 0;
 }
@@ -722,6 +745,7 @@ static int daemon_start(struct daemon *d) {
                 policy_error_format(d->config, r, &err, msg, sizeof msg);
                 return log_error_errno(r, "%s", msg);
         }
+        log_policy_warnings(d->policy);
         const char *warning = NULL;
         r = audit_open(policy_settings(d->policy)->log_file, &d->audit, &warning);
         if (r < 0)

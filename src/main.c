@@ -132,6 +132,11 @@ static struct policy *load_policy_or_die(const char *path) {
                 fprintf(stderr, "execguard: %s\n", msg);
                 exit(EXIT_USAGE);
         }
+        for (size_t i = 0; i < policy_n_warnings(p); i++) {
+                char msg[512];
+                policy_warning_format(p, i, msg, sizeof msg);
+                log_warning("%s", msg);
+        }
         return p;
 }
 

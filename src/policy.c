@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
-#include <ini.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include "ini.h"
 #include "table.h"
 #include "util.h"
 
@@ -83,9 +83,10 @@ struct parent_pattern {
  * own, with its conditions. */
 struct scope {
         enum policy_scope_kind kind;
-        uint32_t id; /* uid or gid */
-        char *name;  /* "user:alice", "allow"; NULL for [block] */
-        bool allows; /* [allow]: its path, dir, hash and command keys allow */
+        uint32_t id;  /* uid or gid */
+        bool unknown; /* [user:NAME] or [group:NAME] of a name this host does not have */
+        char *name;   /* "user:alice", "allow"; NULL for [block] */
+        bool allows;  /* [allow]: its path, dir, hash and command keys allow */
         bool has_hours;
         unsigned from_minute, to_minute; /* [from, to), across midnight when from > to */
         uint8_t days;                    /* bit 0: Sunday; 0: every day */
@@ -111,6 +112,8 @@ struct policy {
 
         struct rule_slot *rules;
         size_t n_rules;
+        struct policy_warning *warnings; /* at most WARNINGS_MAX, then counted */
+        size_t n_warnings, n_warnings_more;
         struct former_file *formers;
         size_t n_formers;
 
@@ -122,18 +125,15 @@ struct policy {
         bool has_windows, has_parents, has_commands, has_user_or_group;
 };
 
-/* ---- reading lines for inih ---------------------------------------------------------- */
+/* ---- reading lines ---------------------------------------------------------------------- */
 
-/* inih hands a line longer than its buffer to the handler in pieces, and treats an indented
- * line as a continuation of the previous value. Both would make the policy mean something
- * other than what the administrator wrote, so our reader turns them into errors before
- * inih sees them. It also counts lines, which the handler needs for rule locations (the
- * system inih is built without INI_HANDLER_LINENO), and checks section names, because inih
- * does not call the handler for a section that has no keys. */
+/* Lines are read and parsed here (ini.h), and counted, which the handler needs for rule
+ * locations; a line too long or with a NUL byte is an error, never cut or read in part. */
 struct reader {
         FILE *stream;
         unsigned line;
         unsigned headers;         /* section headers read so far: each starts a section */
+        unsigned header_line;     /* of the last one */
         struct policy_error *err; /* first error wins */
 };
 
@@ -149,70 +149,61 @@ static void record_error(struct policy_error *err, unsigned line, const char *fm
         err->line = line;
 }
 
-static bool section_is_known(const char *name, size_t len) {
-        return (len == 9 && memcmp(name, "execguard", 9) == 0) || (len == 5 && memcmp(name, "block", 5) == 0) ||
-               (len == 5 && memcmp(name, "allow", 5) == 0) || (len > 5 && memcmp(name, "user:", 5) == 0) ||
-               (len > 6 && memcmp(name, "group:", 6) == 0);
+/* What is worth an administrator's eye but not an error: a fleet's policy file names users
+ * and files some hosts do not have. The first WARNINGS_MAX are kept, the rest counted, so
+ * that 200,000 rules naming nothing are one screen, not 200,000 lines. */
+#define WARNINGS_MAX 10
+
+static int add_warning(struct policy *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int add_warning(struct policy *p, unsigned line, const char *fmt, ...) {
+        if (p->n_warnings == WARNINGS_MAX) {
+                p->n_warnings_more++;
+                return 0;
+        }
+        if (!p->warnings) {
+                p->warnings = calloc(WARNINGS_MAX, sizeof *p->warnings);
+                if (!p->warnings)
+                        return -ENOMEM;
+        }
+        struct policy_warning *w = &p->warnings[p->n_warnings++];
+        w->line = line;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->message, sizeof w->message, fmt, ap);
+        va_end(ap);
+        return 0;
 }
 
-static void check_line(struct reader *rd, const char *buf) {
-        /* inih skips a UTF-8 byte order mark at the start of the file; so do we. */
-        if (rd->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0)
-                buf += 3;
-        const char *s = buf + strspn(buf, " \t\r\n");
-        if (*s == '\0' || *s == ';' || *s == '#')
-                return;
-        if (s != buf) {
-                record_error(rd->err, rd->line,
-                             "indented line: continuation lines are not supported, start each key at the beginning of "
-                             "the line");
-                return;
-        }
-        if (*s == '[') {
-                const char *end = strchr(s, ']');
-                if (!end) {
-                        record_error(rd->err, rd->line, "section header without ']'");
-                        return;
-                }
-                if (!section_is_known(s + 1, end - s - 1))
-                        record_error(rd->err, rd->line,
-                                     "unknown section [%.*s] (known: [execguard], [block], [allow], [user:NAME], "
-                                     "[group:NAME])",
-                                     (int) (end - s - 1), s + 1);
-                rd->headers++;
-        }
+static bool section_is_known(const char *name) {
+        return strcmp(name, "execguard") == 0 || strcmp(name, "block") == 0 || strcmp(name, "allow") == 0 ||
+               (strncmp(name, "user:", 5) == 0 && name[5] != '\0') ||
+               (strncmp(name, "group:", 6) == 0 && name[6] != '\0');
 }
 
-static char *reader_gets(char *buf, int size, void *stream) {
-        struct reader *rd = stream;
+/* The next line into buf (INI_LINE_MAX + 1 bytes), without its newline. Returns 1, 0 at the
+ * end of the file, or -EINVAL with the error recorded. */
+static int read_line(struct reader *rd, char *buf) {
         size_t n = 0;
         int c = EOF;
         bool overlong = false, nul = false;
 
-        while ((c = getc_unlocked(rd->stream)) != EOF) { /* our own stream: no lock per byte */
+        while ((c = getc_unlocked(rd->stream)) != EOF && c != '\n') { /* our own stream: no lock per byte */
                 if (c == '\0')
                         nul = true;
-                if (n + 2 < (size_t) size) /* keep room for '\n' and the terminator */
+                if (n < INI_LINE_MAX)
                         buf[n++] = (char) c;
-                else if (c != '\n')
+                else
                         overlong = true;
-                if (c == '\n')
-                        break;
         }
         if (n == 0 && c == EOF)
-                return NULL;
+                return 0;
         buf[n] = '\0';
         rd->line++;
-
-        if (overlong) {
-                record_error(rd->err, rd->line, "line too long (at most %d bytes)", size - 2);
-                buf[0] = '\0';
-        } else if (nul) {
+        if (overlong)
+                record_error(rd->err, rd->line, "line too long (at most %d bytes)", INI_LINE_MAX);
+        else if (nul)
                 record_error(rd->err, rd->line, "NUL byte in line");
-                buf[0] = '\0';
-        } else
-                check_line(rd, buf);
-        return buf;
+        return overlong || nul ? -EINVAL : 1;
 }
 
 /* ---- the handler ---------------------------------------------------------------------- */
@@ -512,26 +503,31 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
         } else if (strncmp(section, "user:", 5) == 0) {
                 struct passwd *pw = getpwnam(section + 5);
                 if (!pw) {
-                        record_error(ps->reader.err, ps->reader.line, "unknown user '%s' in [%s]", section + 5,
-                                     section);
-                        return -EINVAL;
+                        int r = add_warning(p, ps->reader.header_line,
+                                            "no user '%s' on this host: the rules of [%s] apply to nobody here",
+                                            section + 5, section);
+                        if (r < 0)
+                                return r;
                 }
-                sc = (struct scope){ .kind = POLICY_SCOPE_USER, .id = pw->pw_uid };
+                sc = (struct scope){ .kind = POLICY_SCOPE_USER, .id = pw ? pw->pw_uid : UINT32_MAX, .unknown = !pw };
                 name = section;
         } else {
                 struct group *gr = getgrnam(section + 6);
                 if (!gr) {
-                        record_error(ps->reader.err, ps->reader.line, "unknown group '%s' in [%s]", section + 6,
-                                     section);
-                        return -EINVAL;
+                        int r = add_warning(p, ps->reader.header_line,
+                                            "no group '%s' on this host: the rules of [%s] apply to nobody here",
+                                            section + 6, section);
+                        if (r < 0)
+                                return r;
                 }
-                sc = (struct scope){ .kind = POLICY_SCOPE_GROUP, .id = gr->gr_gid };
+                sc = (struct scope){ .kind = POLICY_SCOPE_GROUP, .id = gr ? gr->gr_gid : UINT32_MAX, .unknown = !gr };
                 name = section;
         }
         /* Two names of one id ("[user:root]", "[user:toor]") would be two scopes of one
          * subject with different names in the records: refused. */
         for (size_t i = 1; i < p->n_scopes; i++)
-                if (sc.kind != POLICY_SCOPE_GLOBAL && p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id &&
+                if (sc.kind != POLICY_SCOPE_GLOBAL && !sc.unknown && !p->scopes[i].unknown &&
+                    p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id &&
                     strcmp(p->scopes[i].name, section) != 0) {
                         record_error(ps->reader.err, ps->reader.line, "[%s] is the same %s as [%s] (id %u)", section,
                                      sc.kind == POLICY_SCOPE_USER ? "user" : "group", p->scopes[i].name,
@@ -561,7 +557,7 @@ static bool path_value_ok(struct parser *ps, const char *key, const char *value)
                 record_error(err, line, "path is longer than %d bytes", EG_PATH_MAX - 1);
                 return false;
         }
-        /* inih only strips ';' comments; a trailing '# ...' would silently become part of
+        /* The reader (ini.h) only strips ';' comments; a trailing '# ...' would silently become part of
          * the path and the rule would never match. */
         const char *hash = strchr(value, '#');
         if (hash && (hash[-1] == ' ' || hash[-1] == '\t')) {
@@ -819,15 +815,46 @@ static int handle_pair(struct parser *ps, const char *section, const char *name,
         return handle_rule(ps, scope, section, name, value);
 }
 
-static int policy_ini_handler(void *user, const char *section, const char *name, const char *value) {
-        struct parser *ps = user;
-        int r = handle_pair(ps, section, name, value);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        record_error(ps->reader.err, ps->reader.line, "out of memory");
-                return 0; /* inih: zero means error */
+/* Every line of the file, each section header checked and each pair handled in turn. Stops
+ * at the first error, which is recorded. */
+static int read_lines(struct parser *ps) {
+        struct reader *rd = &ps->reader;
+        _cleanup_free_ char *buf = malloc(INI_LINE_MAX + 1);
+        _cleanup_free_ char *section = calloc(1, INI_LINE_MAX + 1);
+        if (!buf || !section)
+                return -ENOMEM;
+        int r;
+        while ((r = read_line(rd, buf)) > 0) {
+                char *line = buf;
+                /* A UTF-8 byte order mark at the start of the file is skipped. */
+                if (rd->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+                        line += 3;
+                struct ini_line il;
+                const char *why = NULL;
+                if (ini_parse_line(line, &il, &why) < 0) {
+                        record_error(rd->err, rd->line, "%s", why);
+                        return -EINVAL;
+                }
+                if (il.kind == INI_LINE_SECTION) {
+                        if (!section_is_known(il.name)) {
+                                record_error(rd->err, rd->line,
+                                             "unknown section [%s] (known: [execguard], [block], [allow], "
+                                             "[user:NAME], [group:NAME])",
+                                             il.name);
+                                return -EINVAL;
+                        }
+                        rd->headers++;
+                        rd->header_line = rd->line;
+                        strcpy(section, il.name); /* no longer than the line */
+                } else if (il.kind == INI_LINE_PAIR) {
+                        r = handle_pair(ps, section, il.name, il.value);
+                        if (r == -ENOMEM)
+                                record_error(rd->err, rd->line, "out of memory");
+                        if (r < 0)
+                                return r;
+                }
         }
-        return 1;
+        return r;
 }
 
 /* ---- building the lookup structures ----------------------------------------------------- */
@@ -1123,6 +1150,28 @@ static int index_contents(struct policy *p) {
 
 /* A command rule: its program made canonical like a path or glob rule, identified, and
  * the rule put on its section's list. */
+/* A rule naming what does not exist is kept: the file may appear later (a package not yet
+ * installed), and is then blocked. But "path = /usr/bin/dff" must not pass in silence. */
+static int warn_missing(struct policy *p, const struct policy_rule *rule, const char *what) {
+        return add_warning(p, rule->line, "%s = %s: no such %s; the rule will apply if it appears", rule->key,
+                           rule->text, what);
+}
+
+/* An enforcing policy that can block nothing: no block rule, every file allowed by default
+ * and no trusted path (a file cut short at a line break, say). Not an error: such a policy
+ * is valid, and may be meant; but it is loud. */
+static int warn_blocks_nothing(struct policy *p) {
+        if (p->mode != POLICY_MODE_ENFORCE || policy_default_rule(p) || policy_trusted_path_rule(p) ||
+            policy_fileless_rule(p))
+                return 0;
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (!p->rules[i].rule.allow && !p->rules[i].rule.exempt)
+                        return 0;
+        return add_warning(p, 0,
+                           "the policy blocks nothing: mode = enforce, no rule blocks, default = allow and "
+                           "trusted_path = no; every program may run");
+}
+
 static int index_command(struct policy *p, struct rule_slot *slot, struct policy_error *err) {
         struct policy_rule *rule = &slot->rule;
         _cleanup_free_ char *program = TAKE_PTR(rule->canonical); /* as written */
@@ -1136,7 +1185,10 @@ static int index_command(struct policy *p, struct rule_slot *slot, struct policy
         slot->program_glob = glob;
         if (!glob) {
                 struct stat st;
-                r = identify(p, slot, err, true, stat(rule->canonical, &st) == 0 ? &st : NULL);
+                bool exists = stat(rule->canonical, &st) == 0;
+                r = identify(p, slot, err, true, exists ? &st : NULL);
+                if (r >= 0 && !exists)
+                        r = warn_missing(p, rule, "file");
                 if (r < 0)
                         return r;
         }
@@ -1198,6 +1250,8 @@ static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot
                                      strcmp(rule->key, "allow_dir") == 0 ? "allow" : "path", rule->canonical);
                         return -EINVAL;
                 }
+                if (!exists && (r = warn_missing(p, rule, "directory")) < 0)
+                        return r;
                 /* The key ends in a slash, so "/opt/tools" does not take "/opt/toolsx". */
                 size_t len = strlen(rule->canonical);
                 if (rule->canonical[len - 1] != '/') {
@@ -1212,6 +1266,8 @@ static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot
         }
 
         r = identify(p, slot, err, !rule->exempt, exists ? &st : NULL);
+        if (r >= 0 && !exists)
+                r = warn_missing(p, rule, "file");
         if (r < 0)
                 return r;
         /* Two rules naming one file (say /bin/df and /usr/bin/df) are harmless: the first
@@ -1281,6 +1337,8 @@ static int policy_index(struct policy *p, struct policy_error *err) {
                         global_tail = &sc->next;
                         continue;
                 }
+                if (sc->unknown)
+                        continue; /* nobody's: never chained to a subject */
                 p->has_user_or_group = true;
                 r = chain_scope(sc->kind == POLICY_SCOPE_USER ? &p->users : &p->groups, sc, err);
                 if (r < 0)
@@ -1305,6 +1363,8 @@ static int policy_index(struct policy *p, struct policy_error *err) {
         for (size_t i = 0; i < p->n_rules && r >= 0; i++)
                 r = index_rule(p, &dirs, &p->rules[i], err);
         dir_cache_done(&dirs);
+        if (r >= 0)
+                r = warn_blocks_nothing(p);
         return r < 0 ? r : index_contents(p);
 }
 
@@ -1312,6 +1372,13 @@ static int carry_formers(struct policy *p, const struct policy *old);
 
 /* Index the parsed rules of *pp (carrying over what old's files were, if old is given) and
  * hand the policy out, or say why not. */
+static int compare_warnings(const void *a, const void *b) {
+        unsigned la = ((const struct policy_warning *) a)->line, lb = ((const struct policy_warning *) b)->line;
+        la = la ? la : UINT_MAX;
+        lb = lb ? lb : UINT_MAX;
+        return la < lb ? -1 : la > lb;
+}
+
 static int index_and_hand_out(struct policy **pp, const struct policy *old, struct policy **ret_policy,
                               struct policy_error *reterr) {
         struct policy_error err = {};
@@ -1326,6 +1393,11 @@ static int index_and_hand_out(struct policy **pp, const struct policy *old, stru
                 }
                 return r;
         }
+        /* Warnings in file order (those of sections come from the parse, of files from the
+         * index), the policy-wide ones last. */
+        struct policy *p = *pp;
+        if (p->n_warnings > 1)
+                qsort(p->warnings, p->n_warnings, sizeof *p->warnings, compare_warnings);
         *ret_policy = TAKE_PTR(*pp);
         return 0;
 }
@@ -1355,21 +1427,15 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
         int r = add_scope(p, &ps.scopes_allocated, &(struct scope){ .kind = POLICY_SCOPE_GLOBAL }, NULL);
         if (r < 0)
                 return r;
-        r = ini_parse_stream(reader_gets, &ps.reader, policy_ini_handler, &ps);
-        /* Any nonzero return is a failure, and so is an error our reader or handler recorded:
-         * inih may already have handed truncated or continued values to the handler. */
-        if (r != 0 || err.line != 0 || ferror(stream)) {
+        r = read_lines(&ps);
+        if (r < 0 || err.line != 0 || ferror(stream)) {
                 if (ferror(stream) && err.line == 0)
                         snprintf(err.message, sizeof err.message, "read error");
-                else if (err.line == 0) {
-                        err.line = r > 0 ? (unsigned) r : 0;
-                        snprintf(err.message, sizeof err.message,
-                                 r == -2 ? "out of memory"
-                                         : "syntax error (expected [section], key = value or a comment)");
-                }
+                else if (err.line == 0)
+                        record_error(&err, ps.reader.line, "%s", r == -ENOMEM ? "out of memory" : "invalid line");
                 if (reterr)
                         *reterr = err;
-                return r == -2 ? -ENOMEM : -EINVAL;
+                return r == -ENOMEM ? -ENOMEM : -EINVAL;
         }
 
         return index_and_hand_out(&p, NULL, ret_policy, reterr);
@@ -1547,6 +1613,19 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         return index_and_hand_out(&p, old, ret_policy, reterr);
 }
 
+size_t policy_n_warnings(const struct policy *p) {
+        return p->n_warnings + (p->n_warnings_more ? 1 : 0);
+}
+
+void policy_warning_format(const struct policy *p, size_t i, char *buf, size_t size) {
+        if (i == p->n_warnings)
+                snprintf(buf, size, "%s: warning: %zu more warnings like these", p->source, p->n_warnings_more);
+        else if (p->warnings[i].line)
+                snprintf(buf, size, "%s:%u: warning: %s", p->source, p->warnings[i].line, p->warnings[i].message);
+        else
+                snprintf(buf, size, "%s: warning: %s", p->source, p->warnings[i].message);
+}
+
 size_t policy_n_rules(const struct policy *p) {
         return p->n_rules;
 }
@@ -1595,6 +1674,7 @@ void policy_free(struct policy *p) {
                 free(sc->name);
         }
         free(p->scopes);
+        free(p->warnings);
         table_free(&p->users);
         table_free(&p->groups);
         free(p->settings.log_file);

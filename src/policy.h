@@ -1,4 +1,4 @@
-/* The policy: an INI file parsed with inih into an immutable object, then only looked up.
+/* The policy: an INI file parsed (ini.h) into an immutable object, then only looked up.
  *
  *     [execguard]
  *     mode = enforce | audit
@@ -147,6 +147,20 @@ void policy_error_format(const char *path, int r, const struct policy_error *err
  * copy of the old program, made before, is still that program). Errors as policy_parse();
  * on error old stays as it is, and in force. */
 int policy_reidentify(const struct policy *old, struct policy **ret_policy, struct policy_error *reterr);
+
+/* What a policy that loaded says to its administrator, not errors: rules naming files or
+ * directories that do not exist (yet), [user:]/[group:] sections of names this host does not
+ * have (their rules apply to nobody here), an enforcing policy that blocks nothing. The first
+ * 10 are kept, and one more says how many were left out. */
+struct policy_warning {
+        unsigned line; /* 0: the policy as a whole */
+        char message[256];
+};
+
+size_t policy_n_warnings(const struct policy *p);
+
+/* Warning i (< policy_n_warnings()) as "source:line: warning: message". */
+void policy_warning_format(const struct policy *p, size_t i, char *buf, size_t size);
 
 /* The rules, in file order. */
 size_t policy_n_rules(const struct policy *p);

@@ -63,6 +63,9 @@ int rule_watch_new(const struct policy *p, struct rule_watch **ret) {
         if (!w->owned_names)
                 return -ENOMEM;
 
+        /* Directories that cannot be watched: the first said in full, the others counted,
+         * so that 200,000 rules naming missing directories make one line, not 200,000. */
+        size_t n_failed = 0;
         for (size_t i = 0; i < policy_n_rules(p); i++) {
                 const struct policy_rule *rule = policy_rule_at(p, i);
                 const char *slash = file_name_of(rule);
@@ -73,9 +76,11 @@ int rule_watch_new(const struct policy *p, struct rule_watch **ret) {
                          rule->canonical);
                 /* The same directory twice is one watch. */
                 if (inotify_add_watch(w->fd, dir, DIR_EVENTS) < 0) {
-                        log_warning_errno(negative_errno(),
-                                          "Cannot watch %s (%m): a replacement of %s will be blocked by path only", dir,
-                                          rule->canonical);
+                        if (n_failed++ == 0)
+                                log_warning_errno(negative_errno(),
+                                                  "Cannot watch %s (%m): a replacement of %s will be blocked by path "
+                                                  "only",
+                                                  dir, rule->canonical);
                         continue;
                 }
                 char *name = strdup(slash + 1);
@@ -87,6 +92,10 @@ int rule_watch_new(const struct policy *p, struct rule_watch **ret) {
                         return r;
                 watch_file(w, rule->canonical);
         }
+        if (n_failed > 1)
+                log_warning("Cannot watch the directories of %zu more rules (missing, or too many watches): "
+                            "replacements of their files will be blocked by path only",
+                            n_failed - 1);
         *ret = TAKE_PTR(w);
         return 0;
 }

@@ -666,6 +666,12 @@ static int load_policy(const char *path, struct policy **ret) {
                 char msg[512];
                 policy_error_format(path, r, &err, msg, sizeof msg);
                 log_error("%s", msg);
+                return r;
+        }
+        for (size_t i = 0; i < policy_n_warnings(*ret); i++) {
+                char msg[512];
+                policy_warning_format(*ret, i, msg, sizeof msg);
+                log_warning("%s", msg);
         }
         return r;
 }

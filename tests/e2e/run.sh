@@ -137,7 +137,7 @@ faults | examples | buildhost)
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed)
+writes | creds | content | hygiene | diagnostics | threat | killed | fleet)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -856,5 +856,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/threat.sh"
 # A task killed by another in the middle of its exec is not a mismatch (killed.sh).
 . "$HERE/killed.sh"
+# A policy cannot quietly weaken: warnings at check, load and reload; long and indented lines.
+. "$HERE/fleet.sh"
 
 summary
