@@ -668,10 +668,13 @@ static int load_policy(const char *path, struct policy **ret) {
                 log_error("%s", msg);
                 return r;
         }
+        /* The administrator's, not the session user's: said by check and by the daemon, and
+         * here with -v only (a session's stderr is the user's terminal, and the warnings
+         * tell of the policy). */
         for (size_t i = 0; i < policy_n_warnings(*ret); i++) {
                 char msg[512];
                 policy_warning_format(*ret, i, msg, sizeof msg);
-                log_warning("%s", msg);
+                log_debug("%s", msg);
         }
         return r;
 }
