@@ -128,14 +128,15 @@ expect_df_refused() {
 # EXECGUARD_E2E_ONLY=faults runs only the fault injection (faults.sh), for working on it;
 # =examples only the shipped example policies (examples.sh); =writes, =creds, =content,
 # =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
-# only what the daemon says about the host's ptrace restriction (threat.sh).
+# only what the daemon says about the host's ptrace restriction (threat.sh); =inherit only
+# what the command inherits of its caller (inherit.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat)
+writes | creds | content | hygiene | diagnostics | threat | inherit)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -851,5 +852,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/diagnostics.sh"
 # What an exec control cannot stop, and the daemon warns about: ptrace outside the session.
 . "$HERE/threat.sh"
+# What the command inherits of its caller: signals and fds, exactly as natively.
+. "$HERE/inherit.sh"
 
 summary
