@@ -58,7 +58,7 @@ struct kernel_sigaction {
 };
 
 static void caller_signals_save(struct caller_signals *ret) {
-        *ret = (struct caller_signals) {};
+        *ret = (struct caller_signals){};
         for (int sig = 1; sig <= 64; sig++) {
                 struct kernel_sigaction old;
                 if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(uint64_t)) == 0 && old.handler == SIG_IGN)
