@@ -713,6 +713,9 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
         /* Before anything changes them: the command gets them back. */
         struct caller_signals caller;
         caller_signals_save(&caller);
+        /* A SIGCHLD the caller ignores would have the kernel reap our children for us:
+         * neither the supervisor nor the wrapper would learn how the command ended. */
+        signal(SIGCHLD, SIG_DFL);
         int r = fds_fill_stdio();
         if (r < 0)
                 return log_error_errno(r, "Failed to open /dev/null: %m"), EXIT_SETUP_FAILED;

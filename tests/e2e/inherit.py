@@ -19,11 +19,15 @@ MODE:
   sig          SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1 and SIGRTMIN+2
                ignored; SIGUSR2, SIGHUP, SIGWINCH, SIGALRM and SIGCHLD blocked.
   sig-default  every signal at its default, none blocked.
+  sig-chld     SIGCHLD ignored (set in the child, so that the caller can still wait).
+
+A command that has not ended after 60 s is killed; its status is then 124.
 """
 import os
 import signal
 import socket
 import sys
+import time
 
 mode, outdir, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 cmds = [[]]
@@ -61,7 +65,7 @@ if mode in ("fds", "fds-nostdin"):
     os.close(sa.detach())
     stdin_r, stdin_w = os.pipe()
     keep.append(stdin_w)
-elif mode in ("sig", "sig-default"):
+elif mode in ("sig", "sig-default", "sig-chld"):
     # Python itself ignores SIGPIPE and SIGXFSZ: the caller's state is set in full here.
     for s in range(1, signal.NSIG):
         if s in (signal.SIGKILL, signal.SIGSTOP):
@@ -89,6 +93,8 @@ for n, cmd in enumerate(cmds, 1):
     if pid == 0:
         os.dup2(out, 1)
         os.dup2(err, 2)
+        if mode == "sig-chld":
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         if stdin_closed:
             os.close(0)
         else:
@@ -99,8 +105,16 @@ for n, cmd in enumerate(cmds, 1):
             os._exit(127)
     os.close(out)
     os.close(err)
-    _, status = os.waitpid(pid, 0)
-    statuses.append(os.waitstatus_to_exitcode(status))
+    for _ in range(3000):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            statuses.append(os.waitstatus_to_exitcode(status))
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        statuses.append(124)
 with open(os.path.join(outdir, "status"), "w") as f:
     for s in statuses:
         print(s, file=f)

@@ -116,6 +116,24 @@ for mode in sig sig-default; do
         fi
 done
 
+# A caller that ignores SIGCHLD: the kernel reaps its children itself. The command must
+# find it ignored, and execguard, which waits for its children, must still learn how the
+# command ended (before, run hung).
+if [ -n "$IN_DAEMON" ]; then
+        in_run sig-chld "${IN_STATUS[@]}" :: "$EG" run -c "$P" -- "${IN_STATUS[@]}" \
+                :: "$EG" run --socket "$SOCK" -- "${IN_STATUS[@]}"
+else
+        in_run sig-chld "${IN_STATUS[@]}" :: "$EG" run -c "$P" -- "${IN_STATUS[@]}"
+fi
+begin "inherit: control: a caller's ignored SIGCHLD reaches the native command"
+grep -q '^SigIgn:.*0000000000010000$' "$IN_DIR/1.out" && pass || fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
+begin "inherit: standalone: SIGCHLD ignored by the caller: ignored in the command, and run returns its status"
+in_sig_verdict 2
+if [ -n "$IN_DAEMON" ]; then
+        begin "inherit: through the daemon: SIGCHLD ignored by the caller: ignored in the command, and run returns its status"
+        in_sig_verdict 3
+fi
+
 # A shell's trap '' is the usual way to ignore them.
 IN_TRAP="trap '' INT QUIT PIPE TSTP TTIN TTOU;"
 begin "inherit: trap '' INT QUIT PIPE TSTP TTIN TTOU in the caller: the same SigIgn natively, standalone and through the daemon"
