@@ -160,12 +160,15 @@ else pass; fi
 
 # ---- file descriptors -------------------------------------------------------------------
 
+# Standalone with a log_file too: the audit's fds (the file, the syslog socket), opened
+# before the supervisor and the command are forked, must not reach the command.
+write_policy "$IN/log.ini" enforce deny "log_file = $IN/audit.json"
 for mode in fds fds-nostdin; do
         if [ -n "$IN_DAEMON" ]; then
-                in_run "$mode" sh -c "$IN_LIST" :: "$EG" run -c "$P" -- sh -c "$IN_LIST" \
+                in_run "$mode" sh -c "$IN_LIST" :: "$EG" run -c "$IN/log.ini" -- sh -c "$IN_LIST" \
                         :: "$EG" run --socket "$SOCK" -- sh -c "$IN_LIST"
         else
-                in_run "$mode" sh -c "$IN_LIST" :: "$EG" run -c "$P" -- sh -c "$IN_LIST"
+                in_run "$mode" sh -c "$IN_LIST" :: "$EG" run -c "$IN/log.ini" -- sh -c "$IN_LIST"
         fi
         what="a pipe as fds 3 and 4, a file as 5, a socket as 6, a file whose FD_CLOEXEC was cleared as 7, a pipe as 42, a file as 200"
         [ "$mode" = fds ] || what="$what, stdin closed"
@@ -174,8 +177,9 @@ for mode in fds fds-nostdin; do
                 begin "inherit: control: natively the command has no stdin when the caller closed it"
                 grep -q '^0 ' "$IN_DIR/1.out" && fail "$(cat "$IN_DIR/1.out")" || pass
         fi
-        begin "inherit: standalone: the command's fds are the caller's, exactly as natively ($what), and no seccomp listener"
-        in_fd_verdict 2
+        begin "inherit: standalone (a log_file, syslog): the command's fds are the caller's, exactly as natively ($what), and no seccomp listener nor audit fd"
+        if [ ! -e "$IN/audit.json" ]; then fail "control: the session did not open its log_file"
+        else in_fd_verdict 2; fi
         if [ -n "$IN_DAEMON" ]; then
                 begin "inherit: through the daemon: the command's fds are the caller's, exactly as natively ($what), and no seccomp listener"
                 in_fd_verdict 3
