@@ -1,6 +1,7 @@
 #include "fds.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -47,4 +48,20 @@ int fds_close_inherited(void) {
         }
         closedir(d);
         return n;
+}
+
+int fds_fill_stdio(void) {
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                /* The lowest free number: fd itself, those below it being open. */
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (null < 0)
+                        return negative_errno();
+                if (null != fd) {
+                        safe_close(null);
+                        return -EBADF;
+                }
+        }
+        return 0;
 }

@@ -11,3 +11,9 @@
 
 /* Close every fd from 3 up that is not close-on-exec. Returns the number closed. */
 int fds_close_inherited(void);
+
+/* Put a close-on-exec /dev/null on each of stdin, stdout and stderr the caller left
+ * closed. Nothing execguard opens then lands on 0, 1 or 2, where whatever puts
+ * /dev/null on the stdio of a process of execguard would replace it; and the command,
+ * whose exec closes these, finds them closed as natively. Returns 0 or -errno. */
+int fds_fill_stdio(void);

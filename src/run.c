@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,11 +39,48 @@ static int send_report(int sock, char kind, int value) {
         return send(sock, &m, sizeof m, MSG_NOSIGNAL) == sizeof m ? 0 : -EIO;
 }
 
-static void reset_signals(const sigset_t *mask) {
-        static const int defaulted[] = { SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU };
-        for (size_t i = 0; i < ELEMENTSOF(defaulted); i++)
-                signal(defaulted[i], SIG_DFL);
-        sigprocmask(SIG_SETMASK, mask, NULL);
+/* The caller's signals as its exec of execguard left them, saved before we change any, for
+ * the command: an exec resets every handler, so each signal is either ignored or at its
+ * default; the mask survives an exec as it is. Raw syscalls, not glibc's wrappers, which
+ * hide the two signals glibc keeps for itself (32 and 33): a caller may have ignored or
+ * blocked those too. */
+struct caller_signals {
+        uint64_t ignored; /* bit sig - 1 for each ignored signal */
+        uint64_t mask;
+};
+
+/* The kernel's struct sigaction (x86_64): for SIG_IGN and SIG_DFL no restorer is needed. */
+struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+};
+
+static void caller_signals_save(struct caller_signals *ret) {
+        *ret = (struct caller_signals){};
+        for (int sig = 1; sig <= 64; sig++) {
+                struct kernel_sigaction old;
+                if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(uint64_t)) == 0 && old.handler == SIG_IGN)
+                        ret->ignored |= UINT64_C(1) << (sig - 1);
+        }
+        (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, NULL, &ret->mask, sizeof(uint64_t));
+}
+
+/* In the command, right before its exec: every disposition and the mask as the caller had
+ * them, whatever the supervisor or the wrapper we were forked from set for themselves. The
+ * flags go too: an exec clears them. Nothing is left to do here that a signal could
+ * disturb. */
+static void caller_signals_restore(const struct caller_signals *cs) {
+        for (int sig = 1; sig <= 64; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                struct kernel_sigaction sa = {
+                        .handler = (cs->ignored & (UINT64_C(1) << (sig - 1))) ? SIG_IGN : SIG_DFL,
+                };
+                (void) syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
+        }
+        (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &cs->mask, NULL, sizeof(uint64_t));
 }
 
 /* For a process that outlives the command (the supervisor, the keeper): hold nothing of the
@@ -92,9 +128,7 @@ struct command_settings {
 
 /* The command. Never returns. */
 static _Noreturn void command_main(const struct command_settings *cs, const char *file, char **argv, int sock,
-                                   const sigset_t *old_mask) {
-        reset_signals(old_mask);
-
+                                   const struct caller_signals *caller) {
         /* The bounding set first: it limits what setuid programs and file capabilities can
          * give anything in the session. Without CAP_SETPCAP and with no_new_privs nothing in
          * the session can gain a capability anyway. */
@@ -142,11 +176,6 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
                 log_error("Supervision failed to start; not running %s", argv[0]);
                 _exit(EXIT_SETUP_FAILED);
         }
-        /* The supervised tree keeps stdio and nothing else of ours or of our caller's. */
-        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
-                for (int fd = 3; fd < 65536; fd++)
-                        close(fd);
-        }
         /* No capability of ours goes on into the command (file capabilities of an
          * installed execguard), before anything can trace us. */
         r = privs_drop_all();
@@ -161,6 +190,13 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
                 log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
                 _exit(EXIT_SETUP_FAILED);
         }
+        /* The command gets every fd of the caller's, as natively (a make jobserver's pipe,
+         * a configure script's fds), and none of ours: the listener is closed above (and
+         * the kernel made it close-on-exec), the socket to our parent here, and every
+         * other fd execguard or a library it uses opens is close-on-exec (fds.h), so the
+         * exec closes it. The caller's stdio it left closed (our /dev/null, fds.h) too. */
+        safe_close(sock);
+        caller_signals_restore(caller);
         if (file)
                 execv(file, argv);
         else
@@ -204,7 +240,8 @@ static void on_child(pid_t pid, int status, void *data) {
 /* The supervisor. Never returns. audit and session come from the wrapper, which opened and
  * made them before the fork so that it can record the supervisor's loss. */
 static _Noreturn void supervisor_main(const struct policy *policy, struct audit *audit, const char *session,
-                                      const char *file, char **argv, int report_sock, const sigset_t *old_mask) {
+                                      const char *file, char **argv, int report_sock,
+                                      const struct caller_signals *caller) {
         /* Until setpgid() below we share the terminal's process group; and a process of the
          * session could make ours the foreground one after it (tcsetpgrp()). So a Ctrl-C,
          * Ctrl-\ or Ctrl-Z, or a read or write of the terminal, must never stop or kill us.
@@ -240,7 +277,7 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
                         .limit_capabilities = ps->limit_capabilities,
                         .capabilities = ps->capabilities,
                 };
-                command_main(&cs, file, argv, sv[1], old_mask);
+                command_main(&cs, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
         /* The command has what it inherits of the caller's (that is the command's side, in
@@ -298,12 +335,12 @@ static int exit_status_of(int status) {
 
 /* The signals a wrapper takes through a signalfd, blocked before it forks so that none is
  * lost: children, and the ones it passes on to the command. */
-static void block_wrapper_signals(sigset_t *ret_mask, sigset_t *ret_old_mask) {
+static void block_wrapper_signals(sigset_t *ret_mask) {
         sigemptyset(ret_mask);
         sigaddset(ret_mask, SIGCHLD);
         sigaddset(ret_mask, SIGTERM);
         sigaddset(ret_mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, ret_mask, ret_old_mask);
+        sigprocmask(SIG_BLOCK, ret_mask, NULL);
 }
 
 /* The supervisor died while the session may go on: no listener is left, so the kernel fails
@@ -351,7 +388,8 @@ static int receive_report(int sock, struct report *m) {
         return n == sizeof *m ? 0 : -EIO;
 }
 
-static int run_standalone(const struct policy *policy, const char *file, char **argv) {
+static int run_standalone(const struct policy *policy, const char *file, char **argv,
+                          const struct caller_signals *caller) {
         /* A supervisor running as the caller must never answer for a setuid program: it
          * could make its exec fail in ways the program does not expect. */
         if (!policy_settings(policy)->no_new_privs && getuid() != 0) {
@@ -383,8 +421,8 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         if (r < 0)
                 return log_error_errno(r, "Failed to make a session id: %m"), EXIT_SETUP_FAILED;
 
-        sigset_t mask, old_mask;
-        block_wrapper_signals(&mask, &old_mask);
+        sigset_t mask;
+        block_wrapper_signals(&mask);
 
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -395,7 +433,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, audit, session, file, argv, sv[1], &old_mask);
+                supervisor_main(policy, audit, session, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -579,7 +617,8 @@ static void start_keeper(struct daemon_link *l) {
 
 /* Returns the exit status (125 when the daemon refused the session), or -errno when the
  * daemon could not be reached or asked before anything was started. */
-static int run_through_daemon(const struct run_options *o, const char *file, char **argv) {
+static int run_through_daemon(const struct run_options *o, const char *file, char **argv,
+                              const struct caller_signals *caller) {
         _cleanup_close_ int conn = daemon_connect_waiting(o->socket_path);
         if (conn < 0)
                 return conn;
@@ -606,8 +645,8 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         /* Nothing of ours — the listener above all — may be read or traced by the session. */
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
                 return log_error_errno(negative_errno(), "prctl(PR_SET_DUMPABLE) failed: %m");
-        sigset_t mask, old_mask;
-        block_wrapper_signals(&mask, &old_mask);
+        sigset_t mask;
+        block_wrapper_signals(&mask);
         _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         int sv[2];
         if (sfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -623,7 +662,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
                         .limit_capabilities = hello.limit_capabilities,
                         .capabilities = hello.capabilities,
                 };
-                command_main(&cs, file, argv, sv[1], &old_mask);
+                command_main(&cs, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -680,11 +719,21 @@ static int load_policy(const char *path, struct policy **ret) {
 }
 
 int run_command(const struct run_options *o, const char *file, char **argv) {
+        /* Before anything changes them: the command gets them back. */
+        struct caller_signals caller;
+        caller_signals_save(&caller);
+        /* A SIGCHLD the caller ignores would have the kernel reap our children for us:
+         * neither the supervisor nor the wrapper would learn how the command ended. */
+        signal(SIGCHLD, SIG_DFL);
+        int r = fds_fill_stdio();
+        if (r < 0)
+                return log_error_errno(r, "Failed to open /dev/null: %m"), EXIT_SETUP_FAILED;
+
         const char *config = o->config;
         if (!config) {
                 struct stat st;
                 if (o->socket_given || (stat(o->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))) {
-                        int r = run_through_daemon(o, file, argv);
+                        r = run_through_daemon(o, file, argv, &caller);
                         if (r >= 0)
                                 return r;
                         if (o->socket_given) {
@@ -702,5 +751,5 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
         _cleanup_(policy_freep) struct policy *p = NULL;
         if (load_policy(config, &p) < 0)
                 return EXIT_USAGE;
-        return run_standalone(p, file, argv);
+        return run_standalone(p, file, argv, &caller);
 }

@@ -16,7 +16,8 @@
  *                    wait status to the wrapper;
  *   the command    — stays in the caller's session and process group (job control works
  *                    as without execguard), installs the filter, hands the listener to its
- *                    parent, keeps no fd but stdio, and execs COMMAND.
+ *                    parent, restores the caller's signal dispositions and mask, and execs
+ *                    COMMAND with the caller's fds (every fd of ours is close-on-exec).
  *
  * Through the daemon, two: the wrapper is the command's parent, hands the listener to the
  * daemon and keeps a copy. Should the daemon stop, the session's execs wait in the kernel
