@@ -254,6 +254,8 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
         /* SIGCHLD only arrives through the signalfd; SIGTERM and SIGHUP, blocked in the
          * wrapper, take their default action again: a supervisor told to stop stops, and
          * the session fails closed. */
+        signal(SIGTERM, SIG_DFL); /* even where the caller ignored them */
+        signal(SIGHUP, SIG_DFL);
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);

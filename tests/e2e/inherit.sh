@@ -231,3 +231,27 @@ fi
 stop_daemon
 kill "$NOTIFY_SINK" 2>/dev/null
 wait "$NOTIFY_SINK" 2>/dev/null
+
+# The caller's ignored SIGTERM is the command's, not the supervisor's: a supervisor told to
+# stop stops, and the session fails closed (its next exec fails, nothing runs unjudged).
+begin "inherit: a caller that ignores SIGTERM: the supervisor still stops on SIGTERM, the session fails closed"
+rm -f "$T/work/ran"
+(
+        trap '' TERM HUP
+        exec timeout -k 5 60 "$EG" run -c "$P" -- sh -c 'sleep 2; "$0" "$1"; echo after=$?' "$T/bin/allowed" "$T/work/ran"
+) >"$OUT" 2>"$ERR" &
+TW=$!
+sup=""
+# Ours: timeout's child is the wrapper, whose child the supervisor is.
+for _ in $(seq 100); do
+        wrapper=$(pgrep -P "$TW" | head -n 1)
+        [ -n "$wrapper" ] && sup=$(pgrep -P "$wrapper" -x execguard-sup) && break
+        sleep 0.02
+done
+[ -n "$sup" ] && kill -TERM "$sup"
+wait "$TW"
+if [ -n "$sup" ] && [ ! -e "$T/work/ran" ] && has "after=" "$OUT" && ! has "after=0" "$OUT"; then
+        pass
+else
+        fail "supervisor ${sup:-not found}: $(cat "$OUT") $(head -c 300 "$ERR")"
+fi
