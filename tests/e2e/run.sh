@@ -679,10 +679,17 @@ sv "$P" no-such-command-anywhere
 
 # ---- fd hygiene ---------------------------------------------------------------------------
 
-begin "the tree holds no fd but stdio (no listener, no socket, nothing of the caller)"
+# What the tree holds beyond stdio is its caller's, as natively: no listener, no socket of
+# execguard's (inherit.sh compares them in detail).
+begin "the tree holds the caller's fds as natively, and none of execguard's"
+"$H/fd-audit" >"$T/work/fds.native" 2>&1 5</etc/hostname 7<>/dev/null
 "$EG" run -c "$P" -- sh -c "$H/fd-audit; sh -c '$H/fd-audit'" >"$OUT" 2>"$ERR" 5</etc/hostname 7<>/dev/null
-RC=$?
-[ "$RC" = 0 ] && pass || fail "rc=$RC: $(cat "$OUT")"
+if [ "$(sort -u "$OUT")" = "$(sort -u "$T/work/fds.native")" ] && has "fd 5 -> /etc/hostname" "$OUT" &&
+        has "fd 7 -> /dev/null" "$OUT"; then
+        pass
+else
+        fail "supervised: $(cat "$OUT"); natively: $(cat "$T/work/fds.native")"
+fi
 
 begin "the supervisor holds no fd of the caller's stdio (a pipe reader sees EOF)"
 # The command leaves a daemon with closed stdio behind; the pipe must close when the command exits.

@@ -1,6 +1,6 @@
 /* fd-audit: list the fds this process holds beyond stdio; exit 1 if there is any.
  * Run inside a supervised tree, it proves the tree inherited nothing of the supervisor's
- * (no listener, no socket) nor of execguard's caller. */
+ * (no listener, no socket): what it holds beyond stdio is its caller's. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
