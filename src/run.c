@@ -201,10 +201,12 @@ static void on_child(pid_t pid, int status, void *data) {
         w->report_sock = safe_close(w->report_sock);
 }
 
-/* The supervisor. Never returns. audit and session come from the wrapper, which opened and
- * made them before the fork so that it can record the supervisor's loss. */
+/* The supervisor. Never returns. audit, session and its origin (its source) come from the
+ * wrapper, which opened and made them before the fork so that it can record the
+ * supervisor's loss. */
 static _Noreturn void supervisor_main(const struct policy *policy, struct audit *audit, const char *session,
-                                      const char *file, char **argv, int report_sock, const sigset_t *old_mask) {
+                                      const struct session *origin, const char *file, char **argv, int report_sock,
+                                      const sigset_t *old_mask) {
         /* Until setpgid() below we share the terminal's process group; and a process of the
          * session could make ours the foreground one after it (tcsetpgrp()). So a Ctrl-C,
          * Ctrl-\ or Ctrl-Z, or a read or write of the terminal, must never stop or kill us.
@@ -270,6 +272,8 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
         }
         struct session sess = { .listener = listener, .uid = getuid(), .pid = getpid() };
         snprintf(sess.id, sizeof sess.id, "%s", session);
+        memcpy(sess.source_ip, origin->source_ip, sizeof sess.source_ip);
+        sess.source_port = origin->source_port;
         _cleanup_(supervisor_freep) struct supervisor *s = NULL;
         if (supervisor_new(policy, audit, &s) < 0)
                 _exit(EXIT_SETUP_FAILED);
@@ -310,7 +314,7 @@ static void block_wrapper_signals(sigset_t *ret_mask, sigset_t *ret_old_mask) {
  * every later exec of the tree with ENOSYS (nothing runs unchecked). Nobody else knows:
  * tell the user, and the audit trail, with the session id its decisions carry. */
 static void report_supervisor_lost(struct audit *audit, const struct policy *policy, const char *session,
-                                   pid_t supervisor, int status) {
+                                   const struct session *origin, pid_t supervisor, int status) {
         char how[64];
         if (WIFSIGNALED(status))
                 snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
@@ -321,6 +325,8 @@ static void report_supervisor_lost(struct audit *audit, const struct policy *pol
                 .decision = AUDIT_SUPERVISOR_LOST,
                 .mode = policy_mode_to_string(policy_mode(policy)),
                 .session = session,
+                .source_ip = origin->source_ip[0] ? origin->source_ip : NULL,
+                .source_port = origin->source_port,
                 .policy_source = policy_source(policy),
                 .note = how,
                 .process = { .pid = supervisor, .ppid = getpid(), .uid = getuid(), .euid = geteuid() },
@@ -382,6 +388,9 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         r = session_id_new(session);
         if (r < 0)
                 return log_error_errno(r, "Failed to make a session id: %m"), EXIT_SETUP_FAILED;
+        /* Where the session comes from, as its environment says now, at its start. */
+        struct session origin = {};
+        session_source_from_ssh(&origin, getenv("SSH_CONNECTION"));
 
         sigset_t mask, old_mask;
         block_wrapper_signals(&mask, &old_mask);
@@ -395,7 +404,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, audit, session, file, argv, sv[1], &old_mask);
+                supervisor_main(policy, audit, session, &origin, file, argv, sv[1], &old_mask);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -453,7 +462,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                                  * it did not reap the command first, the command is ours now. */
                                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                                         continue;
-                                report_supervisor_lost(audit, policy, session, supervisor, status);
+                                report_supervisor_lost(audit, policy, session, &origin, supervisor, status);
                                 continue;
                         }
                         if (pid == command)
