@@ -483,6 +483,7 @@ struct daemon_link {
         int conn;     /* -1 while the daemon is away */
         int listener; /* our copy: with it, the session outlives a daemon restart */
         char session[SESSION_ID_LEN + 1];
+        struct session origin; /* its source, sent with it to every daemon */
         bool no_new_privs;
 };
 
@@ -510,7 +511,7 @@ static int hand_over(struct daemon_link *l) {
                 return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
                                        l->socket_path);
         struct reply rep;
-        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, l->listener, &rep);
+        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, &l->origin, l->listener, &rep);
         if (r < 0)
                 return r;
         if (rep.error < 0)
@@ -593,7 +594,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         if (conn < 0)
                 return conn;
         struct reply hello;
-        int r = protocol_request(conn, REQUEST_HELLO, NULL, -1, &hello);
+        int r = protocol_request(conn, REQUEST_HELLO, NULL, NULL, -1, &hello);
         if (r < 0)
                 return r;
         /* A daemon that answers and says no is final: supervising standalone instead would
@@ -608,6 +609,8 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
                 .socket_path = o->socket_path, .conn = -1, .listener = -1, .no_new_privs = hello.no_new_privs
         };
         snprintf(l.session, sizeof l.session, "%s", hello.session);
+        /* Where the session comes from, as its environment says now, at its start. */
+        session_source_from_ssh(&l.origin, getenv("SSH_CONNECTION"));
         if (!l.no_new_privs && !peer_is_root(conn))
                 return log_error_errno(-EPERM, "The daemon at %s is not root; no_new_privs = no is refused",
                                        o->socket_path);

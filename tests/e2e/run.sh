@@ -130,14 +130,15 @@ expect_df_refused() {
 # configure+make under the build host's allowlist (buildhost.sh); =writes, =creds, =content,
 # =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
 # only what the daemon says about the host's ptrace restriction (threat.sh); =killed only
-# the records of execs killed by another mid-exec (killed.sh).
+# the records of execs killed by another mid-exec (killed.sh); =audittrail only who, from
+# where and by which rule the records say (audittrail.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed | fleet)
+writes | creds | content | hygiene | diagnostics | threat | killed | fleet | audittrail)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -858,5 +859,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/killed.sh"
 # A policy cannot quietly weaken: warnings at check, load and reload; long and indented lines.
 . "$HERE/fleet.sh"
+# The audit trail: the session's SSH origin, the login user behind sudo, the allowing rule.
+. "$HERE/audittrail.sh"
 
 summary
