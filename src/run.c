@@ -512,6 +512,22 @@ static int hand_over(struct daemon_link *l) {
                                        l->socket_path);
         struct reply rep;
         int r = protocol_request(l->conn, REQUEST_SESSION, l->session, &l->origin, l->listener, &rep);
+        if (r == 0 && rep.error == -EBADMSG && l->origin.source_ip[0]) {
+                /* A daemon older than protocol version 2 takes no source (and hung up): the
+                 * session is handed to it without, as before, rather than not at all. */
+                log_debug("The daemon at %s takes no session source; handing the session over without it",
+                          l->socket_path);
+                l->origin.source_ip[0] = '\0';
+                int fd = protocol_connect(l->socket_path);
+                if (fd < 0)
+                        return fd;
+                safe_close(l->conn);
+                l->conn = fd;
+                if (!l->no_new_privs && !peer_is_root(l->conn))
+                        return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
+                                               l->socket_path);
+                r = protocol_request(l->conn, REQUEST_SESSION, l->session, NULL, l->listener, &rep);
+        }
         if (r < 0)
                 return r;
         if (rep.error < 0)
