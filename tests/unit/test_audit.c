@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "supervise.h"
 #include "tests.h"
 #include "util.h"
 
@@ -457,6 +458,52 @@ START_TEST(json_golden_deny) {
         ck_assert_int_eq(n, (int) strlen(golden_deny));
         ck_assert_str_eq(buf, golden_deny);
         assert_json_line(buf, n);
+}
+END_TEST
+
+/* SSH_CONNECTION as sshd sets it gives the source; anything else none, and nothing of it. */
+START_TEST(ssh_connection) {
+        static const struct {
+                const char *value, *ip;
+                unsigned port;
+        } ssh_cases[] = {
+                { "192.0.2.7 50022 198.51.100.1 22", "192.0.2.7", 50022 },
+                { "2001:DB8:0:0::7 1 2001:db8::1 22", "2001:db8::7", 1 },
+                { "::ffff:192.0.2.7 65535 ::1 22", "::ffff:192.0.2.7", 65535 },
+                { "x\ny 1 2 3", NULL, 0 },
+                { "1.2.3.4 99999 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 65536 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 0 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 022 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 +22 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8 22 x", NULL, 0 },
+                { "1.2.3.4  22 5.6.7.8 22", NULL, 0 },
+                { " 1.2.3.4 22 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8 22 ", NULL, 0 },
+                { "1.2.3 22 5.6.7.8 22", NULL, 0 },
+                { "example.com 22 5.6.7.8 22", NULL, 0 },
+                { "fe80::1%eth0 22 fe80::2 22", NULL, 0 },
+                { "1.2.3.4 22 bad 22", NULL, 0 },
+                { "1.2.3.4\t22 5.6.7.8 22", NULL, 0 },
+                { "", NULL, 0 },
+                { NULL, NULL, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ssh_cases); i++) {
+                struct session sess;
+                memset(&sess, 0x41, sizeof sess);
+                bool ok = session_source_from_ssh(&sess, ssh_cases[i].value);
+                ck_assert_msg(ok == (ssh_cases[i].ip != NULL), "case %zu", i);
+                ck_assert_str_eq(sess.source_ip, ssh_cases[i].ip ? ssh_cases[i].ip : "");
+                ck_assert_uint_eq(sess.source_port, ssh_cases[i].port);
+        }
+        /* What the daemon receives is checked again. */
+        struct session sess = {};
+        ck_assert(!session_source_set(&sess, "1.2.3.4\n", 22));
+        ck_assert_str_eq(sess.source_ip, "");
+        ck_assert(!session_source_set(&sess, "1.2.3.4", 0));
+        ck_assert(session_source_set(&sess, "10.0.0.1", 22));
+        ck_assert_str_eq(sess.source_ip, "10.0.0.1");
 }
 END_TEST
 
@@ -1374,6 +1421,7 @@ Suite *audit_suite(void) {
         tcase_add_test(tc, json_golden_deny);
         tcase_add_test(tc, json_golden_allow);
         tcase_add_test(tc, json_golden_origin);
+        tcase_add_test(tc, ssh_connection);
         tcase_add_test(tc, json_golden_lost);
         tcase_add_test(tc, json_unknown);
         tcase_add_test(tc, json_time_now);
