@@ -686,7 +686,19 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
                 json_id(&o, "id", p->euid);
         json_str(&o, "name", p->euser, lim);
         json_close(&o, m2, "}");
+        m2 = json_open(&o, "audit", "{");
+        if (p->has_auid)
+                json_id(&o, "id", p->auid);
+        json_str(&o, "name", p->auser, lim);
+        json_close(&o, m2, "}");
         json_close(&o, m, "}");
+
+        if (rec->source_ip) {
+                m = json_open(&o, "source", "{");
+                json_str(&o, "ip", rec->source_ip, lim);
+                json_int(&o, "port", rec->source_port);
+                json_close(&o, m, "}");
+        }
 
         if (hostname) {
                 m = json_open(&o, "host", "{");
@@ -712,6 +724,8 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
         json_str(&o, "decision", audit_decision_to_string(rec->decision), lim);
         json_str(&o, "mode", rec->mode, lim);
         json_str(&o, "session", rec->session, lim);
+        if (p->has_audit_session)
+                json_int(&o, "audit_session", p->audit_session);
         json_str(&o, "requested", rec->requested, lim);
         if (rec->chain && rec->chain_len > 0) {
                 m2 = json_open(&o, "chain", "[");
@@ -751,7 +765,7 @@ int audit_format_json(const struct audit_record *rec, const char *hostname, char
 struct fields {
         char *buf;
         size_t size, used;
-        struct iovec iov[32];
+        struct iovec iov[40];
         size_t n;
         struct out value; /* the field being written */
         bool named;       /* its "NAME=" is there */
@@ -812,6 +826,15 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
         field_str(&f, "EXECGUARD_DECISION", audit_decision_to_string(rec->decision), VALUE_SMALL);
         field_str(&f, "EXECGUARD_MODE", rec->mode, VALUE_SMALL);
         field_str(&f, "EXECGUARD_SESSION", rec->session, VALUE_SMALL);
+        if (rec->source_ip) {
+                field_str(&f, "EXECGUARD_SOURCE_IP", rec->source_ip, VALUE_SMALL);
+                field_num(&f, "EXECGUARD_SOURCE_PORT", rec->source_port);
+        }
+        if (p->has_auid)
+                field_num(&f, "EXECGUARD_AUDIT_UID", p->auid);
+        field_str(&f, "EXECGUARD_AUDIT_USER", p->auser, VALUE_SMALL);
+        if (p->has_audit_session)
+                field_num(&f, "EXECGUARD_AUDIT_SESSION", p->audit_session);
         if (p->pid > 0)
                 field_num(&f, "EXECGUARD_PID", p->pid);
         if (p->ppid >= 0)
@@ -873,9 +896,10 @@ static void pair_end(struct out *line, struct out *value) {
         out_raw(line, "\"");
 }
 
+/* A value that is absent or empty is left out, not written key="". */
 static void pair_str(struct out *line, const char *key, const char *s, size_t cap) {
         struct out v;
-        if (s && pair_begin(line, key, cap, SYSLOG_TAIL, &v)) {
+        if (s && s[0] && pair_begin(line, key, cap, SYSLOG_TAIL, &v)) {
                 out_value(&v, s, SIZE_MAX);
                 pair_end(line, &v);
         }
@@ -890,7 +914,8 @@ static void pair_num(struct out *line, const char *key, long long n) {
 }
 
 /* One line, one datagram. Its beginning is what it has always been, for the scripts that
- * read it: decision= pid= uid= requested= blocked= rule= match= [note=]; then the rest. */
+ * read it: decision= pid= uid= [requested=] [blocked=] [rule= match=] [note=]; then the
+ * rest. A field that is not known is left out, as everywhere else. */
 static void log_syslog(struct audit *a, const struct audit_record *rec) {
         const struct audit_process *p = &rec->process;
         struct out line = { .buf = a->fields, .size = SYSLOG_LINE_MAX < FIELDS_MAX ? SYSLOG_LINE_MAX : FIELDS_MAX };
@@ -901,25 +926,25 @@ static void log_syslog(struct audit *a, const struct audit_record *rec) {
         char ids[64];
         snprintf(ids, sizeof ids, " pid=%d uid=%u", (int) p->pid, (unsigned) p->uid);
         out_raw(&line, ids);
-        if (pair_begin(&line, "requested", VALUE_PATH, SYSLOG_TAIL, &v)) {
-                out_value(&v, rec->requested ? rec->requested : "", SIZE_MAX);
+        pair_str(&line, "requested", rec->requested, VALUE_PATH);
+        pair_str(&line, "blocked", rec->blocked, VALUE_PATH);
+        if (rec->rule && pair_begin(&line, "rule", VALUE_PATH, SYSLOG_TAIL, &v)) {
+                write_rule_name(&v, rec->policy_source, rec->rule->line, SIZE_MAX);
                 pair_end(&line, &v);
         }
-        if (pair_begin(&line, "blocked", VALUE_PATH, SYSLOG_TAIL, &v)) {
-                out_value(&v, rec->blocked ? rec->blocked : "", SIZE_MAX);
-                pair_end(&line, &v);
-        }
-        if (pair_begin(&line, "rule", VALUE_PATH, SYSLOG_TAIL, &v)) {
-                if (rec->rule)
-                        write_rule_name(&v, rec->policy_source, rec->rule->line, SIZE_MAX);
-                pair_end(&line, &v);
-        }
-        if (pair_begin(&line, "match", VALUE_PATH, SYSLOG_TAIL, &v)) {
-                out_value(&v, rec->rule && rec->rule->text ? rec->rule->text : "", SIZE_MAX);
-                pair_end(&line, &v);
-        }
+        if (rec->rule)
+                pair_str(&line, "match", rec->rule->text, VALUE_PATH);
         pair_str(&line, "note", rec->note, VALUE_SMALL);
         pair_str(&line, "session", rec->session, VALUE_SMALL);
+        if (rec->source_ip) {
+                pair_str(&line, "source_ip", rec->source_ip, VALUE_SMALL);
+                pair_num(&line, "source_port", rec->source_port);
+        }
+        if (p->has_auid)
+                pair_num(&line, "auid", p->auid);
+        pair_str(&line, "auser", p->auser, VALUE_SMALL);
+        if (p->has_audit_session)
+                pair_num(&line, "audit_session", p->audit_session);
         if (p->ppid >= 0)
                 pair_num(&line, "ppid", p->ppid);
         if (uid_known(p->euid))
@@ -934,12 +959,12 @@ static void log_syslog(struct audit *a, const struct audit_record *rec) {
                 pair_end(&line, &v);
         }
         /* Spaces escaped too: the arguments are told apart by the spaces between them. */
-        if (p->argv && pair_begin(&line, "argv", VALUE_ARGV, SYSLOG_TAIL, &v)) {
+        if (p->argv && (p->argc > 0 || p->argv_truncated) && pair_begin(&line, "argv", VALUE_ARGV, SYSLOG_TAIL, &v)) {
                 v.escape_space = true;
                 write_argv_text(&v, p, false);
                 pair_end(&line, &v);
         }
-        if (rec->mode && pair_begin(&line, "mode", VALUE_SMALL, 0, &v)) {
+        if (rec->mode && rec->mode[0] && pair_begin(&line, "mode", VALUE_SMALL, 0, &v)) {
                 out_value(&v, rec->mode, SIZE_MAX);
                 pair_end(&line, &v);
         }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -49,13 +50,24 @@ struct audit_process {
         const char *const *argv; /* argc arguments, each already cut to AUDIT_ARG_BYTES */
         size_t argc;
         bool argv_truncated; /* more arguments or bytes than kept */
+        /* The kernel's audit login uid and session (/proc/PID/loginuid, sessionid): who
+         * logged in, unchanged by sudo and su. Left out unless has_auid, has_audit_session. */
+        bool has_auid;
+        uid_t auid;
+        const char *auser; /* name of auid */
+        bool has_audit_session;
+        uint32_t audit_session;
 };
 
 struct audit_record {
         enum audit_decision decision;
-        struct timespec time;     /* CLOCK_REALTIME; zero: audit_log() takes the time */
-        const char *mode;         /* "enforce" or "audit" */
-        const char *session;      /* the session id */
+        struct timespec time; /* CLOCK_REALTIME; zero: audit_log() takes the time */
+        const char *mode;     /* "enforce" or "audit" */
+        const char *session;  /* the session id */
+        /* Where the session came from, as SSH_CONNECTION said when it started: a numeric
+         * IPv4 or IPv6 address (inet_ntop()) and a port 1-65535; NULL: not known. */
+        const char *source_ip;
+        unsigned source_port;
         const char *requested;    /* the path as the process passed it */
         const char *executable;   /* the program file, as resolved (canonical), or NULL */
         const char *const *chain; /* every file the exec would run, in order */

@@ -352,7 +352,7 @@ static void refuse_connection(int fd, int error, const char *message) {
         for (int i = 0; i < 8; i++) {
                 struct request req;
                 int got = -1;
-                int r = protocol_receive(fd, &req, sizeof req, MSG_DONTWAIT, &got);
+                int r = protocol_receive_request(fd, &req, MSG_DONTWAIT, &got);
                 safe_close(got);
                 if (r == -EAGAIN || r == -ECONNRESET || r == -EINVAL || r == -ENOTCONN)
                         break;
@@ -444,7 +444,9 @@ static void accept_client(struct daemon *d) {
         d->clients = c;
 }
 
-static int add_session(struct daemon *d, const struct client *c, const char *id, int listener, char *msg, size_t size) {
+static int add_session(struct daemon *d, const struct client *c, const struct request *req, int listener, char *msg,
+                       size_t size) {
+        const char *id = req->session;
         if (listener < 0 || !protocol_fd_is_listener(listener)) {
                 snprintf(msg, size, "no seccomp listener attached");
                 return -EBADF;
@@ -464,6 +466,10 @@ static int add_session(struct daemon *d, const struct client *c, const char *id,
                 return -ENOMEM;
         ds->source.kind = SOURCE_SESSION;
         ds->s = (struct session){ .listener = listener, .uid = c->peer.uid, .pid = c->peer.pid };
+        /* What the client says of its source is checked as the client checked it: a client
+         * that is not ours sends what it likes, and none of it may reach a record raw. */
+        if (req->source_ip[0])
+                session_source_set(&ds->s, req->source_ip, req->source_port);
         int r = 0;
         if (session_id_valid(id))
                 snprintf(ds->s.id, sizeof ds->s.id, "%s", id);
@@ -486,6 +492,15 @@ static int add_session(struct daemon *d, const struct client *c, const char *id,
         return 0;
 }
 
+/* The session of id, for the supervisor's records made after an exec was answered. */
+static const struct session *find_session(const char *id, void *data) {
+        const struct daemon *d = data;
+        for (const struct daemon_session *ds = d->sessions; ds; ds = ds->next)
+                if (strcmp(ds->s.id, id) == 0)
+                        return &ds->s;
+        return NULL;
+}
+
 static void end_session(struct daemon *d, struct daemon_session *ds) {
         for (struct daemon_session **pp = &d->sessions; *pp; pp = &(*pp)->next)
                 if (*pp == ds) {
@@ -506,12 +521,12 @@ static void end_session(struct daemon *d, struct daemon_session *ds) {
 static void serve_client(struct daemon *d, struct client *c) {
         struct request req;
         int fd = -1;
-        int r = protocol_receive(c->fd, &req, sizeof req, MSG_DONTWAIT, &fd);
+        /* Of version 1 or 2: a wrapper started before an upgrade hands its session to the
+         * new daemon too. */
+        int r = protocol_receive_request(c->fd, &req, MSG_DONTWAIT, &fd);
         if (r == -EAGAIN)
                 return;
         struct reply rep = { .magic = PROTOCOL_MAGIC };
-        if (r == 0 && (req.magic != PROTOCOL_MAGIC || req.version != PROTOCOL_VERSION))
-                r = -EPROTO;
         if (r < 0) {
                 if (r == -EMFILE) {
                         /* The fd it sent could not be taken: not a bad client, a full table. */
@@ -549,7 +564,7 @@ static void serve_client(struct daemon *d, struct client *c) {
                                     (int) c->peer.pid, rep.message);
                         break;
                 }
-                rep.error = add_session(d, c, req.session, fd, rep.message, sizeof rep.message);
+                rep.error = add_session(d, c, &req, fd, rep.message, sizeof rep.message);
                 if (rep.error == 0) {
                         fd = -1; /* the session's now */
                         snprintf(rep.session, sizeof rep.session, "%s", d->sessions->s.id);
@@ -772,6 +787,7 @@ static int daemon_start(struct daemon *d) {
         r = supervisor_new(d->policy, d->audit, &d->supervisor);
         if (r < 0)
                 return r;
+        supervisor_set_session_lookup(d->supervisor, find_session, d);
         r = epoll_add(d, supervisor_fd(d->supervisor), &d->supervisor_source);
         if (r < 0)
                 return log_error_errno(r, "epoll_ctl() failed: %m");

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
@@ -60,6 +62,27 @@ static unsigned long stat_tty_nr(int proc_fd) {
         if (!p || sscanf(p + 1, " %*c %*d %*d %*d %lu", &tty_nr) != 1)
                 return 0;
         return tty_nr;
+}
+
+/* A number the kernel writes as decimal text (/proc/PID/loginuid, sessionid). 4294967295
+ * ((u32) -1) is what the kernel writes when it is unset: false then, as when unreadable. */
+static bool read_u32(int proc_fd, const char *name, uint32_t *ret) {
+        char buf[16];
+        _cleanup_close_ int fd = openat(proc_fd, name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = pread_full(fd, buf, sizeof buf - 1, 0);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(buf, &end, 10);
+        if (errno != 0 || end == buf || (*end != '\0' && *end != '\n') || buf[0] < '0' || buf[0] > '9' ||
+            v >= UINT32_MAX)
+                return false;
+        *ret = (uint32_t) v;
+        return true;
 }
 
 /* Append one argument, cut to AUDIT_ARG_BYTES, to pi. Returns false when full. */
@@ -168,6 +191,19 @@ void procinfo_read(struct procinfo *pi, pid_t tid, int proc_fd, uint64_t argv_ad
                                 user_name(pi, v->euid, pi->euser, sizeof pi->euser);
                         v->euser = pi->euser[0] ? pi->euser : NULL;
                 }
+        }
+        /* Who logged in, behind sudo and su: one read each, made only for a record. */
+        uint32_t u;
+        pi->auser[0] = '\0';
+        if (read_u32(proc_fd, "loginuid", &u)) {
+                v->has_auid = true;
+                v->auid = (uid_t) u;
+                user_name(pi, v->auid, pi->auser, sizeof pi->auser);
+                v->auser = pi->auser[0] ? pi->auser : NULL;
+        }
+        if (read_u32(proc_fd, "sessionid", &u)) {
+                v->has_audit_session = true;
+                v->audit_session = u;
         }
         tty_name(stat_tty_nr(proc_fd), pi->tty, sizeof pi->tty);
         v->tty = pi->tty[0] ? pi->tty : NULL;

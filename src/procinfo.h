@@ -1,5 +1,6 @@
-/* Who a process is, for its audit record: parent, ids and their names, terminal, working
- * directory and argv, read from /proc and from its memory, each bounded. */
+/* Who a process is, for its audit record: parent, ids and their names, the audit login uid
+ * and session, terminal, working directory and argv, read from /proc and from its memory,
+ * each bounded. */
 #pragma once
 
 #include <stdint.h>
@@ -22,7 +23,7 @@ struct procinfo_name {
 struct procinfo {
         struct procinfo_name names[PROCINFO_NAMES]; /* kept across procinfo_read() */
         struct audit_process view;                  /* what audit.h takes; points into the buffers below */
-        char user[64], euser[64];
+        char user[64], euser[64], auser[64];
         char tty[32];
         char cwd[EG_PATH_MAX];
         char args[AUDIT_ARGS_BYTES];

@@ -38,7 +38,8 @@ int protocol_send(int sock, const void *msg, size_t len, int fd) {
         return (size_t) n == len ? 0 : -EIO;
 }
 
-int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd) {
+/* Receive one message of min to len bytes (its size in *ret_n). */
+static int receive_message(int sock, void *msg, size_t min, size_t len, int flags, int *ret_fd, size_t *ret_n) {
         struct iovec iov = { .iov_base = msg, .iov_len = len };
         union {
                 struct cmsghdr align;
@@ -81,10 +82,41 @@ int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd) {
                 safe_close(fd);
                 return -EMFILE;
         }
-        if ((size_t) n != len || n_fds > 1 || (mh.msg_flags & MSG_TRUNC)) {
+        if ((size_t) n < min || (size_t) n > len || n_fds > 1 || (mh.msg_flags & MSG_TRUNC)) {
                 safe_close(fd);
                 return -EBADMSG;
         }
+        *ret_fd = fd;
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd) {
+        size_t n;
+        return receive_message(sock, msg, len, len, flags, ret_fd, &n);
+}
+
+int protocol_receive_request(int sock, struct request *req, int flags, int *ret_fd) {
+        size_t n;
+        int fd = -1;
+        int r = receive_message(sock, req, REQUEST_V1_SIZE, sizeof *req, flags, &fd, &n);
+        if (r < 0)
+                return r;
+        if (n != REQUEST_V1_SIZE && n != sizeof *req) {
+                safe_close(fd);
+                return -EBADMSG;
+        }
+        if (req->magic != PROTOCOL_MAGIC ||
+            req->version != (n == REQUEST_V1_SIZE ? PROTOCOL_VERSION_V1 : PROTOCOL_VERSION)) {
+                safe_close(fd);
+                return -EPROTO;
+        }
+        if (n == REQUEST_V1_SIZE) {
+                memset(req->source_ip, 0, sizeof req->source_ip);
+                req->source_port = 0;
+        }
+        req->session[SESSION_ID_LEN] = '\0';
+        req->source_ip[sizeof req->source_ip - 1] = '\0';
         *ret_fd = fd;
         return 0;
 }
@@ -116,11 +148,19 @@ bool protocol_fd_is_listener(int fd) {
         return strcmp(target, "anon_inode:seccomp notify") == 0;
 }
 
-int protocol_request(int conn, uint32_t kind, const char *session, int fd, struct reply *rep) {
-        struct request req = { .magic = PROTOCOL_MAGIC, .version = PROTOCOL_VERSION, .kind = kind };
+int protocol_request(int conn, uint32_t kind, const char *session, const struct session *origin, int fd,
+                     struct reply *rep) {
+        struct request req = { .magic = PROTOCOL_MAGIC, .version = PROTOCOL_VERSION_V1, .kind = kind };
+        size_t len = REQUEST_V1_SIZE;
         if (session)
                 snprintf(req.session, sizeof req.session, "%s", session);
-        int r = protocol_send(conn, &req, sizeof req, fd);
+        if (origin && origin->source_ip[0]) {
+                req.version = PROTOCOL_VERSION;
+                len = sizeof req;
+                snprintf(req.source_ip, sizeof req.source_ip, "%s", origin->source_ip);
+                req.source_port = origin->source_port;
+        }
+        int r = protocol_send(conn, &req, len, fd);
         /* A daemon that refuses a connection answers before it has read the request, and
          * hangs up: its reason may be waiting for us even when we could not send. */
         if (r < 0 && r != -EPIPE)
@@ -142,7 +182,7 @@ int protocol_reload(const char *socket_path, char *msg, size_t size) {
                 return conn;
         }
         struct reply rep;
-        int r = protocol_request(conn, REQUEST_RELOAD, NULL, -1, &rep);
+        int r = protocol_request(conn, REQUEST_RELOAD, NULL, NULL, -1, &rep);
         if (r < 0) {
                 snprintf(msg, size, "no answer from the daemon at %s: %s", socket_path, strerror(-r));
                 return r;

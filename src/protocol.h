@@ -13,13 +13,17 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "supervise.h"
 
-#define PROTOCOL_MAGIC   0x47584545u /* "EEXG" */
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_MAGIC 0x47584545u /* "EEXG" */
+/* Version 2 adds the session's source to a request. A request without one is sent as a
+ * version 1 request, as before: an older daemon takes it, and a daemon takes both. */
+#define PROTOCOL_VERSION    2u
+#define PROTOCOL_VERSION_V1 1u
 
 #define DAEMON_SOCKET_DEFAULT "/run/execguard/execguard.sock"
 
@@ -34,7 +38,14 @@ struct request {
         uint32_t version;
         uint32_t kind;
         char session[SESSION_ID_LEN + 1];
+        /* Version 2 only (a version 1 request ends here, at REQUEST_V1_SIZE): SESSION's
+         * source, as SSH_CONNECTION said at its start ("": none). The daemon checks it again
+         * (session_source_set()): the client is the user's. */
+        char source_ip[SESSION_SOURCE_IP_MAX];
+        uint16_t source_port;
 };
+/* The size of a version 1 request, as it was sent: its struct had nothing after session. */
+#define REQUEST_V1_SIZE ((offsetof(struct request, session) + SESSION_ID_LEN + 1 + 3) & ~(size_t) 3)
 
 struct reply {
         uint32_t magic;
@@ -55,13 +66,20 @@ int protocol_send(int sock, const void *msg, size_t len, int fd);
  * of stream, or -errno. The fd is O_CLOEXEC and the caller's. */
 int protocol_receive(int sock, void *msg, size_t len, int flags, int *ret_fd);
 
+/* Receive one request: of version 1 (its size; the source is then cleared) or 2, with at
+ * most one fd, as protocol_receive(). Returns 0, -EPROTO for a wrong magic or a version
+ * that does not go with the size, or protocol_receive()'s errors. */
+int protocol_receive_request(int sock, struct request *req, int flags, int *ret_fd);
+
 /* Connect to the daemon at path (SOCK_SEQPACKET, O_CLOEXEC). Returns the fd or -errno. */
 int protocol_connect(const char *path);
 
 /* Send a request on conn (with fd attached unless -1) and receive the reply: also when the
- * daemon hung up before the request could be sent, if it left a reply (a refusal). Returns
+ * daemon hung up before the request could be sent, if it left a reply (a refusal). origin
+ * (may be NULL) gives the session's source: with none, the request is of version 1. Returns
  * 0 (the daemon's own verdict is in rep->error) or -errno. */
-int protocol_request(int conn, uint32_t kind, const char *session, int fd, struct reply *rep);
+int protocol_request(int conn, uint32_t kind, const char *session, const struct session *origin, int fd,
+                     struct reply *rep);
 
 /* Ask the daemon at socket_path to reload its policy. Returns the daemon's answer (0 or
  * -errno) with its message, or -errno if it could not be asked; msg says why either way. */

@@ -237,10 +237,11 @@ static void on_child(pid_t pid, int status, void *data) {
         w->report_sock = safe_close(w->report_sock);
 }
 
-/* The supervisor. Never returns. audit and session come from the wrapper, which opened and
- * made them before the fork so that it can record the supervisor's loss. */
+/* The supervisor. Never returns. audit, session and its origin (its source) come from the
+ * wrapper, which opened and made them before the fork so that it can record the
+ * supervisor's loss. */
 static _Noreturn void supervisor_main(const struct policy *policy, struct audit *audit, const char *session,
-                                      const char *file, char **argv, int report_sock,
+                                      const struct session *origin, const char *file, char **argv, int report_sock,
                                       const struct caller_signals *caller) {
         /* Until setpgid() below we share the terminal's process group; and a process of the
          * session could make ours the foreground one after it (tcsetpgrp()). So a Ctrl-C,
@@ -309,6 +310,8 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
         }
         struct session sess = { .listener = listener, .uid = getuid(), .pid = getpid() };
         snprintf(sess.id, sizeof sess.id, "%s", session);
+        memcpy(sess.source_ip, origin->source_ip, sizeof sess.source_ip);
+        sess.source_port = origin->source_port;
         _cleanup_(supervisor_freep) struct supervisor *s = NULL;
         if (supervisor_new(policy, audit, &s) < 0)
                 _exit(EXIT_SETUP_FAILED);
@@ -349,7 +352,7 @@ static void block_wrapper_signals(sigset_t *ret_mask) {
  * every later exec of the tree with ENOSYS (nothing runs unchecked). Nobody else knows:
  * tell the user, and the audit trail, with the session id its decisions carry. */
 static void report_supervisor_lost(struct audit *audit, const struct policy *policy, const char *session,
-                                   pid_t supervisor, int status) {
+                                   const struct session *origin, pid_t supervisor, int status) {
         char how[64];
         if (WIFSIGNALED(status))
                 snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
@@ -360,6 +363,8 @@ static void report_supervisor_lost(struct audit *audit, const struct policy *pol
                 .decision = AUDIT_SUPERVISOR_LOST,
                 .mode = policy_mode_to_string(policy_mode(policy)),
                 .session = session,
+                .source_ip = origin->source_ip[0] ? origin->source_ip : NULL,
+                .source_port = origin->source_port,
                 .policy_source = policy_source(policy),
                 .note = how,
                 .process = { .pid = supervisor, .ppid = getpid(), .uid = getuid(), .euid = geteuid() },
@@ -422,6 +427,9 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         r = session_id_new(session);
         if (r < 0)
                 return log_error_errno(r, "Failed to make a session id: %m"), EXIT_SETUP_FAILED;
+        /* Where the session comes from, as its environment says now, at its start. */
+        struct session origin = {};
+        session_source_from_ssh(&origin, getenv("SSH_CONNECTION"));
 
         sigset_t mask;
         block_wrapper_signals(&mask);
@@ -435,7 +443,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, audit, session, file, argv, sv[1], caller);
+                supervisor_main(policy, audit, session, &origin, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -493,7 +501,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                                  * it did not reap the command first, the command is ours now. */
                                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                                         continue;
-                                report_supervisor_lost(audit, policy, session, supervisor, status);
+                                report_supervisor_lost(audit, policy, session, &origin, supervisor, status);
                                 continue;
                         }
                         if (pid == command)
@@ -514,6 +522,7 @@ struct daemon_link {
         int conn;     /* -1 while the daemon is away */
         int listener; /* our copy: with it, the session outlives a daemon restart */
         char session[SESSION_ID_LEN + 1];
+        struct session origin; /* its source, sent with it to every daemon */
         bool no_new_privs;
 };
 
@@ -541,7 +550,23 @@ static int hand_over(struct daemon_link *l) {
                 return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
                                        l->socket_path);
         struct reply rep;
-        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, l->listener, &rep);
+        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, &l->origin, l->listener, &rep);
+        if (r == 0 && rep.error == -EBADMSG && l->origin.source_ip[0]) {
+                /* A daemon older than protocol version 2 takes no source (and hung up): the
+                 * session is handed to it without, as before, rather than not at all. */
+                log_debug("The daemon at %s takes no session source; handing the session over without it",
+                          l->socket_path);
+                l->origin.source_ip[0] = '\0';
+                int fd = protocol_connect(l->socket_path);
+                if (fd < 0)
+                        return fd;
+                safe_close(l->conn);
+                l->conn = fd;
+                if (!l->no_new_privs && !peer_is_root(l->conn))
+                        return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
+                                               l->socket_path);
+                r = protocol_request(l->conn, REQUEST_SESSION, l->session, NULL, l->listener, &rep);
+        }
         if (r < 0)
                 return r;
         if (rep.error < 0)
@@ -625,7 +650,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         if (conn < 0)
                 return conn;
         struct reply hello;
-        int r = protocol_request(conn, REQUEST_HELLO, NULL, -1, &hello);
+        int r = protocol_request(conn, REQUEST_HELLO, NULL, NULL, -1, &hello);
         if (r < 0)
                 return r;
         /* A daemon that answers and says no is final: supervising standalone instead would
@@ -640,6 +665,8 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
                 .socket_path = o->socket_path, .conn = -1, .listener = -1, .no_new_privs = hello.no_new_privs
         };
         snprintf(l.session, sizeof l.session, "%s", hello.session);
+        /* Where the session comes from, as its environment says now, at its start. */
+        session_source_from_ssh(&l.origin, getenv("SSH_CONNECTION"));
         if (!l.no_new_privs && !peer_is_root(conn))
                 return log_error_errno(-EPERM, "The daemon at %s is not root; no_new_privs = no is refused",
                                        o->socket_path);

@@ -1,5 +1,6 @@
 #include "supervise.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
@@ -71,6 +72,8 @@ struct supervisor {
         const char *chain_paths[AUDIT_CHAIN_MAX];
         /* How long each decision took: supervisor_serve(). */
         struct latency_histogram latency;
+        supervisor_session_lookup lookup;
+        void *lookup_data;
 };
 
 /* The task that made the notification: still that task, not a recycled PID? */
@@ -78,10 +81,11 @@ static bool notification_valid(const struct supervisor *s) {
         return notify_id_valid(s->sess->listener, s->req->id);
 }
 
-/* Record a decision about an exec, with who made it: executable is the program it loads
- * (NULL: not known), the chain s->chain (empty: not known). argv_addr: see procinfo_read(). */
+/* Record a decision about an exec of session (from: its struct, for its source; NULL: not
+ * known), with who made it: executable is the program it loads (NULL: not known), the chain
+ * s->chain (empty: not known). argv_addr: see procinfo_read(). */
 static void record_exec(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
-                        const char *session, const char *requested, const char *executable,
+                        const struct session *from, const char *session, const char *requested, const char *executable,
                         const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
                         unsigned pointer_size) {
         switch (decision) {
@@ -110,6 +114,8 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
                 .decision = decision,
                 .mode = policy_mode_to_string(policy_mode(s->policy)),
                 .session = session,
+                .source_ip = from && from->source_ip[0] ? from->source_ip : NULL,
+                .source_port = from ? from->source_port : 0,
                 .requested = requested,
                 .executable = executable,
                 .chain = s->chain_paths,
@@ -125,12 +131,19 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
                 log_warning_errno(r, "Failed to write an audit record: %m");
 }
 
+/* The session whose id is id, for a record made after its exec was answered: the one being
+ * served may be another by then. */
+static const struct session *session_of(const struct supervisor *s, const char *id) {
+        return s->lookup && id ? s->lookup(id, s->lookup_data) : NULL;
+}
+
 /* Record a decision about the exec being judged (s->chain). */
 static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
-                   const char *session, const char *requested, const struct policy_rule *rule, const char *blocked,
-                   const char *note, uint64_t argv_addr, unsigned pointer_size) {
-        record_exec(s, ctx, decision, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL, rule,
-                    blocked, note, argv_addr, pointer_size);
+                   const struct session *from, const char *session, const char *requested,
+                   const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
+                   unsigned pointer_size) {
+        record_exec(s, ctx, decision, from, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL,
+                    rule, blocked, note, argv_addr, pointer_size);
 }
 
 static int open_task_pidfd(pid_t tid) {
@@ -270,8 +283,8 @@ static void refuse_over_limit(struct supervisor *s, const struct exec_context *c
                 snprintf(suffix, sizeof suffix, " (%s)", why);
                 tell_process(s, ctx, "refused", s->path, suffix);
         }
-        record(s, ctx, audit_only ? AUDIT_WOULD_BLOCK : AUDIT_DENY, s->sess->id, s->path, NULL, NULL, why, argv_addr,
-               pointer_size);
+        record(s, ctx, audit_only ? AUDIT_WOULD_BLOCK : AUDIT_DENY, s->sess, s->sess->id, s->path, NULL, NULL, why,
+               argv_addr, pointer_size);
 }
 
 /* Command rules judge the arguments: read them (bytes, as just measured) into s->args. A
@@ -350,7 +363,7 @@ static void record_unjudged(struct supervisor *s, const struct exec_context *ctx
                             const char *why, int error) {
         char note[160];
         snprintf(note, sizeof note, "%s: %s", why, strerror(-error));
-        record(s, ctx, AUDIT_DENY, s->sess->id, requested, NULL, NULL, note, 0, 0);
+        record(s, ctx, AUDIT_DENY, s->sess, s->sess->id, requested, NULL, NULL, note, 0, 0);
 }
 
 /* An error that says the supervisor ran out of fds or memory, whatever the exec. */
@@ -515,19 +528,21 @@ static void decide(struct supervisor *s) {
                 }
                 if (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) {
                         if (policy_settings(s->policy)->log_allowed)
-                                record(s, &ctx, AUDIT_ALLOW, session, s->path, NULL, NULL, NULL, argv_addr,
+                                /* The allow rule that let the exec's file run, as check names it;
+                                 * NULL only when none matched (default = allow). */
+                                record(s, &ctx, AUDIT_ALLOW, s->sess, session, s->path, v.allow, NULL, NULL, argv_addr,
                                        pointer_size);
                         else
                                 s->stats.allowed++;
                 } else
-                        record(s, &ctx, AUDIT_DENY, session, s->path, NULL, NULL, "cannot be verified", argv_addr,
-                               pointer_size);
+                        record(s, &ctx, AUDIT_DENY, s->sess, session, s->path, NULL, NULL, "cannot be verified",
+                               argv_addr, pointer_size);
                 exec_chain_reset(&s->chain);
                 return;
         }
 
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL,
+                record(s, &ctx, AUDIT_WOULD_BLOCK, s->sess, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL,
                        argv_addr, pointer_size);
                 exec_chain_reset(&s->chain);
                 answer_continue(resp);
@@ -537,7 +552,8 @@ static void decide(struct supervisor *s) {
         enum audit_decision decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
         tell_process(s, &ctx, "blocked", hit->path, "");
         /* The record is made while the process is still frozen in its notification. */
-        record(s, &ctx, decision, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr, pointer_size);
+        record(s, &ctx, decision, s->sess, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr,
+               pointer_size);
         if (decision == AUDIT_KILL) {
                 r = kill_task(s, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
@@ -632,11 +648,13 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         if (unpinned)
                 v.file = unpinned;
         if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
+                record(s, &ctx, AUDIT_WOULD_BLOCK, session_of(s, s->report.tag), s->report.tag, s->report.approved,
+                       v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
                 tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
-                record(s, &ctx, AUDIT_KILL, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
+                record(s, &ctx, AUDIT_KILL, session_of(s, s->report.tag), s->report.tag, s->report.approved, v.rule,
+                       v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
         }
         exec_chain_reset(&s->chain);
@@ -660,8 +678,8 @@ static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         if (exec_context_open(pid, &s->self, &ctx) < 0)
                 ctx.tid = pid; /* gone already: the record has what we know */
-        record_exec(s, &ctx, AUDIT_KILL, rep->tag, rep->approved, rep->ran[0] ? rep->ran : NULL, NULL,
-                    content ? rep->ran : rep->mapped, note, 0, 0);
+        record_exec(s, &ctx, AUDIT_KILL, session_of(s, rep->tag), rep->tag, rep->approved,
+                    rep->ran[0] ? rep->ran : NULL, NULL, content ? rep->ran : rep->mapped, note, 0, 0);
 }
 
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
@@ -739,6 +757,78 @@ int session_id_new(char id[static SESSION_ID_LEN + 1]) {
 
 bool session_id_valid(const char *s) {
         return strlen(s) == SESSION_ID_LEN && strspn(s, "0123456789abcdef") == SESSION_ID_LEN;
+}
+
+bool session_source_set(struct session *sess, const char *ip, unsigned long port) {
+        unsigned char addr[sizeof(struct in6_addr)];
+        int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+        sess->source_ip[0] = '\0';
+        sess->source_port = 0;
+        if (port < 1 || port > 65535 || inet_pton(family, ip, addr) != 1 ||
+            !inet_ntop(family, addr, sess->source_ip, sizeof sess->source_ip)) {
+                sess->source_ip[0] = '\0';
+                return false;
+        }
+        sess->source_port = (uint16_t) port;
+        return true;
+}
+
+/* A port as sshd writes it: 1-65535 in decimal, nothing else. */
+static bool parse_port(const char *s, size_t n, unsigned long *ret) {
+        unsigned long v = 0;
+        if (n == 0 || n > 5 || s[0] == '0')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (unsigned long) (s[i] - '0');
+        }
+        if (v > 65535)
+                return false;
+        *ret = v;
+        return true;
+}
+
+bool session_source_from_ssh(struct session *sess, const char *ssh_connection) {
+        /* Four words, each between single spaces: client address and port, server address
+         * and port. The addresses must be what inet_pton() takes, the ports 1-65535. */
+        const char *word[4];
+        size_t len[4];
+        const char *p = ssh_connection;
+        sess->source_ip[0] = '\0';
+        sess->source_port = 0;
+        if (!p)
+                return false;
+        for (int i = 0; i < 4; i++) {
+                word[i] = p;
+                len[i] = strcspn(p, " ");
+                if (len[i] == 0)
+                        return false;
+                p += len[i];
+                if (i < 3) {
+                        if (*p != ' ')
+                                return false;
+                        p++;
+                }
+        }
+        if (*p != '\0')
+                return false;
+        char ip[SESSION_SOURCE_IP_MAX];
+        unsigned long port, server_port;
+        struct session server = {};
+        if (len[0] >= sizeof ip || len[2] >= sizeof ip || !parse_port(word[1], len[1], &port) ||
+            !parse_port(word[3], len[3], &server_port))
+                return false;
+        snprintf(ip, sizeof ip, "%.*s", (int) len[2], word[2]);
+        if (!session_source_set(&server, ip, server_port))
+                return false;
+        snprintf(ip, sizeof ip, "%.*s", (int) len[0], word[0]);
+        return session_source_set(sess, ip, port);
+}
+
+void supervisor_set_session_lookup(struct supervisor *s, supervisor_session_lookup lookup, void *data) {
+        s->lookup = lookup;
+        s->lookup_data = data;
 }
 
 static int add_event_fd(int epoll_fd, int fd) {
@@ -902,7 +992,14 @@ struct supervisor_latency supervisor_latency(const struct supervisor *s) {
         };
 }
 
+/* supervise()'s one session. */
+static const struct session *only_session(const char *id, void *data) {
+        const struct session *sess = data;
+        return strcmp(sess->id, id) == 0 ? sess : NULL;
+}
+
 int supervise(struct supervisor *s, struct session *sess, const struct supervise_hooks *hooks) {
+        supervisor_set_session_lookup(s, only_session, sess);
         /* The event sources each on their own rather than through events_fd: poll() says
          * which one is ready, so that nothing is read in vain. */
         struct pollfd pfd[3] = {

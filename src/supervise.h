@@ -13,6 +13,8 @@
 
 /* A session id: 16 hex digits. */
 #define SESSION_ID_LEN 16
+/* A numeric IPv6 address with its terminator (INET6_ADDRSTRLEN). */
+#define SESSION_SOURCE_IP_MAX 46
 
 /* One supervised command tree: the listener of its seccomp filter. */
 struct session {
@@ -21,6 +23,10 @@ struct session {
         uid_t uid; /* who started it (SO_PEERCRED for the daemon; ourselves for run) */
         pid_t pid;
         uint64_t decisions;
+        /* Where it came from, as SSH_CONNECTION said when it started (session_source_set());
+         * "": not known. Every record of the session carries it. */
+        char source_ip[SESSION_SOURCE_IP_MAX];
+        uint16_t source_port;
 };
 
 /* Fill id with a fresh random session id. Returns 0 or -errno. */
@@ -28,6 +34,16 @@ int session_id_new(char id[static SESSION_ID_LEN + 1]);
 
 /* Whether s is a session id as session_id_new() makes them. */
 bool session_id_valid(const char *s);
+
+/* Set sess's source to ip and port if ip is an IPv4 or IPv6 address inet_pton() takes and
+ * port is 1-65535, written as inet_ntop() writes it; else clear it. Returns whether it was
+ * set. */
+bool session_source_set(struct session *sess, const char *ip, unsigned long port);
+
+/* Set sess's source from the value of SSH_CONNECTION ("client_ip client_port server_ip
+ * server_port", as sshd sets it; NULL: not set), strictly: anything else clears it and
+ * nothing of it is kept. Returns whether it was set. */
+bool session_source_from_ssh(struct session *sess, const char *ssh_connection);
 
 /* What the loop tells its caller: a child that is not a tracee under verification (the
  * command, for `execguard run`) has changed state. */
@@ -58,6 +74,11 @@ int supervisor_set_policy(struct supervisor *s, const struct policy *policy);
 
 /* Record to audit from the next decision on. */
 void supervisor_set_audit(struct supervisor *s, struct audit *audit);
+
+/* How the supervisor finds a session by its id, for the records it makes after the exec
+ * was answered (verify.h): the session's source goes in them too. supervise() sets its own. */
+typedef const struct session *(*supervisor_session_lookup)(const char *id, void *data);
+void supervisor_set_session_lookup(struct supervisor *s, supervisor_session_lookup lookup, void *data);
 
 /* The fd to poll for the supervisor's own events (children, tracees, changed rule files);
  * when readable, call supervisor_process_events(). */

@@ -131,14 +131,15 @@ expect_df_refused() {
 # =hygiene or =diagnostics only the attacks on the supervisor's powers of that file; =threat
 # only what the daemon says about the host's ptrace restriction (threat.sh); =killed only
 # the records of execs killed by another mid-exec (killed.sh); =fleet only the policy's
-# warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh).
+# warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh);
+# =audittrail only who, from where and by which rule the records say (audittrail.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit)
+writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -868,5 +869,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/fleet.sh"
 # What the command inherits of its caller: signals and fds, exactly as natively.
 . "$HERE/inherit.sh"
+# The audit trail: the session's SSH origin, the login user behind sudo, the allowing rule.
+. "$HERE/audittrail.sh"
 
 summary

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "supervise.h"
 #include "tests.h"
 #include "util.h"
 
@@ -327,6 +328,20 @@ static struct audit_record deny_record(void) {
         };
 }
 
+/* The record of a session that came in over SSH, of a process whose login user (the
+ * kernel's loginuid) is not its uid: sudo. */
+static struct audit_record origin_record(void) {
+        struct audit_record rec = deny_record();
+        rec.source_ip = "2001:db8::7";
+        rec.source_port = 50022;
+        rec.process.has_auid = true;
+        rec.process.auid = 65534;
+        rec.process.auser = "nobody";
+        rec.process.has_audit_session = true;
+        rec.process.audit_session = 7;
+        return rec;
+}
+
 static struct audit_record allow_record(void) {
         return (struct audit_record){
                 .decision = AUDIT_ALLOW,
@@ -443,6 +458,73 @@ START_TEST(json_golden_deny) {
         ck_assert_int_eq(n, (int) strlen(golden_deny));
         ck_assert_str_eq(buf, golden_deny);
         assert_json_line(buf, n);
+}
+END_TEST
+
+/* SSH_CONNECTION as sshd sets it gives the source; anything else none, and nothing of it. */
+START_TEST(ssh_connection) {
+        static const struct {
+                const char *value, *ip;
+                unsigned port;
+        } ssh_cases[] = {
+                { "192.0.2.7 50022 198.51.100.1 22", "192.0.2.7", 50022 },
+                { "2001:DB8:0:0::7 1 2001:db8::1 22", "2001:db8::7", 1 },
+                { "::ffff:192.0.2.7 65535 ::1 22", "::ffff:192.0.2.7", 65535 },
+                { "x\ny 1 2 3", NULL, 0 },
+                { "1.2.3.4 99999 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 65536 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 0 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 022 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 +22 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8 22 x", NULL, 0 },
+                { "1.2.3.4  22 5.6.7.8 22", NULL, 0 },
+                { " 1.2.3.4 22 5.6.7.8 22", NULL, 0 },
+                { "1.2.3.4 22 5.6.7.8 22 ", NULL, 0 },
+                { "1.2.3 22 5.6.7.8 22", NULL, 0 },
+                { "example.com 22 5.6.7.8 22", NULL, 0 },
+                { "fe80::1%eth0 22 fe80::2 22", NULL, 0 },
+                { "1.2.3.4 22 bad 22", NULL, 0 },
+                { "1.2.3.4\t22 5.6.7.8 22", NULL, 0 },
+                { "", NULL, 0 },
+                { NULL, NULL, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ssh_cases); i++) {
+                struct session sess;
+                memset(&sess, 0x41, sizeof sess);
+                bool ok = session_source_from_ssh(&sess, ssh_cases[i].value);
+                ck_assert_msg(ok == (ssh_cases[i].ip != NULL), "case %zu", i);
+                ck_assert_str_eq(sess.source_ip, ssh_cases[i].ip ? ssh_cases[i].ip : "");
+                ck_assert_uint_eq(sess.source_port, ssh_cases[i].port);
+        }
+        /* What the daemon receives is checked again. */
+        struct session sess = {};
+        ck_assert(!session_source_set(&sess, "1.2.3.4\n", 22));
+        ck_assert_str_eq(sess.source_ip, "");
+        ck_assert(!session_source_set(&sess, "1.2.3.4", 0));
+        ck_assert(session_source_set(&sess, "10.0.0.1", 22));
+        ck_assert_str_eq(sess.source_ip, "10.0.0.1");
+}
+END_TEST
+
+START_TEST(json_golden_origin) {
+        struct audit_record rec = origin_record();
+        char buf[4096];
+        int n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        assert_json_line(buf, n);
+        ck_assert_msg(strstr(buf, ",\"user\":{\"id\":\"1000\",\"name\":\"alice\",\"effective\":{\"id\":\"0\","
+                                  "\"name\":\"root\"},\"audit\":{\"id\":\"65534\",\"name\":\"nobody\"}},"
+                                  "\"source\":{\"ip\":\"2001:db8::7\",\"port\":50022},\"host\":"),
+                      "%s", buf);
+        ck_assert_msg(strstr(buf, ",\"execguard\":{\"decision\":\"deny\",\"mode\":\"enforce\",\"session\":\"8c1f2a\","
+                                  "\"audit_session\":7,\"requested\":\"df\","),
+                      "%s", buf);
+        /* Not known: left out, not 4294967295 nor an empty object. */
+        rec = deny_record();
+        n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_int_eq(n, (int) strlen(golden_deny));
+        ck_assert_ptr_null(strstr(buf, "audit"));
+        ck_assert_ptr_null(strstr(buf, "source"));
 }
 END_TEST
 
@@ -1085,11 +1167,24 @@ START_TEST(journal_fields_sent) {
                  host);
         ck_assert_str_eq(fields, want);
 
+        /* Where the session came from and who logged in, after the session. */
+        rec = origin_record();
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        n = receive(sink, datagram, sizeof datagram);
+        journal_fields(datagram, n, fields, sizeof fields);
+        ck_assert_msg(strstr(fields,
+                             "|EXECGUARD_SESSION=8c1f2a|EXECGUARD_SOURCE_IP=2001:db8::7|"
+                             "EXECGUARD_SOURCE_PORT=50022|EXECGUARD_AUDIT_UID=65534|EXECGUARD_AUDIT_USER=nobody|"
+                             "EXECGUARD_AUDIT_SESSION=7|EXECGUARD_PID=4242|"),
+                      "%s", fields);
+
         rec = allow_record();
         ck_assert_int_eq(audit_log(a, &rec), 0);
         n = receive(sink, datagram, sizeof datagram);
         journal_fields(datagram, n, fields, sizeof fields);
         ck_assert_ptr_nonnull(strstr(fields, "|PRIORITY=6|"));
+        ck_assert_ptr_null(strstr(fields, "EXECGUARD_SOURCE"));
+        ck_assert_ptr_null(strstr(fields, "EXECGUARD_AUDIT"));
         ck_assert_ptr_nonnull(strstr(fields, "|EXECGUARD_CHAIN=/usr/bin/du -> /lib64/ld-linux-x86-64.so.2|"));
         ck_assert_ptr_nonnull(strstr(fields, "|EXECGUARD_ARGV=\"du\" \"-s\" \"a b\"|"));
         ck_assert_ptr_nonnull(strstr(fields, "|EXECGUARD_RULE_TEXT=[user:alice] allow = /usr/bin/d*|"));
@@ -1219,11 +1314,36 @@ START_TEST(syslog_line_sent) {
                          "executable=\"/usr/bin/df\" chain=\"/usr/bin/df\" argv=\"df -h /home ...\" mode=\"enforce\"");
         ck_assert_int_eq(priority, LOG_AUTHPRIV | LOG_WARNING);
 
+        rec = origin_record();
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        receive(sink, datagram, sizeof datagram);
+        ck_assert_str_eq(syslog_line(datagram, &priority),
+                         "decision=deny pid=4242 uid=1000 requested=\"df\" blocked=\"/usr/bin/df\" "
+                         "rule=\"/etc/execguard.ini:6\" match=\"/usr/bin/df\" session=\"8c1f2a\" "
+                         "source_ip=\"2001:db8::7\" source_port=\"50022\" auid=\"65534\" auser=\"nobody\" "
+                         "audit_session=\"7\" ppid=\"4200\" "
+                         "euid=\"0\" user=\"alice\" euser=\"root\" tty=\"pts/3\" cwd=\"/home/alice\" "
+                         "executable=\"/usr/bin/df\" chain=\"/usr/bin/df\" argv=\"df -h /home ...\" mode=\"enforce\"");
+
+        /* Empty is not known either: left out, never key="". */
+        rec = deny_record();
+        rec.requested = "";
+        rec.process.user = "";
+        rec.process.argc = 0;
+        rec.process.argv_truncated = false;
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        receive(sink, datagram, sizeof datagram);
+        ck_assert_str_eq(syslog_line(datagram, &priority),
+                         "decision=deny pid=4242 uid=1000 blocked=\"/usr/bin/df\" "
+                         "rule=\"/etc/execguard.ini:6\" match=\"/usr/bin/df\" session=\"8c1f2a\" ppid=\"4200\" "
+                         "euid=\"0\" euser=\"root\" tty=\"pts/3\" cwd=\"/home/alice\" "
+                         "executable=\"/usr/bin/df\" chain=\"/usr/bin/df\" mode=\"enforce\"");
+
         rec = allow_record();
         ck_assert_int_eq(audit_log(a, &rec), 0);
         receive(sink, datagram, sizeof datagram);
         ck_assert_str_eq(syslog_line(datagram, &priority),
-                         "decision=allow pid=4243 uid=1000 requested=\"/usr/bin/du\" blocked=\"\" "
+                         "decision=allow pid=4243 uid=1000 requested=\"/usr/bin/du\" "
                          "rule=\"/etc/execguard.ini:11\" match=\"/usr/bin/d*\" session=\"8c1f2a\" ppid=\"1\" "
                          "euid=\"1000\" user=\"alice\" euser=\"alice\" cwd=\"/\" executable=\"/usr/bin/du\" "
                          "chain=\"/usr/bin/du -> /lib64/ld-linux-x86-64.so.2\" argv=\"du -s a\\x20b\" mode=\"audit\"");
@@ -1234,9 +1354,8 @@ START_TEST(syslog_line_sent) {
         rec.note = "exec changed after it was approved";
         ck_assert_int_eq(audit_log(a, &rec), 0);
         receive(sink, datagram, sizeof datagram);
-        ck_assert_str_eq(syslog_line(datagram, &priority),
-                         "decision=audit pid=-1 uid=4294967295 requested=\"\" blocked=\"\" rule=\"\" match=\"\" "
-                         "note=\"exec changed after it was approved\"");
+        ck_assert_str_eq(syslog_line(datagram, &priority), "decision=audit pid=-1 uid=4294967295 "
+                                                           "note=\"exec changed after it was approved\"");
         ck_assert_int_eq(priority, LOG_AUTHPRIV | LOG_NOTICE);
 
         /* A lost supervisor: the same beginning, at error priority. */
@@ -1244,7 +1363,7 @@ START_TEST(syslog_line_sent) {
         ck_assert_int_eq(audit_log(a, &rec), 0);
         receive(sink, datagram, sizeof datagram);
         ck_assert_str_eq(syslog_line(datagram, &priority),
-                         "decision=supervisor-lost pid=4300 uid=1000 requested=\"\" blocked=\"\" rule=\"\" match=\"\" "
+                         "decision=supervisor-lost pid=4300 uid=1000 "
                          "note=\"killed by signal 9\" session=\"8c1f2a\" ppid=\"4299\" euid=\"1000\" mode=\"enforce\"");
         ck_assert_int_eq(priority, LOG_AUTHPRIV | LOG_ERR);
 
@@ -1301,6 +1420,8 @@ Suite *audit_suite(void) {
         tc = tcase_create("json");
         tcase_add_test(tc, json_golden_deny);
         tcase_add_test(tc, json_golden_allow);
+        tcase_add_test(tc, json_golden_origin);
+        tcase_add_test(tc, ssh_connection);
         tcase_add_test(tc, json_golden_lost);
         tcase_add_test(tc, json_unknown);
         tcase_add_test(tc, json_time_now);
