@@ -59,7 +59,11 @@ at_reset
 SSH_CONNECTION=$SSH_OK sv "$AT/deny.ini" "$DF"
 at_source_check "standalone"
 
-start_daemon "$AT/deny.ini"
+start_notify_sink
+if ! start_daemon "$AT/deny.ini"; then
+        begin "audittrail: the daemon starts"
+        fail "the daemon did not start: $(tail -n 3 "$DLOG")"
+fi
 at_reset
 SSH_CONNECTION=$SSH_OK dv "$DF"
 at_source_check "daemon session"
@@ -127,7 +131,10 @@ if [ -z "$at_loginuid_reason" ]; then
 fi
 at_auid_check "standalone"
 
-start_daemon "$AT/deny.ini"
+if ! start_daemon "$AT/deny.ini"; then
+        begin "audittrail: the daemon starts again"
+        fail "the daemon did not start: $(tail -n 3 "$DLOG")"
+fi
 at_reset
 if [ -z "$at_loginuid_reason" ]; then
         timeout --kill-after=5 120 sh -c 'echo 65534 >/proc/self/loginuid && exec "$@"' sh \

@@ -14,6 +14,7 @@ DAEMON_PID=""
 
 # The sd_notify datagrams the daemon sends, one per line ('|' for each newline in it).
 start_notify_sink() {
+        rm -f "$D/notify.sock" # an earlier file's sink may hold the name: ours takes it
         python3 "$HERE/../notify-sink.py" "$D/notify.sock" "$NOTIFY" &
         NOTIFY_SINK=$!
         for _ in $(seq 100); do [ -S "$D/notify.sock" ] && break; sleep 0.02; done
@@ -27,6 +28,7 @@ start_daemon() {
         NOTIFY_SOCKET=$D/notify.sock "$EG" daemon -c "$policy" --socket "$SOCK" "$@" 2>>"$DLOG" &
         DAEMON_PID=$!
         for _ in $(seq 250); do grep -q '^READY=1' "$NOTIFY" && return 0; sleep 0.02; done
+        stop_daemon # not ready: it must not hold the socket for the next one
         return 1
 }
 

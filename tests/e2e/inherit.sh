@@ -90,6 +90,14 @@ fi
 
 # ---- signals ----------------------------------------------------------------------------
 
+# in_sig_field NAME FILE: the mask NAME (SigIgn, SigBlk) of a /proc status in FILE, in hex,
+# without signals 32 and 33 (glibc's own).
+in_sig_field() {
+        local hex
+        hex=$(sed -n "s/^$1:[[:space:]]*//p" "$2")
+        printf '%016x' $((0x${hex:-0} & ~0x180000000))
+}
+
 IN_STATUS=(grep -E '^Sig(Ign|Blk):' /proc/self/status)
 for mode in sig sig-default; do
         if [ -n "$IN_DAEMON" ]; then
@@ -101,12 +109,16 @@ for mode in sig sig-default; do
         what="SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGRTMIN+2 ignored, SIGUSR2, SIGHUP, SIGWINCH, SIGALRM, SIGCHLD blocked"
         [ "$mode" = sig ] || what="all at their defaults, none blocked"
         begin "inherit: control: the caller's signals ($mode) reach the native command"
+        # Signals 32 and 33 are glibc's own (Python cannot set them): they stay as the suite's
+        # caller had them, and are compared between the runs, not here.
+        ign=$(in_sig_field SigIgn "$IN_DIR/1.out")
+        blk=$(in_sig_field SigBlk "$IN_DIR/1.out")
         if [ "$mode" = sig ]; then
-                grep -q '^SigIgn:.*0000000800381206$' "$IN_DIR/1.out" && grep -q '^SigBlk:.*0000000008012801$' "$IN_DIR/1.out" &&
-                        pass || fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
+                [ "$ign" = 0000000800381206 ] && [ "$blk" = 0000000008012801 ] && pass ||
+                        fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
         else
-                grep -q '^SigIgn:.*0000000000000000$' "$IN_DIR/1.out" && grep -q '^SigBlk:.*0000000000000000$' "$IN_DIR/1.out" &&
-                        pass || fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
+                [ "$ign" = 0000000000000000 ] && [ "$blk" = 0000000000000000 ] && pass ||
+                        fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
         fi
         begin "inherit: standalone: the command's ignored and blocked signals are the caller's ($what)"
         in_sig_verdict 2
@@ -126,7 +138,7 @@ else
         in_run sig-chld "${IN_STATUS[@]}" :: "$EG" run -c "$P" -- "${IN_STATUS[@]}"
 fi
 begin "inherit: control: a caller's ignored SIGCHLD reaches the native command"
-grep -q '^SigIgn:.*0000000000010000$' "$IN_DIR/1.out" && pass || fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
+[ "$(in_sig_field SigIgn "$IN_DIR/1.out")" = 0000000000010000 ] && pass || fail "$(cat "$IN_DIR/1.out" "$IN_DIR/1.err")"
 begin "inherit: standalone: SIGCHLD ignored by the caller: ignored in the command, and run returns its status"
 in_sig_verdict 2
 if [ -n "$IN_DAEMON" ]; then
@@ -141,7 +153,7 @@ native=$(bash -c "$IN_TRAP grep '^SigIgn:' /proc/self/status" </dev/null 2>&1)
 alone=$(bash -c "$IN_TRAP \"\$0\" run -c \"\$1\" -- grep '^SigIgn:' /proc/self/status" "$EG" "$P" </dev/null 2>&1)
 daemon=$native
 [ -z "$IN_DAEMON" ] || daemon=$(bash -c "$IN_TRAP \"\$0\" run --socket \"\$1\" -- grep '^SigIgn:' /proc/self/status" "$EG" "$SOCK" </dev/null 2>&1)
-if ! printf '%s\n' "$native" | grep -q '^SigIgn:.*0000000000381006$'; then fail "control: natively $native"
+if [ "$(in_sig_field SigIgn <(printf '%s\n' "$native"))" != 0000000000381006 ]; then fail "control: natively $native"
 elif [ "$alone" != "$native" ]; then fail "standalone: '$alone', natively '$native'"
 elif [ "$daemon" != "$native" ]; then fail "through the daemon: '$daemon', natively '$native'"
 else pass; fi
