@@ -55,6 +55,11 @@ int filter_install(bool no_new_privs, int *ret_listener) {
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0);
         if (r < 0)
                 return r;
+        /* The kernel's own errno from seccomp_load() (EBUSY: a listener is there already),
+         * not libseccomp's ECANCELED for every system failure: the caller says why. */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(filter_arches); i++) {
                 r = seccomp_arch_add(ctx, filter_arches[i]);
                 if (r < 0 && r != -EEXIST)

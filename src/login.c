@@ -66,6 +66,11 @@ int login_run(const struct run_options *o, const char *command) {
         const char *shell = user_shell(pw);
         const char *base = strrchr(shell, '/');
         base = base ? base + 1 : shell;
+        /* sshd and login(1) set SHELL to the passwd entry's, execguard itself when it is the
+         * login shell: inside the session, `$SHELL -c`, tmux, vim's :! and script(1) want the
+         * shell that really runs. */
+        if (setenv("SHELL", shell, 1) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory"), EXIT_SETUP_FAILED;
 
         /* ForceCommand: what the user asked sshd to run. */
         const char *original = getenv("SSH_ORIGINAL_COMMAND");

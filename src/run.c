@@ -127,6 +127,26 @@ struct command_settings {
 };
 
 /* The command. Never returns. */
+/* Why the filter could not be installed, when the kernel tells: a hint about the kernel's
+ * configuration only where that is the cause. */
+static const char *filter_failure_hint(int r) {
+        char actions[256] = "";
+        _cleanup_close_ int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, actions, sizeof actions - 1) < 0)
+                return " (this kernel has no seccomp filters: is CONFIG_SECCOMP_FILTER enabled?)";
+        if (!strstr(actions, "user_notif"))
+                return " (this kernel has no seccomp user notification: Linux 5.0 or later is needed)";
+        /* The kernel refuses a second listener in a process's chain of filters. */
+        char status[4096] = "";
+        _cleanup_close_ int sfd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        ssize_t n = sfd < 0 ? -1 : read(sfd, status, sizeof status - 1);
+        const char *filters = n > 0 ? strstr(status, "\nSeccomp_filters:\t") : NULL;
+        if (r == -EBUSY || (filters && atoi(filters + strlen("\nSeccomp_filters:\t")) > 0))
+                return " (the process is already under seccomp filters, perhaps another supervisor's: inside "
+                       "an execguard session, or a sandbox; a second one cannot supervise it)";
+        return "";
+}
+
 static _Noreturn void command_main(const struct command_settings *cs, const char *file, char **argv, int sock,
                                    const struct caller_signals *caller) {
         /* The bounding set first: it limits what setuid programs and file capabilities can
@@ -154,7 +174,7 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
         int listener = -1;
         int r = filter_install(cs->no_new_privs, &listener);
         if (r < 0) {
-                log_error_errno(r, "Failed to install the seccomp filter: %m (is CONFIG_SECCOMP_FILTER enabled?)");
+                log_error_errno(r, "Failed to install the seccomp filter: %m%s", filter_failure_hint(r));
                 _exit(EXIT_SETUP_FAILED);
         }
         /* No SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (notify.h), although the floor of the
@@ -498,8 +518,12 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                                 break;
                         if (pid == supervisor) {
                                 /* It exits 0 only once no supervised process is left. If
-                                 * it did not reap the command first, the command is ours now. */
-                                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                                 * it did not reap the command first, the command is ours now.
+                                 * It exits EXIT_SETUP_FAILED only before it told the command
+                                 * to go on: it never supervised (the command did not run),
+                                 * and there is no session to have lost. */
+                                if (WIFEXITED(status) &&
+                                    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == EXIT_SETUP_FAILED))
                                         continue;
                                 report_supervisor_lost(audit, policy, session, &origin, supervisor, status);
                                 continue;

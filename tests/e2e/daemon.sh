@@ -300,6 +300,17 @@ if [ -n "${EXECGUARD_E2E_NS:-}" ] && mkdir -p "$D/etc-up" "$D/etc-work" &&
         RC=$?
         [ "$RC" = 126 ] && blocked_line "$DF" && pass || fail "rc=$RC $(cat "$ERR")"
 
+        # sshd sets SHELL to the passwd entry's shell: execguard itself when it is the login
+        # shell. Inside the session $SHELL must be the shell that really runs, or `$SHELL -c`
+        # (tmux, vim's :!, script) would start execguard again, which cannot nest.
+        begin "login: as a login shell, SHELL is the user's real shell inside the session (\$SHELL -c works)"
+        SHELL=$EG "$EG" -c 'echo "shell=$SHELL"; $SHELL -c "echo inner-ok"; df >/dev/null 2>&1; echo df=$?' \
+                >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+        real_shell=$(getent passwd "$(id -un)" | cut -d: -f7)
+        [ "$RC" = 0 ] && has "shell=$real_shell" "$OUT" && has "inner-ok" "$OUT" && has "df=126" "$OUT" && pass ||
+                fail "rc=$RC $(cat "$OUT" "$ERR")"
+
         begin "login: the sftp subsystem works (internal-sftp runs the host's sftp-server)"
         if [ -x /usr/lib/openssh/sftp-server ] && command -v sftp >/dev/null; then
                 mkdir -p "$D/sftp" && echo payload >"$D/sftp/file.txt"

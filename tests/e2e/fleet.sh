@@ -146,3 +146,14 @@ if start_daemon "$FL/daemon.ini"; then
 else
         fail "the daemon did not start: $(tail -n 5 "$DLOG")"
 fi
+
+# A session inside a session cannot be supervised (the kernel refuses a second listener):
+# said as it is, not as a kernel without seccomp, and no supervisor is "lost" (none ran).
+begin "fleet: run inside a session fails 125 with the true reason, no CONFIG_SECCOMP_FILTER hint, no loss record"
+sv "$P" "$EG" run -c "$P" -- true
+if [ "$RC" = 125 ] && has "already under seccomp filters" "$ERR" && ! has "CONFIG_SECCOMP_FILTER" "$ERR" &&
+        ! has "was lost" "$ERR"; then
+        pass
+else
+        fail "rc=$RC: $(head -c 500 "$ERR")"
+fi
