@@ -247,12 +247,15 @@ wait "$NOTIFY_SINK" 2>/dev/null
 # The caller's ignored SIGTERM is the command's, not the supervisor's: a supervisor told to
 # stop stops, and the session fails closed (its next exec fails, nothing runs unjudged).
 begin "inherit: a caller that ignores SIGTERM: the supervisor still stops on SIGTERM, the session fails closed"
-rm -f "$T/work/ran"
+rm -f "$T/work/ran" "$T/work/sh-ready"
 (
         trap '' TERM HUP
-        exec timeout -k 5 60 "$EG" run -c "$P" -- sh -c 'sleep 2; "$0" "$1"; echo after=$?' "$T/bin/allowed" "$T/work/ran"
+        exec timeout -k 5 60 "$EG" run -c "$P" -- sh -c ': >"$2"; sleep 2; "$0" "$1"; echo after=$?' \
+                "$T/bin/allowed" "$T/work/ran" "$T/work/sh-ready"
 ) >"$OUT" 2>"$ERR" &
 TW=$!
+# The command runs (its shell is there) before the supervisor is told to stop.
+for _ in $(seq 500); do [ -e "$T/work/sh-ready" ] && break; sleep 0.02; done
 sup=""
 # Ours: timeout's child is the wrapper, whose child the supervisor is.
 for _ in $(seq 100); do
