@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
+#include "utf8.h"
 #include "util.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -132,40 +133,6 @@ static void out_end(struct out *o) {
                 o->buf[o->len] = '\0';
 }
 
-/* The length of the well-formed UTF-8 sequence at p (n bytes left), or 0: overlong forms,
- * surrogates, code points above U+10FFFF and cut sequences are not well-formed (Unicode
- * Table 3-7). */
-static size_t utf8_sequence(const unsigned char *p, size_t n) {
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t len;
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] < 0xc2)
-                return 0;
-        if (p[0] < 0xe0)
-                len = 2;
-        else if (p[0] < 0xf0) {
-                len = 3;
-                if (p[0] == 0xe0)
-                        lo = 0xa0;
-                else if (p[0] == 0xed)
-                        hi = 0x9f;
-        } else if (p[0] < 0xf5) {
-                len = 4;
-                if (p[0] == 0xf0)
-                        lo = 0x90;
-                else if (p[0] == 0xf4)
-                        hi = 0x8f;
-        } else
-                return 0;
-        if (n < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if (p[i] < 0x80 || p[i] > 0xbf)
-                        return 0;
-        return len;
-}
-
 static const char hexdigits[] = "0123456789abcdef";
 
 /* Bytes as the content of a JSON string: valid UTF-8 whatever they are. Control characters
@@ -190,7 +157,7 @@ static void out_json_bytes(struct out *o, const char *s, size_t n) {
                         continue;
                 }
                 /* C1 controls are escaped too: a terminal may act on U+009B as on ESC [. */
-                bool c1 = len == 2 && c == 0xc2 && p[1] < 0xa0;
+                bool c1 = utf8_is_c1(p, len);
                 if (len > 1 && !c1) {
                         out_add(o, (const char *) p, len, false);
                         p += len;
@@ -290,8 +257,7 @@ static void out_value(struct out *o, const char *s, size_t max) {
                                 while (i + len < n && u[len] < 0x80 && !escaped_byte(u[len], o->escape_space))
                                         len++;
                                 out_text(o, s + i, len);
-                        } else if (*u >= 0x80 && (len = utf8_sequence(u, n - i)) > 0 &&
-                                   !(len == 2 && *u == 0xc2 && u[1] < 0xa0))
+                        } else if (*u >= 0x80 && (len = utf8_sequence(u, n - i)) > 0 && !utf8_is_c1(u, len))
                                 out_piece(o, s + i, len);
                         else {
                                 char e[4] = { '\\', 'x', hexdigits[*u >> 4], hexdigits[*u & 0xf] };

@@ -2,10 +2,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+
+#include "utf8.h"
 
 static enum log_target log_target = LOG_TARGET_STDERR;
 static bool log_verbose = false;
@@ -18,25 +19,6 @@ void log_set_verbose(bool verbose) {
         log_verbose = verbose;
 }
 
-/* The length of the well-formed UTF-8 sequence at s (of n bytes) that is not a C1 control,
- * or 0. */
-static size_t utf8_printable(const unsigned char *s, size_t n) {
-        size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-        if (len == 0 || len > n || s[0] > 0xf4)
-                return 0;
-        for (size_t i = 1; i < len; i++)
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-        uint32_t c = len == 2   ? (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu)
-                     : len == 3 ? (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu)
-                                : (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
-        /* Overlong forms, surrogates, beyond U+10FFFF, and C1. */
-        if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff) ||
-            c < 0xa0)
-                return 0;
-        return len;
-}
-
 void log_escape(const char *in, char *out, size_t size) {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *s = (const unsigned char *) in;
@@ -44,8 +26,8 @@ void log_escape(const char *in, char *out, size_t size) {
         if (size == 0)
                 return;
         for (size_t i = 0; i < n;) {
-                size_t len = s[i] < 0x80 ? 1 : utf8_printable(s + i, n - i);
-                bool esc = len == 0 || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\';
+                size_t len = utf8_sequence(s + i, n - i);
+                bool esc = len == 0 || utf8_is_c1(s + i, len) || s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\';
                 size_t need = esc ? 4 : len;
                 if (o + need + 1 > size) {
                         /* Cut at a character boundary that leaves room for "..." and the NUL. */
