@@ -72,7 +72,7 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARNINGS) -D_GNU_SOURCE -DEXECGUARD_VERSION=
 FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
-.PHONY: all check check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
+.PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
         asan-build check-valgrind check-valgrind-quick bench install uninstall clean format check-format
 all: $(BIN)
 
@@ -136,8 +136,20 @@ $(FUZZ_BINS): $(FB)/fuzz_%: $(FB)/fuzz/fuzz_%.o $(FB)/fuzz/scratch.o $(FB)/libex
 $(FB)/fuzz:
 	mkdir -p $@
 
-# make check also runs a quick form of the fuzzing, the soak and the two memory proofs.
-check: check-unit check-e2e check-fuzz check-soak check-asan-quick check-valgrind-quick
+# README's two commands. Each first installs what it needs when run as root and something is
+# missing (scripts/install-deps: the one list of Debian packages), then goes on in a make that
+# reads this file again, since pkg-config's answers may have changed.
+shell:
+	scripts/install-deps build
+	@$(MAKE) --no-print-directory $(BIN)
+	$(BIN) run -c policy/execguard.ini -- bash
+
+check:
+	scripts/install-deps test
+	@$(MAKE) --no-print-directory check-suite
+
+# The suite: a quick form of the fuzzing, the soak and the two memory proofs with the rest.
+check-suite: check-unit check-e2e check-fuzz check-soak check-asan-quick check-valgrind-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
