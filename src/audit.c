@@ -371,6 +371,13 @@ static void write_message(struct out *o, const struct audit_record *rec, size_t 
                 out_str(o, ": execs in this session now fail");
                 return;
         }
+        if (rec->decision == AUDIT_SESSION_DEGRADED) {
+                out_str(o, "execguard: session ");
+                out_value(o, rec->session ? rec->session : "?", max);
+                out_str(o, " reached no daemon and is supervised standalone, degraded: ");
+                out_value(o, rec->degraded ? rec->degraded : "?", max);
+                return;
+        }
         out_str(o, "execguard: ");
         out_str(o, audit_decision_to_string(rec->decision));
         if (file) {
@@ -459,6 +466,8 @@ const char *audit_decision_to_string(enum audit_decision d) {
                 return "audit";
         case AUDIT_SUPERVISOR_LOST:
                 return "supervisor-lost";
+        case AUDIT_SESSION_DEGRADED:
+                return "session-degraded";
         }
         return "?";
 }
@@ -472,6 +481,8 @@ static int decision_priority(enum audit_decision d) {
                 return LOG_WARNING;
         case AUDIT_WOULD_BLOCK:
                 return LOG_NOTICE;
+        case AUDIT_SESSION_DEGRADED:
+                return LOG_WARNING;
         case AUDIT_SUPERVISOR_LOST:
                 return LOG_ERR;
         }
@@ -486,6 +497,7 @@ static bool decision_refused(enum audit_decision d) {
                 return true;
         case AUDIT_ALLOW:
         case AUDIT_WOULD_BLOCK:
+        case AUDIT_SESSION_DEGRADED:
                 return false;
         }
         return true;
@@ -503,6 +515,8 @@ static const char *decision_ecs_action(enum audit_decision d) {
                 return "exec-audited";
         case AUDIT_SUPERVISOR_LOST:
                 return "supervisor-lost";
+        case AUDIT_SESSION_DEGRADED:
+                return "session-degraded";
         }
         return "exec-denied";
 }
@@ -609,9 +623,10 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
         json_key(&o, "event");
         out_raw(&o, "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
         /* A lost supervisor is a process that ended; a decision, an exec allowed or not. */
-        out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST ? "\"end\"]"
-                    : refused                              ? "\"start\",\"denied\"]"
-                                                           : "\"start\",\"allowed\"]");
+        out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST    ? "\"end\"]"
+                    : rec->decision == AUDIT_SESSION_DEGRADED ? "\"start\"]"
+                    : refused                                 ? "\"start\",\"denied\"]"
+                                                              : "\"start\",\"allowed\"]");
         out_raw(&o, ",\"action\":\"");
         out_raw(&o, decision_ecs_action(rec->decision));
         out_raw(&o, refused ? "\",\"outcome\":\"failure\"" : "\",\"outcome\":\"success\"");
@@ -690,6 +705,7 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
         json_str(&o, "decision", audit_decision_to_string(rec->decision), lim);
         json_str(&o, "mode", rec->mode, lim);
         json_str(&o, "session", rec->session, lim);
+        json_str(&o, "degraded", rec->degraded, lim);
         if (p->has_audit_session)
                 json_int(&o, "audit_session", p->audit_session);
         json_str(&o, "requested", rec->requested, lim);
@@ -784,7 +800,9 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
         write_message(field_begin(&f, "MESSAGE", VALUE_LONG), rec, SIZE_MAX);
         field_end(&f);
         field_str(&f, "MESSAGE_ID",
-                  rec->decision == AUDIT_SUPERVISOR_LOST ? AUDIT_MESSAGE_ID_SUPERVISOR_LOST : AUDIT_MESSAGE_ID,
+                  rec->decision == AUDIT_SUPERVISOR_LOST    ? AUDIT_MESSAGE_ID_SUPERVISOR_LOST
+                  : rec->decision == AUDIT_SESSION_DEGRADED ? AUDIT_MESSAGE_ID_SESSION_DEGRADED
+                                                            : AUDIT_MESSAGE_ID,
                   VALUE_SMALL);
         field_num(&f, "PRIORITY", decision_priority(rec->decision));
         field_str(&f, "SYSLOG_IDENTIFIER", "execguard", VALUE_SMALL);
@@ -792,6 +810,7 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
         field_str(&f, "EXECGUARD_DECISION", audit_decision_to_string(rec->decision), VALUE_SMALL);
         field_str(&f, "EXECGUARD_MODE", rec->mode, VALUE_SMALL);
         field_str(&f, "EXECGUARD_SESSION", rec->session, VALUE_SMALL);
+        field_str(&f, "EXECGUARD_DEGRADED", rec->degraded, VALUE_SMALL);
         if (rec->source_ip) {
                 field_str(&f, "EXECGUARD_SOURCE_IP", rec->source_ip, VALUE_SMALL);
                 field_num(&f, "EXECGUARD_SOURCE_PORT", rec->source_port);
@@ -902,6 +921,7 @@ static void log_syslog(struct audit *a, const struct audit_record *rec) {
                 pair_str(&line, "match", rec->rule->text, VALUE_PATH);
         pair_str(&line, "note", rec->note, VALUE_SMALL);
         pair_str(&line, "session", rec->session, VALUE_SMALL);
+        pair_str(&line, "degraded", rec->degraded, VALUE_SMALL);
         if (rec->source_ip) {
                 pair_str(&line, "source_ip", rec->source_ip, VALUE_SMALL);
                 pair_num(&line, "source_port", rec->source_port);

@@ -18,6 +18,8 @@
 #define AUDIT_MESSAGE_ID "5f0e3a8c9b1d4c6e8a2f7b3d1c9e4a60"
 /* The MESSAGE_ID of the record of a lost supervisor (AUDIT_SUPERVISOR_LOST). */
 #define AUDIT_MESSAGE_ID_SUPERVISOR_LOST "0391c20619c643a38cc3594d7833746f"
+/* The MESSAGE_ID of the record of a degraded session's start (AUDIT_SESSION_DEGRADED). */
+#define AUDIT_MESSAGE_ID_SESSION_DEGRADED "a7c41e9d02b84f5c9e6d3b18f0a25c77"
 
 /* Bounds on what a record carries of a process's argv. */
 #define AUDIT_ARGS_MAX   64   /* arguments kept; the rest are counted, not shown */
@@ -34,6 +36,10 @@ enum audit_decision {
          * is its pid; note says how: "killed by signal 9"), so every later exec of the session
          * fails with ENOSYS. Recorded by the wrapper, which is the supervisor's parent. */
         AUDIT_SUPERVISOR_LOST,
+        /* Not a decision about an exec either: a session that reached no daemon is supervised
+         * standalone short of its policy (degraded says what it lacks). Recorded by the
+         * wrapper when the session starts; every record of the session says it too. */
+        AUDIT_SESSION_DEGRADED,
 };
 
 /* Who execs, as read from /proc when the record is made. Any pointer may be NULL and any
@@ -68,6 +74,9 @@ struct audit_record {
          * IPv4 or IPv6 address (inet_ntop()) and a port 1-65535; NULL: not known. */
         const char *source_ip;
         unsigned source_port;
+        /* What the session lacks of its policy ("no_new_privs forced; log_file not
+         * written"): standalone for want of a daemon (run.h). NULL: nothing. */
+        const char *degraded;
         const char *requested;    /* the path as the process passed it */
         const char *executable;   /* the program file, as resolved (canonical), or NULL */
         const char *const *chain; /* every file the exec would run, in order */

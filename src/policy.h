@@ -10,6 +10,7 @@
  *     log_file = /path               (JSON lines, besides journald or syslog)
  *     log_allowed = no | yes         (a record for every allowed exec too)
  *     no_new_privs = yes | no        (no: setuid programs work; daemon sessions only)
+ *     on_daemon_unavailable = standalone | refuse (run/login when no daemon answers)
  *     capabilities = NAME, ... | none (the sessions' bounding set; default unchanged)
  *     max_sessions_per_user = N     (live daemon sessions of one user)
  *     max_pending_per_user = N      (execs of one user's sessions being verified at once)
@@ -102,7 +103,10 @@ struct policy;
 struct policy_settings {
         char *log_file; /* NULL: none */
         bool log_allowed;
-        bool no_new_privs;       /* default yes */
+        bool no_new_privs; /* default yes */
+        /* on_daemon_unavailable = refuse: run and login that reach no daemon do not run the
+         * command; standalone (the default): they supervise it themselves (run.h). */
+        bool daemon_required;
         bool limit_capabilities; /* capabilities = was given */
         uint64_t capabilities;   /* the bounding set to keep, one bit per capability */
         /* Limits against abuse of the supervisor: beyond them an exec, or a session, is refused

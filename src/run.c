@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -257,10 +258,31 @@ static void on_child(pid_t pid, int status, void *data) {
         w->report_sock = safe_close(w->report_sock);
 }
 
-/* The supervisor. Never returns. audit, session and its origin (its source) come from the
- * wrapper, which opened and made them before the fork so that it can record the
- * supervisor's loss. */
-static _Noreturn void supervisor_main(const struct policy *policy, struct audit *audit, const char *session,
+/* How a standalone session applies its policy. One that was meant for the daemon (no -c)
+ * and reached none is supervised standalone unless the policy says on_daemon_unavailable =
+ * refuse. Run by the session's user, it cannot do all that the policy asks of a root
+ * daemon: it does what it can (no_new_privs on, records to journald or syslog only), and
+ * says what it lacks to the user in one line, in a record at its start and in every record
+ * of the session. An operator is never locked out, and nothing runs that the policy
+ * blocks. */
+struct standalone {
+        const struct policy *policy;
+        bool no_new_privs;               /* the policy's, or forced on */
+        bool fallback;                   /* for want of the daemon */
+        bool daemon_silent;              /* its socket is there but nothing answers: said even if nothing is lacking */
+        char unavailable[PATH_MAX + 64]; /* "No daemon at PATH"; "" with -c */
+        char degraded[192];              /* what the session lacks of its policy; "": nothing */
+};
+
+static void degrade(struct standalone *st, const char *what) {
+        size_t len = strlen(st->degraded);
+        snprintf(st->degraded + len, sizeof st->degraded - len, "%s%s", len ? "; " : "", what);
+}
+
+/* The supervisor. Never returns. audit, session and its origin (its source, what it lacks)
+ * come from the wrapper, which opened and made them before the fork so that it can record
+ * the supervisor's loss. */
+static _Noreturn void supervisor_main(const struct standalone *st, struct audit *audit, const char *session,
                                       const struct session *origin, const char *file, char **argv, int report_sock,
                                       const struct caller_signals *caller) {
         /* Until setpgid() below we share the terminal's process group; and a process of the
@@ -294,9 +316,9 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
         }
         if (command == 0) {
                 safe_close(sv[0]);
-                const struct policy_settings *ps = policy_settings(policy);
+                const struct policy_settings *ps = policy_settings(st->policy);
                 struct command_settings cs = {
-                        .no_new_privs = ps->no_new_privs,
+                        .no_new_privs = st->no_new_privs,
                         .limit_capabilities = ps->limit_capabilities,
                         .capabilities = ps->capabilities,
                 };
@@ -332,10 +354,11 @@ static _Noreturn void supervisor_main(const struct policy *policy, struct audit 
         snprintf(sess.id, sizeof sess.id, "%s", session);
         memcpy(sess.source_ip, origin->source_ip, sizeof sess.source_ip);
         sess.source_port = origin->source_port;
+        sess.degraded = origin->degraded;
         _cleanup_(supervisor_freep) struct supervisor *s = NULL;
-        if (supervisor_new(policy, audit, &s) < 0)
+        if (supervisor_new(st->policy, audit, &s) < 0)
                 _exit(EXIT_SETUP_FAILED);
-        log_debug("Session %s: supervised standalone with %s", sess.id, policy_source(policy));
+        log_debug("Session %s: supervised standalone with %s", sess.id, policy_source(st->policy));
         if (write(sv[0], "R", 1) != 1) {
                 log_error_errno(negative_errno(), "Failed to tell the command that supervision is ready: %m");
                 _exit(EXIT_SETUP_FAILED);
@@ -385,6 +408,7 @@ static void report_supervisor_lost(struct audit *audit, const struct policy *pol
                 .session = session,
                 .source_ip = origin->source_ip[0] ? origin->source_ip : NULL,
                 .source_port = origin->source_port,
+                .degraded = origin->degraded,
                 .policy_source = policy_source(policy),
                 .note = how,
                 .process = { .pid = supervisor, .ppid = getpid(), .uid = getuid(), .euid = geteuid() },
@@ -415,14 +439,46 @@ static int receive_report(int sock, struct report *m) {
         return n == sizeof *m ? 0 : -EIO;
 }
 
-static int run_standalone(const struct policy *policy, const char *file, char **argv,
-                          const struct caller_signals *caller) {
+/* Why the session is standalone, in one line (to the user when it lacks something or the
+ * daemon did not answer; with -v otherwise), and the record of a degraded session's start. */
+static void report_fallback(struct audit *audit, const struct standalone *st, const char *session,
+                            const struct session *origin) {
+        if (st->degraded[0])
+                log_warning("%s: supervising standalone with %s, degraded: %s", st->unavailable,
+                            policy_source(st->policy), st->degraded);
+        else if (st->daemon_silent)
+                log_warning("%s: supervising standalone with %s", st->unavailable, policy_source(st->policy));
+        else
+                log_debug("%s: supervising standalone with %s", st->unavailable, policy_source(st->policy));
+        if (!st->degraded[0])
+                return;
+        struct audit_record rec = {
+                .decision = AUDIT_SESSION_DEGRADED,
+                .mode = policy_mode_to_string(policy_mode(st->policy)),
+                .session = session,
+                .source_ip = origin->source_ip[0] ? origin->source_ip : NULL,
+                .source_port = origin->source_port,
+                .degraded = st->degraded,
+                .policy_source = policy_source(st->policy),
+                .process = { .pid = getpid(), .ppid = getppid(), .uid = getuid(), .euid = geteuid() },
+        };
+        int r = audit_log(audit, &rec);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write the audit record of the degraded session: %m");
+}
+
+static int run_standalone(struct standalone *st, const char *file, char **argv, const struct caller_signals *caller) {
+        const struct policy *policy = st->policy;
         /* A supervisor running as the caller must never answer for a setuid program: it
          * could make its exec fail in ways the program does not expect. */
-        if (!policy_settings(policy)->no_new_privs && getuid() != 0) {
-                log_error("%s: no_new_privs = no needs a supervisor running as root: the daemon",
-                          policy_source(policy));
-                return EXIT_USAGE;
+        if (!st->no_new_privs && getuid() != 0) {
+                if (!st->fallback) {
+                        log_error("%s: no_new_privs = no needs a supervisor running as root: the daemon",
+                                  policy_source(policy));
+                        return EXIT_USAGE;
+                }
+                st->no_new_privs = true;
+                degrade(st, "no_new_privs forced, so sudo and other setuid programs will not work");
         }
         /* Nothing in this process, or the supervisor forked from it, may be read or traced
          * by the supervised tree running as the same user. */
@@ -439,6 +495,14 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         const char *log_file = policy_settings(policy)->log_file, *warning = NULL;
         _cleanup_(audit_freep) struct audit *audit = NULL;
         int r = audit_open(log_file, &audit, &warning);
+        if (r < 0 && st->fallback && log_file) {
+                /* The daemon's file, which the session's user may not write: the records go
+                 * to journald or syslog alone, and say so. */
+                char what[96];
+                snprintf(what, sizeof what, "log_file not written (%s)", strerror(-r));
+                degrade(st, what);
+                r = audit_open(NULL, &audit, &warning);
+        }
         if (r < 0)
                 return log_error_errno(r, "Failed to open the audit log '%s': %m", log_file), EXIT_SETUP_FAILED;
         if (warning)
@@ -448,8 +512,10 @@ static int run_standalone(const struct policy *policy, const char *file, char **
         if (r < 0)
                 return log_error_errno(r, "Failed to make a session id: %m"), EXIT_SETUP_FAILED;
         /* Where the session comes from, as its environment says now, at its start. */
-        struct session origin = {};
+        struct session origin = { .degraded = st->degraded[0] ? st->degraded : NULL };
         session_source_from_ssh(&origin, getenv("SSH_CONNECTION"));
+        if (st->fallback)
+                report_fallback(audit, st, session, &origin);
 
         sigset_t mask;
         block_wrapper_signals(&mask);
@@ -463,7 +529,7 @@ static int run_standalone(const struct policy *policy, const char *file, char **
                 return log_error_errno(negative_errno(), "fork() failed: %m"), EXIT_SETUP_FAILED;
         if (supervisor == 0) {
                 safe_close(sv[0]);
-                supervisor_main(policy, audit, session, &origin, file, argv, sv[1], caller);
+                supervisor_main(st, audit, session, &origin, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
@@ -782,10 +848,11 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open /dev/null: %m"), EXIT_SETUP_FAILED;
 
+        struct standalone st = { .fallback = !o->config };
         const char *config = o->config;
-        if (!config) {
-                struct stat st;
-                if (o->socket_given || (stat(o->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))) {
+        if (st.fallback) {
+                struct stat sb;
+                if (o->socket_given || (stat(o->socket_path, &sb) == 0 && S_ISSOCK(sb.st_mode))) {
                         r = run_through_daemon(o, file, argv, &caller);
                         if (r >= 0)
                                 return r;
@@ -794,15 +861,24 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
                                                 argv[0]);
                                 return EXIT_SETUP_FAILED;
                         }
-                        log_warning_errno(r, "The daemon at %s does not answer (%m): supervising standalone with %s",
-                                          o->socket_path, DEFAULT_POLICY);
+                        st.daemon_silent = true;
+                        errno = -r;
+                        snprintf(st.unavailable, sizeof st.unavailable, "The daemon at %s does not answer (%m)",
+                                 o->socket_path);
                 } else
-                        log_debug("No daemon at %s: supervising standalone with %s", o->socket_path, DEFAULT_POLICY);
+                        snprintf(st.unavailable, sizeof st.unavailable, "No daemon at %s", o->socket_path);
                 config = DEFAULT_POLICY;
         } else
                 log_debug("Supervising standalone with %s", config);
         _cleanup_(policy_freep) struct policy *p = NULL;
         if (load_policy(config, &p) < 0)
                 return EXIT_USAGE;
-        return run_standalone(p, file, argv, &caller);
+        if (st.fallback && policy_settings(p)->daemon_required) {
+                log_error("%s, and %s says on_daemon_unavailable = refuse; %s was not run", st.unavailable, config,
+                          argv[0]);
+                return EXIT_SETUP_FAILED;
+        }
+        st.policy = p;
+        st.no_new_privs = policy_settings(p)->no_new_privs;
+        return run_standalone(&st, file, argv, &caller);
 }

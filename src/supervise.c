@@ -102,6 +102,7 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
                 s->stats.audited++;
                 break;
         case AUDIT_SUPERVISOR_LOST: /* not the supervisor's to record */
+        case AUDIT_SESSION_DEGRADED:
                 break;
         }
         if (!s->audit)
@@ -116,6 +117,7 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
                 .session = session,
                 .source_ip = from && from->source_ip[0] ? from->source_ip : NULL,
                 .source_port = from ? from->source_port : 0,
+                .degraded = from ? from->degraded : NULL,
                 .requested = requested,
                 .executable = executable,
                 .chain = s->chain_paths,

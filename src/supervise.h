@@ -27,6 +27,9 @@ struct session {
          * "": not known. Every record of the session carries it. */
         char source_ip[SESSION_SOURCE_IP_MAX];
         uint16_t source_port;
+        /* What it lacks of its policy, supervised standalone for want of a daemon (run.h);
+         * NULL: nothing. Every record of the session carries it. */
+        const char *degraded;
 };
 
 /* Fill id with a fresh random session id. Returns 0 or -errno. */

@@ -132,14 +132,15 @@ expect_df_refused() {
 # only what the daemon says about the host's ptrace restriction (threat.sh); =killed only
 # the records of execs killed by another mid-exec (killed.sh); =fleet only the policy's
 # warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh);
-# =audittrail only who, from where and by which rule the records say (audittrail.sh).
+# =audittrail only who, from where and by which rule the records say (audittrail.sh);
+# =outage only what run and login do when no daemon answers (outage.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail)
+writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -871,5 +872,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/inherit.sh"
 # The audit trail: the session's SSH origin, the login user behind sudo, the allowing rule.
 . "$HERE/audittrail.sh"
+# A daemon outage never locks operators out: run and login supervise standalone, degraded.
+. "$HERE/outage.sh"
 
 summary

@@ -89,6 +89,7 @@ START_TEST(decision_names) {
         ck_assert_str_eq(audit_decision_to_string(AUDIT_KILL), "kill");
         ck_assert_str_eq(audit_decision_to_string(AUDIT_WOULD_BLOCK), "audit");
         ck_assert_str_eq(audit_decision_to_string(AUDIT_SUPERVISOR_LOST), "supervisor-lost");
+        ck_assert_str_eq(audit_decision_to_string(AUDIT_SESSION_DEGRADED), "session-degraded");
 }
 END_TEST
 
@@ -440,6 +441,54 @@ static const char golden_lost[] =
         "\"host\":{\"hostname\":\"web-1\"},"
         "\"execguard\":{\"decision\":\"supervisor-lost\",\"mode\":\"enforce\",\"session\":\"8c1f2a\","
         "\"note\":\"killed by signal 9\"}}\n";
+
+/* The record the wrapper makes when a session that reached no daemon starts standalone short
+ * of its policy: a session that started, with what it lacks; and a decision of such a session
+ * says it too. */
+static struct audit_record degraded_record(void) {
+        return (struct audit_record){
+                .decision = AUDIT_SESSION_DEGRADED,
+                .time = { T0, 0 },
+                .mode = "enforce",
+                .session = "8c1f2a",
+                .source_ip = "192.0.2.7",
+                .source_port = 50022,
+                .degraded = "no_new_privs forced; log_file not written (Permission denied)",
+                .policy_source = "/etc/execguard.ini",
+                .process = { .pid = 4300, .ppid = 4299, .uid = 1000, .euid = 1000 },
+        };
+}
+
+static const char golden_degraded[] =
+        "{\"@timestamp\":\"2026-11-22T10:00:00.000000Z\",\"ecs\":{\"version\":\"8.11.0\"},"
+        "\"message\":\"execguard: session 8c1f2a reached no daemon and is supervised standalone, degraded: "
+        "no_new_privs forced; log_file not written (Permission denied)\","
+        "\"event\":{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[\"start\"],"
+        "\"action\":\"session-degraded\",\"outcome\":\"success\",\"module\":\"execguard\",\"dataset\":"
+        "\"execguard.exec\"},"
+        "\"process\":{\"pid\":4300,\"parent\":{\"pid\":4299}},"
+        "\"user\":{\"id\":\"1000\",\"effective\":{\"id\":\"1000\"}},"
+        "\"source\":{\"ip\":\"192.0.2.7\",\"port\":50022},"
+        "\"host\":{\"hostname\":\"web-1\"},"
+        "\"execguard\":{\"decision\":\"session-degraded\",\"mode\":\"enforce\",\"session\":\"8c1f2a\","
+        "\"degraded\":\"no_new_privs forced; log_file not written (Permission denied)\"}}\n";
+
+START_TEST(json_golden_degraded) {
+        struct audit_record rec = degraded_record();
+        char buf[4096];
+        int n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_str_eq(buf, golden_degraded);
+        ck_assert_int_eq(n, (int) strlen(golden_degraded));
+        assert_json_line(buf, n);
+
+        rec = deny_record();
+        rec.degraded = "no_new_privs forced";
+        n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        ck_assert_ptr_nonnull(strstr(buf, "\"session\":\"8c1f2a\",\"degraded\":\"no_new_privs forced\""));
+        assert_json_line(buf, n);
+}
+END_TEST
 
 START_TEST(json_golden_lost) {
         struct audit_record rec = lost_record();
@@ -1215,6 +1264,15 @@ START_TEST(journal_fields_sent) {
                  host);
         ck_assert_str_eq(fields, want);
 
+        rec = degraded_record();
+        ck_assert_int_eq(audit_log(a, &rec), 0);
+        n = receive(sink, datagram, sizeof datagram);
+        journal_fields(datagram, n, fields, sizeof fields);
+        ck_assert_ptr_nonnull(strstr(fields, "|MESSAGE_ID=" AUDIT_MESSAGE_ID_SESSION_DEGRADED "|PRIORITY=4|"));
+        ck_assert_ptr_nonnull(strstr(fields, "|EXECGUARD_DECISION=session-degraded|"));
+        ck_assert_ptr_nonnull(
+                strstr(fields, "|EXECGUARD_DEGRADED=no_new_privs forced; log_file not written (Permission denied)|"));
+
         /* Every byte: escaped as audit_escape() does, in every field; and what is not
          * UTF-8 too (0x80-0xff in order is never well-formed), else journalctl would show
          * the entry as "blob data". */
@@ -1423,6 +1481,7 @@ Suite *audit_suite(void) {
         tcase_add_test(tc, json_golden_origin);
         tcase_add_test(tc, ssh_connection);
         tcase_add_test(tc, json_golden_lost);
+        tcase_add_test(tc, json_golden_degraded);
         tcase_add_test(tc, json_unknown);
         tcase_add_test(tc, json_time_now);
         tcase_add_test(tc, json_every_byte);

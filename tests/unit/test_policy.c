@@ -16,10 +16,11 @@
 #include "util.h"
 
 #define SOURCE POLICYTEXT_SOURCE
-#define HEADER(mode, action)                                                                              \
-        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n" \
-        "match_content = yes\nfileless = content\n"                                                       \
-        "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
+#define HEADER(mode, action)                                                                                     \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n"        \
+        "match_content = yes\nfileless = content\n"                                                              \
+        "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities = " \
+        "unchanged\n" LIMITS_DEFAULT
 #define LIMITS(sessions, pending, path, args, bytes)                                                 \
         "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
         "\nmax_args = " args "\nmax_argv_bytes = " bytes "\n"
@@ -122,8 +123,8 @@ static const struct valid_case valid_cases[] = {
           0,
           "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
           "yes\nfileless = content\n"
-          "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS("1", "1024", "64", "1",
-                                                                                                 "256") },
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities = "
+          "unchanged\n" LIMITS("1", "1024", "64", "1", "256") },
 };
 
 static void test_valid(int i) {
@@ -542,8 +543,8 @@ START_TEST(load_ok) {
         snprintf(expected, sizeof expected,
                  "source = %s\nmode = audit\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\n"
                  "fileless = content\n"
-                 "log_file = \nlog_allowed = no\nno_new_privs = yes\ncapabilities = unchanged\n" LIMITS_DEFAULT
-                 "4: path "
+                 "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities "
+                 "= unchanged\n" LIMITS_DEFAULT "4: path "
                  "/usr/bin/df -> /usr/bin/df\n",
                  path);
         ck_assert_str_eq(d, expected);
