@@ -22,6 +22,8 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check)
 
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wswitch-enum -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS from the caller (dpkg-buildflags sets all three) come first;
+# ours are appended.
 CFLAGS     ?= -O2 -g
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
@@ -77,7 +79,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -89,7 +91,7 @@ $(BIN): $(B)/main.o $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
