@@ -75,7 +75,8 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 .PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
-        asan-build check-valgrind check-valgrind-quick bench install uninstall clean format check-format
+        asan-build check-valgrind check-valgrind-quick bench install uninstall deb clean \
+        format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
@@ -227,6 +228,24 @@ install: $(BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/execguard $(DESTDIR)$(MANDIR)/man8/execguard.8 \
 	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
+
+# The Debian package (README.md, "Debian package"). dpkg-buildpackage leaves its files
+# beside the tree it builds, which would be this tree's parent directory: it builds a copy
+# in build/deb/, and the .deb, .buildinfo and .changes stay there. Lintian errors fail it.
+DEB_B       := $(B)/deb
+DEB_SRCS    := Makefile README.md debian man policy src systemd tests
+DEB_VERSION  = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_CHANGES  = $(DEB_B)/execguard_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
+deb:
+	@[ "$(firstword $(subst -, ,$(DEB_VERSION)))" = "$(VERSION)" ] || \
+		{ echo "debian/changelog is at $(DEB_VERSION), the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/execguard-$(VERSION)
+	cp -a $(DEB_SRCS) $(DEB_B)/execguard-$(VERSION)/
+	cd $(DEB_B)/execguard-$(VERSION) && dpkg-buildpackage -b -uc -us
+	rm -rf $(DEB_B)/execguard-$(VERSION)
+	lintian --fail-on error $(DEB_CHANGES)
+	@ls -1 $(DEB_B)/*.deb
 
 clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
