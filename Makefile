@@ -75,7 +75,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 .PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
-        asan-build check-valgrind check-valgrind-quick bench install uninstall deb clean \
+        asan-build check-valgrind check-valgrind-quick bench install uninstall deb check-deb clean \
         format check-format
 all: $(BIN)
 
@@ -246,6 +246,10 @@ deb:
 	rm -rf $(DEB_B)/execguard-$(VERSION)
 	lintian --fail-on error $(DEB_CHANGES)
 	@ls -1 $(DEB_B)/*.deb
+
+# Root: installs the package make deb built, checks it, and purges it (tests/deb/check-deb.sh).
+check-deb:
+	tests/deb/check-deb.sh $(DEB_CHANGES:.changes=.deb)
 
 clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
