@@ -22,6 +22,8 @@ CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check)
 
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wswitch-enum -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS from the caller (dpkg-buildflags sets all three) come first;
+# ours are appended.
 CFLAGS     ?= -O2 -g
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
@@ -73,11 +75,12 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 .PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
-        asan-build check-valgrind check-valgrind-quick bench install uninstall clean format check-format
+        asan-build check-valgrind check-valgrind-quick bench install uninstall deb check-deb clean \
+        format check-format
 all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -89,7 +92,7 @@ $(BIN): $(B)/main.o $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%.o: tests/unit/%.c | $(B)/tests
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -iquote src -c -o $@ $<
 
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB) $(EXTRA_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
@@ -225,6 +228,28 @@ install: $(BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/execguard $(DESTDIR)$(MANDIR)/man8/execguard.8 \
 	      $(DESTDIR)$(MANDIR)/man5/execguard.ini.5 $(DESTDIR)$(UNITDIR)/execguard.service
+
+# The Debian package (README.md, "Debian package"). dpkg-buildpackage leaves its files
+# beside the tree it builds, which would be this tree's parent directory: it builds a copy
+# in build/deb/, and the .deb, .buildinfo and .changes stay there. Lintian errors fail it.
+DEB_B       := $(B)/deb
+DEB_SRCS    := Makefile README.md debian man policy src systemd tests
+DEB_VERSION  = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_CHANGES  = $(DEB_B)/execguard_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
+deb:
+	@[ "$(firstword $(subst -, ,$(DEB_VERSION)))" = "$(VERSION)" ] || \
+		{ echo "debian/changelog is at $(DEB_VERSION), the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/execguard-$(VERSION)
+	cp -a $(DEB_SRCS) $(DEB_B)/execguard-$(VERSION)/
+	cd $(DEB_B)/execguard-$(VERSION) && dpkg-buildpackage -b -uc -us
+	rm -rf $(DEB_B)/execguard-$(VERSION)
+	lintian --fail-on error $(DEB_CHANGES)
+	@ls -1 $(DEB_B)/*.deb
+
+# Root: installs the package make deb built, checks it, and purges it (tests/deb/check-deb.sh).
+check-deb:
+	tests/deb/check-deb.sh $(DEB_CHANGES:.changes=.deb)
 
 clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
