@@ -614,6 +614,8 @@ struct daemon_link {
         char session[SESSION_ID_LEN + 1];
         struct session origin; /* its source, sent with it to every daemon */
         bool no_new_privs;
+        unsigned away_ms; /* how long the daemon has been away, in polls of RECONNECT_MS */
+        bool told_away;   /* the user was told that the session's execs wait */
 };
 
 static bool peer_is_root(int conn) {
@@ -677,6 +679,25 @@ static void reconnect(struct daemon_link *l) {
         log_debug("Session %s handed to the daemon again", l->session);
 }
 
+/* One poll of RECONNECT_MS without a daemon: try the next one. A user whose commands hang
+ * must know why: the wrapper (tell, with the user's stderr) says so once the daemon has
+ * been away as long as a new session waits for it, and again when it is back. */
+static void wait_for_daemon(struct daemon_link *l, bool tell) {
+        reconnect(l);
+        if (l->conn >= 0) {
+                if (l->told_away)
+                        log_warning("The daemon at %s is back: session %s goes on", l->socket_path, l->session);
+                l->told_away = false;
+                return;
+        }
+        l->away_ms += RECONNECT_MS;
+        if (tell && !l->told_away && l->away_ms >= DAEMON_WAIT_MS) {
+                log_warning("The daemon at %s is gone: the execs of session %s wait for it to return", l->socket_path,
+                            l->session);
+                l->told_away = true;
+        }
+}
+
 /* Hold the session: forward signals to the command, hand the listener to every new daemon,
  * until the command ends (its wait status in *ret_status; returns 1) or, with no command
  * (the keeper), until no process of the session is left (returns 0). */
@@ -693,7 +714,7 @@ static int hold_session(struct daemon_link *l, pid_t command, int sfd, int *ret_
                         return log_error_errno(negative_errno(), "poll() failed: %m");
                 if (n <= 0) {
                         if (l->conn < 0 && l->listener >= 0)
-                                reconnect(l);
+                                wait_for_daemon(l, command > 0);
                         continue;
                 }
                 if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
@@ -706,6 +727,7 @@ static int hold_session(struct daemon_link *l, pid_t command, int sfd, int *ret_
                 if (pfd[1].revents) {
                         log_debug("The daemon went away; execs of session %s wait for the next one", l->session);
                         l->conn = safe_close(l->conn);
+                        l->away_ms = 0;
                 }
                 if (!(pfd[0].revents & POLLIN) || !take_signal(sfd, command))
                         continue;

@@ -67,6 +67,18 @@ ou_degraded_checks() {
         fi
 }
 
+# The daemon with its defaults (/etc/execguard.ini, /run/execguard/execguard.sock), and its
+# stop (as `systemctl stop` or a crash with no restart leaves it).
+ou_start_daemon() {
+        "$EG" daemon 2>>"$OU/daemon.log" &
+        OU_DAEMON=$!
+        for _ in $(seq 250); do [ -S "$OU_SOCK" ] && break; sleep 0.02; done
+}
+ou_stop_daemon() {
+        kill "$OU_DAEMON"
+        wait "$OU_DAEMON" 2>/dev/null
+}
+
 if [ -z "${EXECGUARD_E2E_NS:-}" ] || ! command -v setpriv >/dev/null; then
         begin "outage: a login with the daemon stopped"
         skip "needs root in the suite's private mount namespace and setpriv"
@@ -86,15 +98,12 @@ else
         }
         # The daemon runs (with its default policy and socket), then stops, as `systemctl
         # stop` or a crash with no restart leaves it.
-        "$EG" daemon 2>>"$OU/daemon.log" &
-        OU_DAEMON=$!
-        for _ in $(seq 250); do [ -S "$OU_SOCK" ] && break; sleep 0.02; done
+        ou_start_daemon
         begin "outage: the daemon answers a login, and sudo works in it (no_new_privs = no)"
         ou_login "$OU_USER" "$DF; echo df=\$?; ${SUDO:-false} -n /usr/bin/id -u; echo after=ok"
         [ "$RC" = 0 ] && has "df=126" "$OUT" && grep -qx 0 "$OUT" && ! has "degraded" "$ERR" && pass ||
                 fail "rc=$RC $(cat "$OUT") $(head -c 400 "$ERR") daemon: $(tail -n 3 "$OU/daemon.log")"
-        kill "$OU_DAEMON"
-        wait "$OU_DAEMON" 2>/dev/null
+        ou_stop_daemon
         rm -f "$OU_LOG"
 
         ou_login "$OU_USER" "$DF; echo df=\$?; echo after=ok"
@@ -128,6 +137,32 @@ else
         has "The daemon at $OU_SOCK does not answer (Connection refused): supervising standalone" "$ERR" && pass ||
                 fail "$(head -c 400 "$ERR")"
         rm -f "$OU_SOCK"
+
+        # A session open when its daemon stops: its execs wait for the next daemon, and
+        # its user is told why, once, and again when the daemon is back.
+        ou_start_daemon
+        rm -f "$OU/go"
+        mkfifo -m 666 "$OU/go"
+        (ou_login "$OU_USER" "read -r _ <$OU/go; /bin/true && echo true-ran; $DF; echo df=\$?"
+                echo "$RC" >"$OU/open.rc") &
+        OU_OPEN=$!
+        sleep 0.5
+        ou_stop_daemon
+        echo go >"$OU/go"
+        sleep 6
+        told=$(cat "$ERR")
+        ran_early=$(cat "$OUT")
+        ou_start_daemon
+        wait "$OU_OPEN"
+        begin "outage: an open session waits for the daemon, and its user is told so"
+        if [ -z "$ran_early" ] && [ "$(cat "$OU/open.rc")" = 0 ] && has "true-ran" "$OUT" && has "df=126" "$OUT" &&
+                [[ "$told" == *"The daemon at $OU_SOCK is gone: the execs of session "*" wait for it to return"* ]] &&
+                has "The daemon at $OU_SOCK is back: session" "$ERR"; then
+                pass
+        else
+                fail "early: '$ran_early' rc=$(cat "$OU/open.rc") out: $(cat "$OUT") told: $told; err: $(head -c 600 "$ERR")"
+        fi
+        ou_stop_daemon
 
         # refuse: the command does not run, and the user is told why.
         ou_policy "on_daemon_unavailable = refuse"
