@@ -14,11 +14,13 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 B          := build
 
+# Quiet when a package is missing: `make shell` and `make check` install it first (and read
+# this file again); a plain make then fails on the missing header, by name.
 PKGS       := libseccomp libcrypto libcap libsystemd
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
-CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check)
-CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 WARNINGS   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wswitch-enum -Wno-format-nonliteral
