@@ -257,7 +257,7 @@ clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
 
 FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
-                tests/fuzz/*.c tests/fuzz/*.h bench/*.c)
+                tests/fuzz/*.c tests/fuzz/*.h bench/*.c bench/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:

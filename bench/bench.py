@@ -83,6 +83,9 @@ W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 stand
            "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
 POLICY_OF = {"W4": "big", "W6": "allow"}
+# Where the benchmark reports the supervisor's CPU time per decision: the drivers that
+# measure their parent's (exec-micro, spawn), and the daemon's from outside.
+SUP_CPU_WORKLOADS = ("W0", "W1", "W4", "W6")
 RATIO_METHOD = "median over rounds of the same-round ratio (config time / reference time)"
 
 
@@ -319,6 +322,22 @@ class Bench:
         start, end, errors = int(first[0]), int(first[1]), int(first[2])
         return start, end, errors, rest
 
+    @staticmethod
+    def parent_cpu_ns(path):
+        """The CPU time the driver's parent used during its loop (bench/parentcpu.h), or None."""
+        with open(path) as f:
+            first = f.readline().split()
+        return int(first[3]) if len(first) > 3 and int(first[3]) >= 0 else None
+
+    @staticmethod
+    def cpu_ns(pid):
+        """A one-thread process's CPU time so far (/proc/PID/schedstat, ns), or None."""
+        try:
+            with open("/proc/%d/schedstat" % pid) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def run_one(self, w, config, rnd):
         tag = "%s-%s-%d" % (w, config, rnd)
         res = self.result_path(tag)
@@ -335,13 +354,25 @@ class Bench:
                    "count=%d" % self.counts["W3"], "status=none"]
         else:
             return self.run_sessions(config, rnd)
+        daemon_pid = self.daemons[policy]["proc"].pid if config == "daemon" else None
+        daemon_cpu = self.cpu_ns(daemon_pid) if daemon_pid else None
         p = subprocess.run(self.prefix(config, policy) + cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, errors="replace", timeout=self.timeout)
+        daemon_cpu_end = self.cpu_ns(daemon_pid) if daemon_pid else None
         try:
             start, end, errors, _ = self.read_result(res)
+            parent_cpu = self.parent_cpu_ns(res)
         except (OSError, ValueError, IndexError):
             return {"failed": "exit status %d, no result: %s" % (p.returncode, tail(p.stderr))}
         r = {"seconds": (end - start) / 1e9, "ops": self.counts[w], "errors": errors}
+        # The supervisor's CPU time per exec (each one decision): the driver's parent under a
+        # supervisor of the session's own, measured by the driver around its loop; the
+        # daemon's, around the whole run (its session's set-up and the driver's own exec too).
+        if w in SUP_CPU_WORKLOADS:
+            if config in ("execguard", "floor", "floor-verify") and parent_cpu is not None:
+                r["sup_cpu_us"] = parent_cpu / 1e3 / self.counts[w]
+            elif daemon_cpu is not None and daemon_cpu_end is not None:
+                r["sup_cpu_us"] = (daemon_cpu_end - daemon_cpu) / 1e3 / self.counts[w]
         if errors:
             r["error_text"] = tail(p.stderr)
         return r
@@ -546,6 +577,9 @@ class Bench:
                                per_op_us=statistics.median(secs) / rec["ops"] * 1e6)
                 else:
                     rec.update(median_s=None, min_s=None, max_s=None, per_op_us=None)
+                cpu = [r["sup_cpu_us"] for r in good if "sup_cpu_us" in r]
+                if cpu:
+                    rec.update(sup_cpu_us=statistics.median(cpu), sup_cpu_min_us=min(cpu), sup_cpu_max_us=max(cpu))
                 for ref in ("native", "floor"):
                     rec["ratio_to_" + ref] = self.ratio(w, c, ref)
                 if w in POLICY_OF:
@@ -612,6 +646,9 @@ class Bench:
                 notes += "; %d rounds FAILED" % r["failed_rounds"]
             if r.get("ratio_to_W1") is not None:
                 notes += "; ×W1 %s" % fmt(r["ratio_to_W1"])
+            if r.get("sup_cpu_us") is not None:
+                notes += "; supervisor CPU %s µs/decision (%s–%s)" % (fmt(r["sup_cpu_us"]), fmt(r["sup_cpu_min_us"]),
+                                                                     fmt(r["sup_cpu_max_us"]))
             print("%-3s %-12s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
                                                                r["median_s"], fmt(r["ratio_to_native"]),
                                                                fmt(r["ratio_to_floor"]), notes))

@@ -5,8 +5,9 @@
  * the exec path up to that point plus whatever supervision adds to it: the exec-control
  * path alone, without a fork, a new program or an exit.
  *
- * Writes "START_NS END_NS ERRORS" (CLOCK_MONOTONIC) to RESULT; ERRORS counts the calls that
- * did not fail with ENOEXEC (the first is described on stderr). Exits 0 when there were
+ * Writes "START_NS END_NS ERRORS PARENT_CPU_NS" (CLOCK_MONOTONIC) to RESULT; ERRORS counts the
+ * calls that did not fail with ENOEXEC (the first is described on stderr); PARENT_CPU_NS is
+ * the CPU time the parent (a supervisor) used meanwhile, -1 if unknown (parentcpu.h). Exits 0 when there were
  * none, 1 otherwise, 2 on a usage or setup error. */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "parentcpu.h"
 
 extern char **environ;
 
@@ -37,6 +40,7 @@ int main(int argc, char **argv) {
         char *exec_argv[] = { argv[2], NULL };
         unsigned long errors = 0;
 
+        long long parent_cpu = parent_cpu_ns();
         long long start = now_ns();
         for (unsigned long i = 0; i < n; i++) {
                 execve(argv[2], exec_argv, environ);
@@ -44,9 +48,10 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "exec-micro: exec %lu of %s: %s (want ENOEXEC)\n", i, argv[2], strerror(errno));
         }
         long long stop = now_ns();
+        parent_cpu = parent_cpu_since(parent_cpu);
 
         FILE *f = fopen(argv[3], "we");
-        if (!f || fprintf(f, "%lld %lld %lu\n", start, stop, errors) < 0 || fclose(f) != 0) {
+        if (!f || fprintf(f, "%lld %lld %lu %lld\n", start, stop, errors, parent_cpu) < 0 || fclose(f) != 0) {
                 fprintf(stderr, "exec-micro: cannot write %s: %s\n", argv[3], strerror(errno));
                 return 2;
         }

@@ -8,9 +8,10 @@
  *   -l  also write each spawn's wall time (fork to reaped, in µs), one a line, after the
  *       first line of RESULT
  *
- * RESULT's first line is "START_NS END_NS ERRORS" (CLOCK_MONOTONIC, comparable between the
- * processes of one host); ERRORS counts spawns whose child did not exit 0 (the first is
- * described on stderr). Exits 0 when there were none, 1 otherwise, 2 on a usage or setup
+ * RESULT's first line is "START_NS END_NS ERRORS PARENT_CPU_NS" (CLOCK_MONOTONIC, comparable
+ * between the processes of one host); ERRORS counts spawns whose child did not exit 0 (the
+ * first is described on stderr); PARENT_CPU_NS is the CPU time the parent (a supervisor)
+ * used meanwhile, -1 if unknown (parentcpu.h). Exits 0 when there were none, 1 otherwise, 2 on a usage or setup
  * error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "parentcpu.h"
 
 extern char **environ;
 
@@ -90,6 +93,7 @@ int main(int argc, char **argv) {
         }
 
         unsigned long errors = 0;
+        long long parent_cpu = parent_cpu_ns();
         long long start = now_ns();
         for (unsigned long i = 0; i < n; i++) {
                 long long t0 = latencies ? now_ns() : 0;
@@ -117,13 +121,14 @@ int main(int argc, char **argv) {
                 }
         }
         long long stop = now_ns();
+        parent_cpu = parent_cpu_since(parent_cpu);
 
         FILE *f = fopen(result, "we");
         if (!f) {
                 fprintf(stderr, "spawn: cannot write %s: %s\n", result, strerror(errno));
                 return 2;
         }
-        fprintf(f, "%lld %lld %lu\n", start, stop, errors);
+        fprintf(f, "%lld %lld %lu %lld\n", start, stop, errors, parent_cpu);
         for (unsigned long i = 0; latencies && i < n; i++)
                 fprintf(f, "%u\n", lat[i]);
         if (ferror(f) | (fclose(f) != 0)) {
