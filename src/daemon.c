@@ -146,6 +146,25 @@ static void log_policy_warnings(const struct policy *p) {
 
 /* Load the policy file, validate it whole, and put it in force with its audit sinks; or
  * leave everything as it was. Says why in msg either way. Returns 0 or -errno. */
+/* The log_file of the policy in force, opened again: a reload is also how a rotated file is
+ * taken up (logrotate's postrotate), and a policy file that does not load then must not
+ * leave the records going to the rotated file for good. */
+static void reopen_log_file(struct daemon *d) {
+        const char *log_file = policy_settings(d->policy)->log_file, *warning = NULL;
+        if (!log_file)
+                return;
+        struct audit *audit = NULL;
+        int r = audit_open(log_file, &audit, &warning);
+        if (r < 0) {
+                log_error_errno(r, "Cannot open log_file '%s' again: %m; the records go on to the file open before",
+                                log_file);
+                return;
+        }
+        supervisor_set_audit(d->supervisor, audit);
+        audit_free(d->audit);
+        d->audit = audit;
+}
+
 static int reload(struct daemon *d, char *msg, size_t size) {
         sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) monotonic_usec());
         struct policy *fresh = NULL;
@@ -154,6 +173,7 @@ static int reload(struct daemon *d, char *msg, size_t size) {
         if (r < 0) {
                 policy_error_format(d->config, r, &err, msg, size);
                 log_error("Reload failed, the policy in force is unchanged: %s", msg);
+                reopen_log_file(d);
                 notify_status(d, "READY=1");
                 return r;
         }
@@ -165,6 +185,7 @@ static int reload(struct daemon *d, char *msg, size_t size) {
                          strerror(-r));
                 log_error("Reload failed, the policy in force is unchanged: %s", msg);
                 policy_free(fresh);
+                reopen_log_file(d);
                 notify_status(d, "READY=1");
                 return r;
         }

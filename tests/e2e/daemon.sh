@@ -205,6 +205,23 @@ dv "$DF"
 [ "$RC" = 126 ] && echo "$RELOAD_ERR" | grep -qF "$D/policy.ini:9:" &&
         blocked_line "$DF" && pass || fail "rc=$RC $RELOAD_ERR"
 
+# logrotate moves the log_file away and asks for a reload: a policy file that does not
+# load just then must not leave the records going to the moved file for good.
+begin "reload: a failed reload still takes up a rotated log_file"
+mv "$JSON" "$JSON.1"
+rotated=$(grep -c . "$JSON.1")
+"$EG" reload --socket "$SOCK" >"$OUT" 2>"$ERR"
+rotate_rc=$?
+dv "$DF"
+if [ "$rotate_rc" = 1 ] && [ "$RC" = 126 ] && wait_for "$JSON" '"exec-denied"' &&
+        [ "$(grep -c . "$JSON.1")" = "$rotated" ]; then
+        pass
+else
+        fail "reload rc=$rotate_rc, df rc=$RC; rotated file $rotated -> $(grep -c . "$JSON.1") lines; new: $(head -c 300 "$JSON" 2>&1)"
+fi
+cat "$JSON.1" "$JSON" >"$JSON.all" 2>/dev/null && mv "$JSON.all" "$JSON"
+rm -f "$JSON.1"
+
 begin "reload: a change of the file is picked up without a signal (inotify)"
 : >"$NOTIFY"
 { cat "$D/policy.good"; printf 'path = %s\n' "$T/bin/allowed"; } >"$D/policy.new"
