@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,6 +271,7 @@ struct standalone {
         bool no_new_privs;               /* the policy's, or forced on */
         bool fallback;                   /* for want of the daemon */
         bool daemon_silent;              /* its socket is there but nothing answers: said even if nothing is lacking */
+        bool daemon_expected;            /* the host runs one (its socket's directory is there) */
         char unavailable[PATH_MAX + 64]; /* "No daemon at PATH"; "" with -c */
         char degraded[192];              /* what the session lacks of its policy; "": nothing */
 };
@@ -325,6 +327,9 @@ static _Noreturn void supervisor_main(const struct standalone *st, struct audit 
                 command_main(&cs, file, argv, sv[1], caller);
         }
         safe_close(sv[1]);
+        /* Our file capabilities were for the command's filter only: the supervisor parses
+         * what the session hands it, and must hold nothing a bug there could use. */
+        (void) privs_drop_all();
         /* The command has what it inherits of the caller's (that is the command's side, in
          * command_main()); we keep none of it. We serve the tree for as long as any of it
          * runs, the command's leftovers too: an fd of the caller's here would keep the
@@ -471,6 +476,10 @@ static int run_standalone(struct standalone *st, const char *file, char **argv, 
         const struct policy *policy = st->policy;
         /* A supervisor running as the caller must never answer for a setuid program: it
          * could make its exec fail in ways the program does not expect. */
+        /* A supervisor of the user's own: the user may stop it (the session then fails
+         * closed), and its journal or syslog records come from the user's uid. */
+        if (st->daemon_expected && getuid() != 0)
+                degrade(st, "supervised as the session's user, not by the daemon");
         if (!st->no_new_privs && getuid() != 0) {
                 if (!st->fallback) {
                         log_error("%s: no_new_privs = no needs a supervisor running as root: the daemon",
@@ -501,7 +510,17 @@ static int run_standalone(struct standalone *st, const char *file, char **argv, 
                 char what[96];
                 snprintf(what, sizeof what, "log_file not written (%s)", strerror(-r));
                 degrade(st, what);
+                int e = r;
                 r = audit_open(NULL, &audit, &warning);
+                if (r >= 0 && warning) {
+                        /* Nowhere at all: a session that leaves no record is not run. */
+                        errno = -e;
+                        log_error("%s: supervising standalone with %s, but its log_file '%s' cannot be written (%m) "
+                                  "and neither journald nor syslog listens: the session would leave no record; %s "
+                                  "was not run",
+                                  st->unavailable, policy_source(policy), log_file, argv[0]);
+                        return EXIT_SETUP_FAILED;
+                }
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to open the audit log '%s': %m", log_file), EXIT_SETUP_FAILED;
@@ -534,6 +553,7 @@ static int run_standalone(struct standalone *st, const char *file, char **argv, 
         safe_close(sv[1]);
         _cleanup_close_ int sock = sv[0];
         release_caller_fds();
+        (void) privs_drop_all();
 
         /* The terminal sends SIGINT and SIGQUIT to the whole foreground group; the command
          * decides what they mean. */
@@ -624,10 +644,33 @@ static bool peer_is_root(int conn) {
         return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.uid == 0;
 }
 
+/* A connection to the daemon whose answers are waited for DAEMON_WAIT_MS at most: a daemon
+ * that is stuck (a stalled file system under it, SIGSTOP) must not hold a login for ever.
+ * A request that times out fails with -ETIMEDOUT. */
+static int daemon_connect(const char *path) {
+        int fd = protocol_connect(path);
+        if (fd < 0)
+                return fd;
+        struct timeval tv = { .tv_sec = DAEMON_WAIT_MS / 1000, .tv_usec = DAEMON_WAIT_MS % 1000 * 1000 };
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static int daemon_request(int conn, uint32_t kind, const char *session, const struct session *origin, int fd,
+                          struct reply *rep) {
+        int r = protocol_request(conn, kind, session, origin, fd, rep);
+        return r == -EAGAIN ? -ETIMEDOUT : r;
+}
+
 /* Connect to the daemon, waiting up to DAEMON_WAIT_MS for one that is restarting. */
 static int daemon_connect_waiting(const char *path) {
         for (int waited = 0;; waited += RECONNECT_MS) {
-                int fd = protocol_connect(path);
+                int fd = daemon_connect(path);
                 if (fd >= 0 || (fd != -ECONNREFUSED && fd != -ENOENT) || waited >= DAEMON_WAIT_MS)
                         return fd;
                 usleep(RECONNECT_MS * 1000);
@@ -642,14 +685,14 @@ static int hand_over(struct daemon_link *l) {
                 return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
                                        l->socket_path);
         struct reply rep;
-        int r = protocol_request(l->conn, REQUEST_SESSION, l->session, &l->origin, l->listener, &rep);
+        int r = daemon_request(l->conn, REQUEST_SESSION, l->session, &l->origin, l->listener, &rep);
         if (r == 0 && rep.error == -EBADMSG && l->origin.source_ip[0]) {
                 /* A daemon older than protocol version 2 takes no source (and hung up): the
                  * session is handed to it without, as before, rather than not at all. */
                 log_debug("The daemon at %s takes no session source; handing the session over without it",
                           l->socket_path);
                 l->origin.source_ip[0] = '\0';
-                int fd = protocol_connect(l->socket_path);
+                int fd = daemon_connect(l->socket_path);
                 if (fd < 0)
                         return fd;
                 safe_close(l->conn);
@@ -657,7 +700,7 @@ static int hand_over(struct daemon_link *l) {
                 if (!l->no_new_privs && !peer_is_root(l->conn))
                         return log_error_errno(-EPERM, "The daemon at %s is not root; the session is not handed to it",
                                                l->socket_path);
-                r = protocol_request(l->conn, REQUEST_SESSION, l->session, NULL, l->listener, &rep);
+                r = daemon_request(l->conn, REQUEST_SESSION, l->session, NULL, l->listener, &rep);
         }
         if (r < 0)
                 return r;
@@ -668,7 +711,7 @@ static int hand_over(struct daemon_link *l) {
 
 /* The daemon went away: execs wait. Try to reach the next one. */
 static void reconnect(struct daemon_link *l) {
-        int fd = protocol_connect(l->socket_path);
+        int fd = daemon_connect(l->socket_path);
         if (fd < 0)
                 return;
         l->conn = fd;
@@ -762,7 +805,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
         if (conn < 0)
                 return conn;
         struct reply hello;
-        int r = protocol_request(conn, REQUEST_HELLO, NULL, NULL, -1, &hello);
+        int r = daemon_request(conn, REQUEST_HELLO, NULL, NULL, -1, &hello);
         if (r < 0)
                 return r;
         /* A daemon that answers and says no is final: supervising standalone instead would
@@ -859,6 +902,22 @@ static int load_policy(const char *path, struct policy **ret) {
         return r;
 }
 
+/* Whether the directory of the daemon's socket exists: the unit's RuntimeDirectory, kept
+ * when the daemon stops (RuntimeDirectoryPreserve=yes). On such a host a session without
+ * the daemon lacks what only the daemon gives, whatever its policy says. */
+static bool socket_dir_exists(const char *socket_path) {
+        const char *slash = strrchr(socket_path, '/');
+        if (!slash || slash == socket_path)
+                return false;
+        char dir[PATH_MAX];
+        if ((size_t) (slash - socket_path) >= sizeof dir)
+                return false;
+        memcpy(dir, socket_path, (size_t) (slash - socket_path));
+        dir[slash - socket_path] = '\0';
+        struct stat sb;
+        return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 int run_command(const struct run_options *o, const char *file, char **argv) {
         /* Before anything changes them: the command gets them back. */
         struct caller_signals caller;
@@ -866,6 +925,9 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
         /* A SIGCHLD the caller ignores would have the kernel reap our children for us:
          * neither the supervisor nor the wrapper would learn how the command ended. */
         signal(SIGCHLD, SIG_DFL);
+        /* The wrapper keeps the caller's stderr, whose reader may be gone (`| head`): a line
+         * it writes there must not kill it, and with it the session's copy of the listener. */
+        signal(SIGPIPE, SIG_IGN);
         int r = fds_fill_stdio();
         if (r < 0)
                 return log_error_errno(r, "Failed to open /dev/null: %m"), EXIT_SETUP_FAILED;
@@ -883,12 +945,14 @@ int run_command(const struct run_options *o, const char *file, char **argv) {
                                                 argv[0]);
                                 return EXIT_SETUP_FAILED;
                         }
-                        st.daemon_silent = true;
+                        st.daemon_silent = st.daemon_expected = true;
                         errno = -r;
                         snprintf(st.unavailable, sizeof st.unavailable, "The daemon at %s does not answer (%m)",
                                  o->socket_path);
-                } else
+                } else {
                         snprintf(st.unavailable, sizeof st.unavailable, "No daemon at %s", o->socket_path);
+                        st.daemon_expected = socket_dir_exists(o->socket_path);
+                }
                 config = DEFAULT_POLICY;
         } else
                 log_debug("Supervising standalone with %s", config);

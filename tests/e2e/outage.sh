@@ -53,13 +53,13 @@ ou_degraded_checks() {
                 has "execguard: blocked $DF" "$ERR" && pass || fail "rc=$RC out: $(cat "$OUT") err: $(head -c 600 "$ERR")"
         begin "outage: $1: the user is told in one line what the session lacks"
         [ "$lines" = 1 ] &&
-                has "supervising standalone with /etc/execguard.ini, degraded: no_new_privs forced, so sudo and other setuid programs will not work; log_file not written (Permission denied)" "$ERR" &&
+                has "supervising standalone with /etc/execguard.ini, degraded: supervised as the session's user, not by the daemon; no_new_privs forced, so sudo and other setuid programs will not work; log_file not written (Permission denied)" "$ERR" &&
                 pass || fail "$lines lines: $(head -c 600 "$ERR")"
         begin "outage: $1: syslog has the degraded start and a df record that says degraded"
         if [ -z "$SYSLOG" ]; then
                 skip "cannot stand in for /dev/log"
-        elif wait_for "$SYSLOG" "decision=deny" && grep -q 'decision=session-degraded .*degraded="no_new_privs forced' "$SYSLOG" &&
-                grep "decision=deny .*blocked=\"$DF\"" "$SYSLOG" | grep -q 'degraded="no_new_privs forced.*log_file not written' &&
+        elif wait_for "$SYSLOG" "decision=deny" && grep -q 'decision=session-degraded .*degraded="supervised as the session.s user, not by the daemon; no_new_privs forced' "$SYSLOG" &&
+                grep "decision=deny .*blocked=\"$DF\"" "$SYSLOG" | grep -q 'degraded="supervised as .*no_new_privs forced.*log_file not written' &&
                 grep "decision=deny" "$SYSLOG" | grep -q 'source_ip="192.0.2.9"'; then
                 pass
         else
@@ -163,6 +163,38 @@ else
                 fail "early: '$ran_early' rc=$(cat "$OU/open.rc") out: $(cat "$OUT") told: $told; err: $(head -c 600 "$ERR")"
         fi
         ou_stop_daemon
+
+        # A daemon that is there but stuck (SIGSTOP, a stalled file system under it): its
+        # socket takes the connection and nothing answers. A login waits 5 s, not for ever.
+        python3 - "$OU_SOCK" <<'PYEOF' &
+import os, signal, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(64)
+time.sleep(120)   # connections queue in the backlog; none is ever accepted or answered
+PYEOF
+        OU_STUCK=$!
+        for _ in $(seq 100); do [ -S "$OU_SOCK" ] && break; sleep 0.02; done
+        t0=$(date +%s)
+        ou_login "$OU_USER" "$DF; echo df=\$?; echo after=ok"
+        took=$(($(date +%s) - t0))
+        kill "$OU_STUCK" 2>/dev/null
+        wait "$OU_STUCK" 2>/dev/null
+        rm -f "$OU_SOCK"
+        begin "outage: a stuck daemon: the login falls back after the wait, df still blocked"
+        [ "$RC" = 0 ] && has "df=126" "$OUT" && has "after=ok" "$OUT" && [ "$took" -le 20 ] &&
+                has "The daemon at $OU_SOCK does not answer (Connection timed out): supervising standalone with /etc/execguard.ini, degraded: " "$ERR" &&
+                pass || fail "rc=$RC after ${took}s: $(cat "$OUT") $(head -c 600 "$ERR")"
+
+        # No sink at all (the log_file unwritable, neither journald nor syslog): a session
+        # that would leave no record is not run.
+        begin "outage: nowhere to record: the login is refused, nothing runs"
+        timeout --kill-after=5 60 unshare --mount --propagation private sh -c '
+                mount --bind /dev/null /dev/log 2>/dev/null || mount -t tmpfs tmpfs /dev/log 2>/dev/null
+                exec setpriv --reuid="$1" --regid="$1" --init-groups env SSH_ORIGINAL_COMMAND="echo ran" "$2" login' \
+                sh "$OU_USER" "$OU/bin/execguard" >"$OUT" 2>"$ERR" </dev/null
+        RC=$?
+        [ "$RC" = 125 ] && ! has "ran" "$OUT" && has "the session would leave no record" "$ERR" && pass ||
+                fail "rc=$RC $(cat "$OUT") $(head -c 600 "$ERR")"
 
         # refuse: the command does not run, and the user is told why.
         ou_policy "on_daemon_unavailable = refuse"
