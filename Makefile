@@ -77,7 +77,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
 .PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
-        asan-build check-valgrind check-valgrind-quick bench install uninstall deb check-deb clean \
+        asan-build check-valgrind check-valgrind-quick bench install uninstall deb deb-build check-deb clean \
         format check-format
 all: $(BIN)
 
@@ -239,6 +239,9 @@ DEB_SRCS    := Makefile README.md debian man policy src systemd tests
 DEB_VERSION  = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
 DEB_CHANGES  = $(DEB_B)/execguard_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
 deb:
+	scripts/install-deps deb
+	@$(MAKE) --no-print-directory deb-build
+deb-build:
 	@[ "$(firstword $(subst -, ,$(DEB_VERSION)))" = "$(VERSION)" ] || \
 		{ echo "debian/changelog is at $(DEB_VERSION), the Makefile at $(VERSION)" >&2; exit 1; }
 	rm -rf $(DEB_B)

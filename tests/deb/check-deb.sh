@@ -130,6 +130,12 @@ rotation_checks() {
 # daemon of the rotation has its socket. The counts go back to the caller in $T/counts.
 if [ "${1-}" = --isolated ]; then
         shift
+        # Only ever in a mount namespace of its own: these mounts would hide the host's
+        # /dev and /run.
+        if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
+                echo "check-deb: --isolated outside a mount namespace of its own: refused" >&2
+                exit 125
+        fi
         mkdir "$T/hostdev"
         mount --bind /dev "$T/hostdev" || exit 125
         mount -t tmpfs -o mode=755 tmpfs /dev || exit 125
