@@ -621,7 +621,11 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
 
         bool refused = decision_refused(rec->decision);
         json_key(&o, "event");
-        out_raw(&o, "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
+        /* A degraded session's start is a session's event, not a process's: a count of
+         * process starts must not count it as an exec. */
+        out_raw(&o, rec->decision == AUDIT_SESSION_DEGRADED
+                            ? "{\"kind\":\"event\",\"category\":[\"session\"],\"type\":["
+                            : "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
         /* A lost supervisor is a process that ended; a decision, an exec allowed or not. */
         out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST    ? "\"end\"]"
                     : rec->decision == AUDIT_SESSION_DEGRADED ? "\"start\"]"

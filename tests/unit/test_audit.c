@@ -463,7 +463,7 @@ static const char golden_degraded[] =
         "{\"@timestamp\":\"2026-11-22T10:00:00.000000Z\",\"ecs\":{\"version\":\"8.11.0\"},"
         "\"message\":\"execguard: session 8c1f2a reached no daemon and is supervised standalone, degraded: "
         "no_new_privs forced; log_file not written (Permission denied)\","
-        "\"event\":{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[\"start\"],"
+        "\"event\":{\"kind\":\"event\",\"category\":[\"session\"],\"type\":[\"start\"],"
         "\"action\":\"session-degraded\",\"outcome\":\"success\",\"module\":\"execguard\",\"dataset\":"
         "\"execguard.exec\"},"
         "\"process\":{\"pid\":4300,\"parent\":{\"pid\":4299}},"
