@@ -21,6 +21,7 @@
 #include "filter.h"
 #include "log.h"
 #include "privs.h"
+#include "procinfo.h"
 #include "protocol.h"
 #include "supervise.h"
 #include "util.h"
@@ -467,6 +468,14 @@ static void report_fallback(struct audit *audit, const struct standalone *st, co
                 .policy_source = policy_source(st->policy),
                 .process = { .pid = getpid(), .ppid = getppid(), .uid = getuid(), .euid = geteuid() },
         };
+        /* Who started it, as every record says who: names, the audit login uid behind su
+         * and sudo, terminal, directory and argv, all the wrapper's own. */
+        _cleanup_free_ struct procinfo *pi = calloc(1, sizeof *pi);
+        _cleanup_close_ int self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pi && self >= 0) {
+                procinfo_read(pi, getpid(), self, 0, 0);
+                rec.process = pi->view;
+        }
         int r = audit_log(audit, &rec);
         if (r < 0)
                 log_warning_errno(r, "Failed to write the audit record of the degraded session: %m");

@@ -111,6 +111,29 @@ else
         begin "outage: daemon stopped: nothing is written to the log_file the user cannot write"
         [ ! -s "$OU_LOG" ] && pass || fail "$(head -c 300 "$OU_LOG")"
 
+        # The degraded start says who, as every record does: the user, and the login uid
+        # sshd's pam_loginuid sets (here written as root first, where the kernel lets it).
+        begin "outage: daemon stopped: the degraded start record names the user and the login uid"
+        ou_uid=$(id -u "$OU_USER")
+        if [ -z "$SYSLOG" ]; then
+                skip "cannot stand in for /dev/log"
+        elif ! sh -c 'echo 65534 >/proc/self/loginuid' 2>/dev/null; then
+                skip "the kernel refuses to set /proc/self/loginuid (no audit support, or it is immutable)"
+        else
+                : >"$SYSLOG"
+                timeout --kill-after=5 60 sh -c 'echo "$1" >/proc/self/loginuid && shift && exec "$@"' sh "$ou_uid" \
+                        setpriv --reuid="$OU_USER" --regid="$OU_USER" --init-groups \
+                        env SSH_CONNECTION="$OU_SSH" SSH_ORIGINAL_COMMAND="$DF" "$OU/bin/execguard" login \
+                        >"$OUT" 2>"$ERR" </dev/null
+                if wait_for "$SYSLOG" "decision=session-degraded" &&
+                        grep "decision=session-degraded" "$SYSLOG" |
+                        grep -q " auid=\"$ou_uid\" auser=\"$OU_USER\" .*user=\"$OU_USER\""; then
+                        pass
+                else
+                        fail "$(grep "decision=session-degraded" "$SYSLOG" | head -c 600)"
+                fi
+        fi
+
         # sudo cannot become root with no_new_privs forced: the kernel refuses, as the one
         # line said.
         begin "outage: daemon stopped: sudo does not become root (no_new_privs forced)"
