@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procstatus.h"
 #include "util.h"
 #include "wallclock.h"
 
@@ -54,44 +53,23 @@ static int context_of(const struct policy *p, int proc_fd, struct policy_context
         return 0;
 }
 
-int creds_subject_of_process(const struct policy *p, int proc_fd, struct policy_subject *ret) {
+int creds_subject_of_process(const struct policy *p, int proc_fd, uid_t euid, gid_t egid, const gid_t *groups,
+                             size_t n_groups, struct policy_subject *ret) {
         char parent[EG_PATH_MAX];
         struct stat parent_st;
         struct policy_context ctx;
         int r = context_of(p, proc_fd, &ctx, parent, sizeof parent, &parent_st);
         if (r < 0)
                 return r;
-        /* Without user or group sections everybody is judged alike: nothing to read. */
+        /* Without user or group sections everybody is judged alike. */
         if (!policy_has_scopes(p))
                 return policy_subject_init(p, (uid_t) -1, NULL, 0, &ctx, ret);
-
-        char status[PROCSTATUS_BUF];
         gid_t gids[CREDS_GROUPS_MAX + 1];
-        size_t n = 0;
-        ssize_t len = procstatus_read(proc_fd, status, sizeof status);
-        if (len < 0)
-                return (int) len;
-
-        unsigned long uid, gid;
-        if (procstatus_number(status, "Uid", 1, &uid) < 0 || procstatus_number(status, "Gid", 1, &gid) < 0)
-                return -EIO; /* the effective ids: the second of real, effective, saved, fs */
-        gids[n++] = (gid_t) gid;
-        const char *s = procstatus_field(status, "Groups");
-        if (!s)
-                return -EIO;
-        for (;;) {
-                s += strspn(s, " \t");
-                if (*s == '\n' || *s == '\0')
-                        break;
-                if (n == ELEMENTSOF(gids))
-                        return -E2BIG;
-                char *end;
-                gids[n++] = (gid_t) strtoul(s, &end, 10);
-                if (end == s)
-                        return -EIO;
-                s = end;
-        }
-        return policy_subject_init(p, (uid_t) uid, gids, n, &ctx, ret);
+        if (n_groups > CREDS_GROUPS_MAX)
+                return -E2BIG;
+        gids[0] = egid;
+        memcpy(gids + 1, groups, n_groups * sizeof *groups);
+        return policy_subject_init(p, euid, gids, n_groups + 1, &ctx, ret);
 }
 
 int creds_subject_of_self(const struct policy *p, const char *user, const struct policy_context *given,

@@ -76,6 +76,11 @@ static int context_creds(struct exec_context *ctx) {
         int r = fscreds_parse(status, &ctx->creds);
         if (r < 0)
                 return r;
+        unsigned long euid, egid;
+        if (procstatus_number(status, "Uid", 1, &euid) < 0 || procstatus_number(status, "Gid", 1, &egid) < 0)
+                return -EIO; /* the second of real, effective, saved, fs */
+        ctx->euid = (uid_t) euid;
+        ctx->egid = (gid_t) egid;
         /* Only the capabilities we hold can be taken on; the process's others we do not
          * need in order to look as it does: a root session under a daemon whose bounding set
          * is narrower than root's is then "as we are", with nothing to change. */

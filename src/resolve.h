@@ -52,11 +52,15 @@ struct exec_context {
         enum exec_creds creds_mode;
         bool assumed;         /* the thread has the process's credentials now */
         struct fscreds creds; /* the process's, as it is frozen in its exec */
+        /* Its effective ids, from the same read: who it is for the policy's user and group
+         * sections (creds.h), with creds.groups. */
+        uid_t euid;
+        gid_t egid;
 };
 
 /* Open /proc/TID, identify the process's root and compare it with ours, and read its
  * credentials (fsuid, fsgid, groups, and its effective capabilities when it is in our user
- * namespace, else none). The caller must confirm the task is still the one it means
+ * namespace, else none; its effective uid and gid), in one read of its status. The caller must confirm the task is still the one it means
  * (SECCOMP_IOCTL_NOTIF_ID_VALID) after this returns and before trusting anything read
  * through the context.
  *

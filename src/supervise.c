@@ -496,7 +496,8 @@ static void decide(struct supervisor *s) {
                 s->exec_args.filename = s->filename;
                 args = &s->exec_args;
         }
-        r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
+        r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups, ctx.creds.n_groups,
+                                     &subj);
         if (r >= 0)
                 r = judge_chain(s->policy, &subj, s->identities, &s->chain, args, &v);
         if (r < 0) {
@@ -626,7 +627,8 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                 r = resolve_loaded_fd(&ctx, fd_number, &s->chain);
         struct policy_subject subj;
         if (r >= 0)
-                r = creds_subject_of_process(s->policy, ctx.proc_fd, &subj);
+                r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
+                                             ctx.creds.n_groups, &subj);
         if (r >= 0)
                 r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
         if (r < 0) {
