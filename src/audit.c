@@ -84,8 +84,8 @@ static const struct limits compact_limits = {
 /* A bounded writer: it never writes past size (which includes the terminating NUL) and
  * remembers when something did not fit. With dots, what does not fit is cut at a piece
  * boundary and marked "..." (a value); without, the output is void (a JSON line).
- * Text goes through JSON string escaping when json is set, and values through
- * audit_escape()'s escaping when escape is set (spaces too with escape_space). */
+ * Text goes through JSON string escaping when json is set, and values through the
+ * escaping of out_value() when escape is set (spaces too with escape_space). */
 struct out {
         char *buf;
         size_t size;
@@ -137,7 +137,7 @@ static const char hexdigits[] = "0123456789abcdef";
 
 /* Bytes as the content of a JSON string: valid UTF-8 whatever they are. Control characters
  * (C0, DEL and C1) become \uXXXX; a byte that is not part of well-formed UTF-8 becomes the
- * text \xNN (written \\xNN), as audit_escape() would show it. */
+ * text \xNN (written \\xNN), as out_value() would show it. */
 static void out_json_bytes(struct out *o, const char *s, size_t n) {
         const unsigned char *p = (const unsigned char *) s, *end = p + n;
         while (p < end) {
@@ -235,9 +235,9 @@ static void out_piece(struct out *o, const char *p, size_t n) {
 }
 
 /* A value a process may control, at most max bytes of it ("..." when cut).
- * With o->escape, escaped as audit_escape() does, so that it can never end a line or a
- * quoted value; and beyond that, every byte that is not part of well-formed UTF-8 and the
- * C1 controls are written \xNN too: journalctl shows an entry with invalid UTF-8 as "blob
+ * With o->escape, the C0 controls, DEL, backslash and double quote are written \xNN, so that
+ * it can never end a line or a quoted value; and so are every byte that is not part of
+ * well-formed UTF-8 and the C1 controls: journalctl shows an entry with invalid UTF-8 as "blob
  * data", not as text, and a terminal may act on U+009B as on ESC [. Since a backslash is
  * always \x5c, \xNN is never ambiguous.
  * Without o->escape, as it is (for JSON, which escapes it in its own way). */
@@ -1083,35 +1083,4 @@ void audit_free(struct audit *a) {
          * them too. */
         safe_close(a->log_fd);
         free(a);
-}
-
-void audit_escape(const char *in, char *out, size_t size) {
-        static const char hex[] = "0123456789abcdef";
-        size_t o = 0, fits_with_dots = 0;
-        if (size == 0)
-                return;
-        for (const unsigned char *s = (const unsigned char *) in; *s; s++) {
-                bool esc = *s < 0x20 || *s == 0x7f || *s == '\\' || *s == '"';
-                size_t need = esc ? 4 : 1;
-                if (o + need + 1 > size) {
-                        /* Does not fit: cut at a character boundary that leaves room
-                         * for "..." and the terminator. */
-                        o = fits_with_dots;
-                        if (o + 4 <= size) {
-                                memcpy(out + o, "...", 3);
-                                o += 3;
-                        }
-                        break;
-                }
-                if (o + 4 <= size)
-                        fits_with_dots = o;
-                if (esc) {
-                        out[o++] = '\\';
-                        out[o++] = 'x';
-                        out[o++] = hex[*s >> 4];
-                        out[o++] = hex[*s & 0xf];
-                } else
-                        out[o++] = (char) *s;
-        }
-        out[o] = '\0';
 }

@@ -111,8 +111,4 @@ int audit_log(struct audit *a, const struct audit_record *rec);
  * fit in size (buf then holds nothing usable). */
 int audit_format_json(const struct audit_record *rec, const char *hostname, char *buf, size_t size);
 
-/* Escape control characters, backslash, double quote and DEL as \xNN into out (always
- * NUL-terminated; truncated with "..." if it does not fit). For records and messages. */
-void audit_escape(const char *in, char *out, size_t size);
-
 const char *audit_decision_to_string(enum audit_decision d);
