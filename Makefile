@@ -16,7 +16,7 @@ B          := build
 
 # Quiet when a package is missing: `make shell` and `make check` install it first (and read
 # this file again); a plain make then fails on the missing header, by name.
-PKGS       := libseccomp libcrypto libcap libsystemd
+PKGS       := libseccomp libcrypto libcap libsystemd libbpf
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -35,7 +35,7 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
 LIB_SRCS   := src/audit.c src/check.c src/creds.c src/daemon.c src/elf.c src/fds.c src/filter.c src/fscreds.c src/hostcheck.c src/identity.c src/ini.c src/judge.c \
-              src/latency.c src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
+              src/kverify.c src/latency.c src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
               src/policy.c src/procmem.c src/procstatus.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/tell.c src/verify.c \
               src/trusted.c src/utf8.c src/wallclock.c
@@ -83,6 +83,21 @@ all: $(BIN)
 
 $(B)/%.o: src/%.c | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The kernel engine's BPF program (src/bpf/), built with clang for the BPF target and
+# embedded in the library as a libbpf skeleton (bpftool gen skeleton).
+BPF_CC     ?= clang
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+              -I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+$(B)/kverify.bpf.o: src/bpf/kverify.bpf.c src/kverify_abi.h | $(B)
+	$(BPF_CC) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/kverify.skel.h: $(B)/kverify.bpf.o
+	bpftool gen skeleton $< name kverify_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/kverify.o $(FB)/kverify.o: $(B)/kverify.skel.h
+$(B)/kverify.o $(FB)/kverify.o: override CFLAGS += -iquote $(B)
+$(FB)/kverify.o: override FUZZ_CFLAGS += -iquote $(B)
 
 $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -259,7 +274,7 @@ check-deb:
 clean:
 	rm -rf $(B) $(ASAN_B) $(FB)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
+FORMAT_FILES := $(wildcard src/*.c src/*.h src/bpf/*.c tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
                 tests/fuzz/*.c tests/fuzz/*.h bench/*.c bench/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)

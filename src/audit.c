@@ -710,6 +710,7 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
         json_str(&o, "mode", rec->mode, lim);
         json_str(&o, "session", rec->session, lim);
         json_str(&o, "degraded", rec->degraded, lim);
+        json_str(&o, "verifier", rec->verifier, lim);
         if (p->has_audit_session)
                 json_int(&o, "audit_session", p->audit_session);
         json_str(&o, "requested", rec->requested, lim);
@@ -815,6 +816,7 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
         field_str(&f, "EXECGUARD_MODE", rec->mode, VALUE_SMALL);
         field_str(&f, "EXECGUARD_SESSION", rec->session, VALUE_SMALL);
         field_str(&f, "EXECGUARD_DEGRADED", rec->degraded, VALUE_SMALL);
+        field_str(&f, "EXECGUARD_VERIFIER", rec->verifier, VALUE_SMALL);
         if (rec->source_ip) {
                 field_str(&f, "EXECGUARD_SOURCE_IP", rec->source_ip, VALUE_SMALL);
                 field_num(&f, "EXECGUARD_SOURCE_PORT", rec->source_port);
@@ -926,6 +928,7 @@ static void log_syslog(struct audit *a, const struct audit_record *rec) {
         pair_str(&line, "note", rec->note, VALUE_SMALL);
         pair_str(&line, "session", rec->session, VALUE_SMALL);
         pair_str(&line, "degraded", rec->degraded, VALUE_SMALL);
+        pair_str(&line, "verifier", rec->verifier, VALUE_SMALL);
         if (rec->source_ip) {
                 pair_str(&line, "source_ip", rec->source_ip, VALUE_SMALL);
                 pair_num(&line, "source_port", rec->source_port);

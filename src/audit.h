@@ -85,6 +85,7 @@ struct audit_record {
         const char *policy_source;      /* policy file */
         const struct policy_rule *rule; /* the rule that decided, or NULL */
         const char *note;               /* why, when no rule decided (may be NULL) */
+        const char *verifier;           /* the check after exec: "kernel", "ptrace"; NULL: none */
         struct audit_process process;
 };
 

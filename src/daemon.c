@@ -116,12 +116,12 @@ static void notify_status(struct daemon *d, const char *state) {
         d->status_sent_usec = monotonic_usec();
         sd_notifyf(0,
                    "%s%sSTATUS=%s%s%zu sessions (%zu since start); decisions: %llu allowed, %llu denied, %llu killed, "
-                   "%llu audited; decision latency p50 %llu us, p99 %llu us, max %llu us",
+                   "%llu audited; decision latency p50 %llu us, p99 %llu us, max %llu us; verifier %s",
                    state ? state : "", state ? "\n" : "", d->reload_note, d->reload_note[0] ? "; " : "", d->n_sessions,
                    d->n_sessions_ever, (unsigned long long) st.allowed, (unsigned long long) st.denied,
                    (unsigned long long) st.killed, (unsigned long long) st.audited,
                    (unsigned long long) (lat.p50_ns + 500) / 1000, (unsigned long long) (lat.p99_ns + 500) / 1000,
-                   (unsigned long long) (lat.max_ns + 500) / 1000);
+                   (unsigned long long) (lat.max_ns + 500) / 1000, supervisor_verifier(d->supervisor));
 }
 
 /* The decision counts in STATUS= follow the decisions, at most once a second. Returns
@@ -861,7 +861,8 @@ int daemon_run(const struct daemon_options *o) {
         int r = daemon_start(&d);
         if (r >= 0) {
                 warn_about_ptrace_scope();
-                log_info("Listening on %s with %s (%zu rules)", d.socket_path, d.config, policy_n_rules(d.policy));
+                log_info("Listening on %s with %s (%zu rules); verifier: %s", d.socket_path, d.config,
+                         policy_n_rules(d.policy), supervisor_verifier(d.supervisor));
                 notify_status(&d, "READY=1");
                 r = event_loop(&d);
         }

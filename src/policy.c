@@ -260,7 +260,7 @@ struct parser {
         size_t section;          /* the scope of the section being read */
         bool in_section;
         unsigned mode_line, action_line, default_line, trusted_path_line, match_content_line, fileless_line;
-        unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line, daemon_line;
+        unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line, daemon_line, verifier_line;
         unsigned max_sessions_line, max_pending_line, max_path_line, max_args_line, max_argv_bytes_line;
 };
 
@@ -465,6 +465,11 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                                   (const char *const[]){ "standalone", "refuse", NULL }, "standalone or refuse");
                 if (r >= 0)
                         p->settings.daemon_required = r == 1;
+        } else if (strcmp(name, "verifier") == 0) {
+                r = parse_setting(ps, name, value, &ps->verifier_line,
+                                  (const char *const[]){ "auto", "kernel", "ptrace", NULL }, "auto, kernel or ptrace");
+                if (r >= 0)
+                        p->settings.verifier = (enum policy_verifier) r;
         } else if (strcmp(name, "log_file") == 0) {
                 r = parse_log_file(ps, value);
         } else if (strcmp(name, "capabilities") == 0) {
@@ -473,7 +478,8 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                 record_error(ps->reader.err, ps->reader.line,
                              "unknown key '%s' in [execguard] (known: mode, action, default, trusted_path, "
                              "match_content, fileless, log_file, "
-                             "log_allowed, no_new_privs, on_daemon_unavailable, capabilities, max_sessions_per_user, "
+                             "log_allowed, no_new_privs, on_daemon_unavailable, verifier, capabilities, "
+                             "max_sessions_per_user, "
                              "max_pending_per_user, max_path, max_args, max_argv_bytes)",
                              name);
                 return -EINVAL;
@@ -1999,6 +2005,18 @@ const char *policy_action_to_string(enum policy_action a) {
         return a == POLICY_ACTION_KILL ? "kill" : "deny";
 }
 
+const char *policy_verifier_to_string(enum policy_verifier v) {
+        switch (v) {
+        case POLICY_VERIFIER_AUTO:
+                return "auto";
+        case POLICY_VERIFIER_KERNEL:
+                return "kernel";
+        case POLICY_VERIFIER_PTRACE:
+                return "ptrace";
+        }
+        return "?";
+}
+
 void policy_dump(const struct policy *p, FILE *out) {
         fprintf(out,
                 "source = %s\nmode = %s\naction = %s\ndefault = %s\ntrusted_path = %s\nmatch_content = %s\n"
@@ -2007,9 +2025,9 @@ void policy_dump(const struct policy *p, FILE *out) {
                 policy_default_rule(p) ? "deny" : "allow", policy_trusted_path_rule(p) ? "yes" : "no",
                 p->match_content ? "yes" : "no", policy_fileless_rule(p) ? "deny" : "content");
         const struct policy_settings *st = &p->settings;
-        fprintf(out, "log_file = %s\nlog_allowed = %s\nno_new_privs = %s\non_daemon_unavailable = %s\n",
+        fprintf(out, "log_file = %s\nlog_allowed = %s\nno_new_privs = %s\non_daemon_unavailable = %s\nverifier = %s\n",
                 st->log_file ? st->log_file : "", st->log_allowed ? "yes" : "no", st->no_new_privs ? "yes" : "no",
-                st->daemon_required ? "refuse" : "standalone");
+                st->daemon_required ? "refuse" : "standalone", policy_verifier_to_string(st->verifier));
         if (!st->limit_capabilities)
                 fputs("capabilities = unchanged\n", out);
         else if (st->capabilities == 0)

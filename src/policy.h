@@ -11,6 +11,7 @@
  *     log_allowed = no | yes         (a record for every allowed exec too)
  *     no_new_privs = yes | no        (no: setuid programs work; daemon sessions only)
  *     on_daemon_unavailable = standalone | refuse (run/login when no daemon answers)
+ *     verifier = auto | kernel | ptrace (the check after exec: kverify.h, verify.h)
  *     capabilities = NAME, ... | none (the sessions' bounding set; default unchanged)
  *     max_sessions_per_user = N     (live daemon sessions of one user)
  *     max_pending_per_user = N      (execs of one user's sessions being verified at once)
@@ -99,6 +100,16 @@ struct policy_rule {
 
 struct policy;
 
+/* Which check after exec a supervisor uses: the kernel engine where it loads and passes its
+ * canary, else ptrace (auto); the kernel engine or refuse to start; ptrace always. */
+enum policy_verifier {
+        POLICY_VERIFIER_AUTO,
+        POLICY_VERIFIER_KERNEL,
+        POLICY_VERIFIER_PTRACE,
+};
+
+const char *policy_verifier_to_string(enum policy_verifier v);
+
 /* The [execguard] settings that are not about judging a file. */
 struct policy_settings {
         char *log_file; /* NULL: none */
@@ -107,6 +118,7 @@ struct policy_settings {
         /* on_daemon_unavailable = refuse: run and login that reach no daemon do not run the
          * command; standalone (the default): they supervise it themselves (run.h). */
         bool daemon_required;
+        enum policy_verifier verifier;
         bool limit_capabilities; /* capabilities = was given */
         uint64_t capabilities;   /* the bounding set to keep, one bit per capability */
         /* Limits against abuse of the supervisor: beyond them an exec, or a session, is refused

@@ -24,6 +24,7 @@
 #include "creds.h"
 #include "filter.h"
 #include "judge.h"
+#include "kverify.h"
 #include "latency.h"
 #include "loader.h"
 #include "log.h"
@@ -53,9 +54,13 @@ struct supervisor {
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
         struct identity_cache *identities;
-        struct verifier *verifier;
+        struct verifier *verifier; /* the ptrace check: always there, the fallback */
+        struct kverifier *kernel;  /* the kernel engine, or NULL */
+        const char *engine;        /* "kernel" or "ptrace": the check of this supervisor */
+        const char *verified_by;   /* the check of the exec being answered, NULL: engine */
         struct loader_set loaders;
         pid_t armed;              /* attached for verification, answer not sent yet */
+        pid_t kernel_armed;       /* approved to the kernel engine, answer not sent yet */
         volatile pid_t *inflight; /* the task whose notification is being answered, or NULL */
         int sigchld_fd;
         /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
@@ -126,6 +131,7 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
                 .policy_source = policy_source(s->policy),
                 .rule = rule,
                 .note = note,
+                .verifier = s->verified_by ? s->verified_by : s->engine,
                 .process = s->info.view,
         };
         int r = audit_log(s->audit, &rec);
@@ -226,6 +232,38 @@ static int expect_args(struct supervisor *s, pid_t tid) {
         return r;
 }
 
+/* Can the kernel engine check this exec alone? Not what the ptrace check does beyond
+ * comparing files: a loader's program, arguments, content judged by hash (re-hashed at the
+ * exec stop); nor files it cannot recognise (kverifier_covers()). */
+static bool kernel_checks(struct supervisor *s, const struct verdict *v, bool loader, const struct exec_file *image,
+                          const struct exec_file *interp) {
+        return s->kernel && !loader && !(v->hashed & (1u << s->chain.image)) && !policy_has_commands(s->policy) &&
+               kverifier_covers(s->kernel, &image->st, image->fd) &&
+               (!interp || kverifier_covers(s->kernel, &interp->st, interp->fd));
+}
+
+/* Approve the exec to the kernel engine. Returns 0, or -errno (denied then). */
+static int allow_kernel_checked(struct supervisor *s, const struct exec_context *ctx, const struct exec_file *image,
+                                const struct exec_file *interp) {
+        _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
+        if (pidfd < 0)
+                return pidfd;
+        int r = kverifier_approve(s->kernel, pidfd, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
+                                  s->sess->id);
+        if (r < 0)
+                return r;
+        /* The pidfd named the thread that asked only if it still waits in its notification
+         * now (a PID recycled before pidfd_open() names another task). */
+        if (!notification_valid(s)) {
+                kverifier_withdraw(s->kernel, ctx->tid);
+                return -ESRCH;
+        }
+        s->kernel_armed = ctx->tid;
+        s->verified_by = "kernel";
+        answer_continue(s->resp);
+        return 0;
+}
+
 static void allow_verified(struct supervisor *s, const struct exec_context *ctx, const struct verdict *v, bool loader) {
         const struct exec_chain *chain = &s->chain;
         const struct exec_file *image = &chain->files[chain->image];
@@ -233,6 +271,18 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                 chain->image + 1 < chain->n && chain->files[chain->image + 1].role == EXEC_ROLE_ELF_INTERP
                         ? &chain->files[chain->image + 1]
                         : NULL;
+        if (kernel_checks(s, v, loader, image, interp)) {
+                int r = allow_kernel_checked(s, ctx, image, interp);
+                /* Its table of expected execs full (threads whose execs failed leave theirs
+                 * until they exit or exec again): the ptrace check takes this one. */
+                if (r != -E2BIG) {
+                        if (r < 0 && r != -ESRCH)
+                                log_warning_errno(r, "Cannot verify the exec of '%s' by %d in the kernel: %m; denied",
+                                                  s->path, (int) ctx->tid);
+                        return;
+                }
+        }
+        s->verified_by = "ptrace";
         int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
                                 interp ? interp->path : NULL, loader, s->sess->id, s->sess->uid);
         if (r < 0) {
@@ -587,8 +637,13 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
 
         /* Fail safe by construction: the answer is "deny" before anything can fail. */
         *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
+        s->verified_by = NULL;
         decide(s);
         sess->decisions++;
+        /* A "continue" the kernel engine does not check must not meet an expectation left
+         * by an earlier exec of this thread that failed. */
+        if (s->kernel && !s->kernel_armed && (s->resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE))
+                kverifier_withdraw(s->kernel, (pid_t) s->req->pid);
 
         /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
          * the very return from the ioctl, and how long we then wait for the CPU is the
@@ -603,6 +658,11 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
                 else
                         verifier_cancel(s->verifier, s->armed);
                 s->armed = 0;
+        }
+        if (s->kernel_armed) {
+                if (r < 0)
+                        kverifier_withdraw(s->kernel, s->kernel_armed);
+                s->kernel_armed = 0;
         }
         return r == -ENOENT ? 0 : r;
 }
@@ -686,6 +746,43 @@ static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
                     rep->ran[0] ? rep->ran : NULL, NULL, content ? rep->ran : rep->mapped, note, 0, 0);
 }
 
+/* The kernel engine killed an exec: what ran was not what was approved. */
+static void record_kernel_kill(const struct kverify_kill *kill, void *data) {
+        struct supervisor *s = data;
+        if (kill->pid == 0) {
+                log_error("The kernel engine killed %s: its reports were lost (the ring was full)", kill->ran);
+                s->verified_by = "kernel";
+                exec_chain_reset(&s->chain);
+                struct exec_context none = EXEC_CONTEXT_NULL;
+                record_exec(s, &none, AUDIT_KILL, NULL, NULL, NULL, NULL, NULL, NULL, kill->ran, 0, 0);
+                s->verified_by = NULL;
+                return;
+        }
+        log_warning("Process %d execed %s instead of the approved '%s' (%s): killed by the kernel engine",
+                    (int) kill->pid, kill->ran, kill->approved, kill->why);
+        if (kill->signal_failed)
+                log_error("The kernel engine could not kill process %d itself: killed late, by its pidfd",
+                          (int) kill->pid);
+        char note[160];
+        snprintf(note, sizeof note, "exec changed after it was approved: %s", kill->why);
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        if (exec_context_open(kill->pid, &s->self, &ctx) < 0)
+                ctx.tid = kill->pid; /* gone already: the record has what we know */
+        exec_chain_reset(&s->chain);
+        s->verified_by = "kernel";
+        record_exec(s, &ctx, AUDIT_KILL, session_of(s, kill->tag), kill->tag, kill->approved[0] ? kill->approved : NULL,
+                    NULL, NULL, kill->ran, note, 0, 0);
+        s->verified_by = NULL;
+}
+
+static void drain_kernel_reports(struct supervisor *s) {
+        if (!s->kernel)
+                return;
+        int r = kverifier_drain(s->kernel, record_kernel_kill, s);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read the kernel engine's reports: %m");
+}
+
 /* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         /* SIGCHLD is pending once at most: one read clears it. (One that comes after is
@@ -711,7 +808,9 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                         break;
                 case VERIFY_MISMATCH:
                 case VERIFY_CHANGED:
+                        s->verified_by = "ptrace";
                         record_mismatch(s, pid, outcome == VERIFY_CHANGED);
+                        s->verified_by = NULL;
                         break;
                 case VERIFY_KILLED:
                         /* Its parent's SIGKILL, say, in the middle of its exec (a timeout):
@@ -856,6 +955,34 @@ static int watch_rules(struct supervisor *s, const struct policy *policy) {
         return 0;
 }
 
+/* The kernel engine where the policy lets us and the kernel can, else the ptrace check. */
+static int choose_engine(struct supervisor *s, const struct policy *policy) {
+        enum policy_verifier want = policy_settings(policy)->verifier;
+        s->engine = "ptrace";
+        if (want == POLICY_VERIFIER_PTRACE) {
+                log_debug("Verifier: ptrace (verifier = ptrace)");
+                return 0;
+        }
+        char why[256] = "";
+        int r = kverifier_open(&s->kernel, why, sizeof why);
+        if (r < 0) {
+                if (want == POLICY_VERIFIER_KERNEL)
+                        return log_error_errno(r, "verifier = kernel, and the kernel engine cannot be used: %s", why);
+                log_debug("Verifier: ptrace (the kernel engine cannot be used: %s)", why);
+                return 0;
+        }
+        s->engine = "kernel";
+        r = add_event_fd(s->events_fd, kverifier_fd(s->kernel));
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the kernel engine's reports: %m");
+        log_debug("Verifier: kernel (BPF on sched_process_exec, proven by its canaries)");
+        return 0;
+}
+
+const char *supervisor_verifier(const struct supervisor *s) {
+        return s->engine;
+}
+
 int supervisor_new(const struct policy *policy, struct audit *audit, struct supervisor **ret) {
         _cleanup_(supervisor_freep) struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
@@ -882,6 +1009,9 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         s->digest = digest_stream_new();
         if (!s->identities || !s->verifier || !s->digest)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
+        r = choose_engine(s, policy);
+        if (r < 0)
+                return r;
         r = teller_new(&s->teller);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the writing to sessions' stderr: %m");
@@ -911,6 +1041,7 @@ void supervisor_free(struct supervisor *s) {
         rule_watch_free(s->watch);
         policy_free(s->reidentified);
         verifier_free(s->verifier);
+        kverifier_free(s->kernel);
         digest_stream_free(s->digest);
         teller_free(s->teller);
         free(s->args);
@@ -943,6 +1074,7 @@ int supervisor_fd(const struct supervisor *s) {
 void supervisor_process_events(struct supervisor *s, const struct supervise_hooks *hooks) {
         /* Level-triggered: draining the signalfd and the inotify fd clears the epoll fd. */
         reidentify(s);
+        drain_kernel_reports(s);
         reap(s, hooks);
 }
 
@@ -1006,15 +1138,16 @@ int supervise(struct supervisor *s, struct session *sess, const struct supervise
         supervisor_set_session_lookup(s, only_session, sess);
         /* The event sources each on their own rather than through events_fd: poll() says
          * which one is ready, so that nothing is read in vain. */
-        struct pollfd pfd[3] = {
+        struct pollfd pfd[4] = {
                 { .fd = sess->listener, .events = POLLIN },
                 { .fd = s->sigchld_fd, .events = POLLIN },
                 { .events = POLLIN },
+                { .fd = s->kernel ? kverifier_fd(s->kernel) : -1, .events = POLLIN },
         };
         int r;
         for (;;) {
                 pfd[2].fd = rule_watch_fd(s->watch);
-                if (poll(pfd, 3, -1) < 0) {
+                if (poll(pfd, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = log_error_errno(negative_errno(), "poll() on the listener failed: %m");
@@ -1023,6 +1156,8 @@ int supervise(struct supervisor *s, struct session *sess, const struct supervise
                 /* A change to a blocked file is taken in before the exec that follows it. */
                 if (pfd[2].revents & POLLIN)
                         reidentify(s);
+                if (pfd[3].revents & POLLIN)
+                        drain_kernel_reports(s);
                 if (pfd[1].revents & POLLIN)
                         reap(s, hooks);
                 if (pfd[0].revents & POLLIN) {
@@ -1040,6 +1175,7 @@ int supervise(struct supervisor *s, struct session *sess, const struct supervise
                 }
         }
         /* The command may have been reported in the same breath as the last exit. */
+        drain_kernel_reports(s);
         reap(s, hooks);
         return r;
 }

@@ -66,6 +66,10 @@ struct supervisor;
  * the supervisor takes it through a signalfd, to verify execs (verify.h) and to reap.
  * Returns 0 or -errno, having logged why. */
 int supervisor_new(const struct policy *policy, struct audit *audit, struct supervisor **ret);
+
+/* The check after exec the supervisor chose at its start (the policy's verifier =, and
+ * what the kernel allows): "kernel" or "ptrace". */
+const char *supervisor_verifier(const struct supervisor *s);
 void supervisor_free(struct supervisor *s);
 static inline void supervisor_freep(struct supervisor **s) {
         supervisor_free(*s);

@@ -505,13 +505,13 @@ printf '#!/bin/sh\nexec %s "$@"\n' "$T/bin/allowed" >"$F/allowed.sh"
 chmod 755 "$F/allowed.sh"
 go() { timeout 10 sh -c 'echo go >"$1"' sh "$1"; } # FIFO: a reader that is gone fails, not hangs
 
-# fd_limit_case NAME: with the daemon limited to 32 fds (by the caller), start sessions one
+# fd_limit_case NAME: with the daemon limited to 48 fds (by the caller), start sessions one
 # by one until one is refused. The refused one must say why and run nothing, the daemon
 # must not spin (EMFILE on a listening socket in a level-triggered epoll set is a busy
 # loop), and the sessions it took, and the bystander, must still be served right.
 fd_limit_case() {
         local name=$1 i n took=0 refused="" hung="" cpu0 cpu1 why=""
-        begin "fd limit 32 ($name): new sessions are refused clearly, running ones go on, no spin, no leak"
+        begin "fd limit 48 ($name): new sessions are refused clearly, running ones go on, no spin, no leak"
         rm -f "$F"/lim.*
         BASE=$(settled_fds)
         cpu0=$(cpu_ticks)
@@ -539,7 +539,7 @@ fd_limit_case() {
                 why="session $hung neither taken nor refused in 10 s"
                 kill "$(eval echo "\$LIM_$hung")" 2>/dev/null
         elif [ -z "$refused" ]; then
-                why="20 sessions taken with 32 fds?"
+                why="20 sessions taken with 48 fds?"
         else
                 wait "$(eval echo "\$LIM_$refused")"
                 rc=$?
@@ -566,14 +566,14 @@ fd_limit_case() {
 }
 
 fstop
-fstart prlimit --nofile=32 || fail "the daemon did not start with 32 fds: $(tail -n 5 "$FLOG")"
+fstart prlimit --nofile=48 || fail "the daemon did not start with 48 fds: $(tail -n 5 "$FLOG")"
 sleep 0.5 # the bystander is handed over
-fd_limit_case "prlimit --nofile=32 at start"
+fd_limit_case "prlimit --nofile=48 at start"
 fstop
 fstart || fail "the daemon did not start again: $(tail -n 5 "$FLOG")"
 sleep 0.5
-prlimit --pid "$FPID" --nofile=32
-fd_limit_case "prlimit --nofile=32 on the running daemon"
+prlimit --pid "$FPID" --nofile=48
+fd_limit_case "prlimit --nofile=48 on the running daemon"
 
 # Lowered under what the daemon holds already: no fd can be opened. A new session must be
 # refused with the reason (the daemon keeps one fd for saying so), not left waiting while

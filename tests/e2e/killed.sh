@@ -11,6 +11,8 @@ mkdir -p "$KD"
 chmod 755 "$KD"
 KLOG=$KD/log.json
 write_policy "$KD/deny.ini" enforce deny "log_file = $KLOG"
+# The exec stop is the ptrace check's: the daemon would use the kernel engine, which has none.
+write_policy "$KD/deny-ptrace.ini" enforce deny "log_file = $KLOG" "verifier = ptrace"
 # nobody's sessions (the attacks are a user's), in a directory of its own.
 KN=$KD/nobody
 mkdir -p "$KN"
@@ -100,7 +102,7 @@ if [ "$(id -u)" != 0 ]; then
         skip "needs root (the daemon)"
 else
         start_notify_sink
-        if ! start_daemon "$KD/deny.ini"; then
+        if ! start_daemon "$KD/deny-ptrace.ini"; then
                 fail "the daemon did not start: $(tail -c 300 "$DLOG")"
         else
                 : >"$KLOG"

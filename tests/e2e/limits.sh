@@ -78,10 +78,11 @@ printf '[execguard]\nmax_args = lots\n' >"$L/bad.ini"
 lv "$L/bad.ini" true
 [ "$RC" = 2 ] && has "$L/bad.ini:2: invalid max_args 'lots'" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
 
-# max_pending_per_user: execs approved and still being verified. With a limit of 1, execs
-# made at once by many processes of one user find the one before them in flight.
+# max_pending_per_user: execs approved and still being verified by ptrace (the kernel engine
+# holds none in the supervisor). With a limit of 1, execs made at once by many processes of
+# one user find the one before them in flight.
 begin "limits: max_pending_per_user refuses execs beyond it, and records why"
-limits_policy "$L/pending.ini" enforce "max_pending_per_user = 1"
+limits_policy "$L/pending.ini" enforce "max_pending_per_user = 1" "verifier = ptrace"
 : >"$LJSON"
 lv "$L/pending.ini" sh -c "for i in \$(seq 40); do $T/bin/allowed /dev/null & done; wait"
 if json_check "$LJSON" "any(get(r, 'execguard.note') == '1 execs of uid 0 being verified: max_pending_per_user'

@@ -81,6 +81,8 @@ write_policy "$T/kill.ini" enforce kill
 write_policy "$T/audit.ini" audit deny
 write_policy "$T/no-content.ini" enforce deny "match_content = no"
 write_policy "$T/fileless-deny.ini" enforce deny "fileless = deny"
+write_policy "$T/deny-kernel.ini" enforce deny "verifier = kernel"
+write_policy "$T/deny-ptrace.ini" enforce deny "verifier = ptrace"
 P=$T/deny.ini
 
 # sv POLICY CMD... : run CMD supervised; sets RC, OUT (stdout file), ERR (stderr file). A
@@ -571,41 +573,128 @@ sv "$P" sh -c "for i in \$(seq 50); do env $T/noshebang; done"
 
 # ---- the race: the path changes between the check and the kernel's own lookup ------------
 # Measured with the verification layer removed, these racers run the blocked program
-# within a few dozen attempts.
-
-for mode in string symlink; do
-        reset_marker
-        begin "racer swapping the exec $mode: blocked program never runs (2000 attempts)"
-        sv "$P" "$H/racer" $mode /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink"
-        if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
-        else pass; printf '     %s\n' "$(cat "$OUT")"; fi
-done
-
-# The kernel opens an ELF's program interpreter by path too: a crafted program whose
-# PT_INTERP is a symlink flipped between ld.so and df. (Without the check of every mapped
-# file, df ran as the interpreter within a few attempts.) PT_INTERP has 27 bytes of room.
+# within a few dozen attempts. Each runs against both checks after exec: the kernel
+# engine (kverify.h), where this machine can load it, and ptrace (verify.h).
+ENGINES=ptrace
+if "$EG" run -c "$T/deny-kernel.ini" -- true 2>/dev/null; then
+        ENGINES="kernel ptrace"
+else
+        begin "the kernel engine loads and passes its canary here"
+        skip "$("$EG" run -c "$T/deny-kernel.ini" -- true 2>&1 | tail -n 1)"
+fi
 LINK=/tmp/eg-il.$$
 ln -sfn "$LDSO" "$LINK"
 with_interp /usr/bin/true "$T/bin/interp-prog" "$LINK"
-reset_marker
-begin "racer swapping the ELF interpreter's symlink: df never runs as interpreter (2000 attempts)"
-sv "$P" "$H/racer" interp "$LDSO" "$DF" "$T/work/ran" 2000 30 "$LINK" "$T/bin/interp-prog"
-if [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
-else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+for engine in $ENGINES; do
+        EP=$T/deny-$engine.ini
+        for mode in string thread fd symlink; do
+                reset_marker
+                begin "$engine check: racer swapping the exec $mode: blocked program never runs (2000 attempts)"
+                sv "$EP" "$H/racer" $mode /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink"
+                if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+                else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+        done
+
+        # The kernel opens an ELF's program interpreter by path too: a crafted program whose
+        # PT_INTERP is a symlink flipped between ld.so and df. (Without the check of every
+        # mapped file, df ran as the interpreter within a few attempts.) PT_INTERP has 27
+        # bytes of room.
+        ln -sfn "$LDSO" "$LINK"
+        reset_marker
+        begin "$engine check: racer swapping the ELF interpreter's symlink: df never runs as interpreter (2000 attempts)"
+        sv "$EP" "$H/racer" interp "$LDSO" "$DF" "$T/work/ran" 2000 30 "$LINK" "$T/bin/interp-prog"
+        if [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+        else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+
+        # The loader opens its program by path after the exec: a symlink flipped between an
+        # allowed program and the blocked one. (Without judging what the loader maps, the
+        # blocked program ran within a few attempts.) The ptrace check follows the loader
+        # under either engine.
+        reset_marker
+        begin "$engine check: racer swapping the loader's program: blocked program never runs (2000 attempts)"
+        sv "$EP" "$H/racer" loader /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink" "$LDSO"
+        if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
+        else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+done
 rm -f "$LINK" "$LINK".*
 
-# The loader opens its program by path after the exec: a symlink flipped between an allowed
-# program and the blocked one. (Without judging what the loader maps, the blocked program
-# ran within a few attempts.)
-reset_marker
-begin "racer swapping the loader's program: blocked program never runs (2000 attempts)"
-sv "$P" "$H/racer" loader /usr/bin/true "$T/bin/blocked" "$T/work/ran" 2000 30 "$T/work/racelink" "$LDSO"
-if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "$(cat "$OUT")"
-else pass; printf '     %s\n' "$(cat "$OUT")"; fi
-
-begin "exec in a process traced by another (debugger) is refused, and says why"
-sv "$P" "$H/try-exec" traced /usr/bin/true
+begin "ptrace check: an exec in a process traced by another (debugger) is refused, and says why"
+sv "$T/deny-ptrace.ini" "$H/try-exec" traced /usr/bin/true
 [ "$RC" = 13 ] && has "execguard: cannot verify /usr/bin/true" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+case " $ENGINES " in
+*" kernel "*)
+        begin "kernel check: an exec in a process traced by another (debugger) runs, checked in the kernel"
+        sv "$T/deny-kernel.ini" "$H/try-exec" traced /usr/bin/true
+        [ "$RC" = 0 ] && pass || fail "rc=$RC $(cat "$ERR")"
+
+        # Debuggers inside a session: what they run is still judged.
+        if command -v strace >/dev/null; then
+                begin "kernel check: strace -f works in a session, and df under it is still blocked"
+                sv "$T/deny-kernel.ini" strace -f -o "$T/work/strace.out" sh -c "ls /dev/null && $DF; echo df=\$?"
+                [ "$RC" = 0 ] && has /dev/null "$OUT" && has df=126 "$OUT" && blocked_line "$DF" &&
+                        grep -q 'execve("/usr/bin/ls"' "$T/work/strace.out" && pass ||
+                        fail "rc=$RC $(cat "$OUT") $(head -c 300 "$ERR")"
+        else
+                begin "kernel check: strace -f works in a session"; skip "needs strace"
+        fi
+        if command -v gdb >/dev/null; then
+                begin "kernel check: gdb runs a program in a session"
+                sv "$T/deny-kernel.ini" gdb -q -batch -ex run --args /usr/bin/true
+                [ "$RC" = 0 ] && has "exited normally" "$OUT" && pass || fail "rc=$RC $(cat "$OUT") $(head -c 300 "$ERR")"
+                begin "kernel check: gdb cannot run df in a session"
+                sv "$T/deny-kernel.ini" gdb -q -batch -ex run --args "$DF"
+                cat "$ERR" >>"$OUT" # gdb says how its program ended on either
+                has "program exited with code 126" "$OUT" && blocked_line "$DF" && ! has Filesystem "$OUT" && pass ||
+                        fail "rc=$RC $(cat "$OUT") $(head -c 300 "$ERR")"
+        else
+                begin "kernel check: gdb runs a program in a session"; skip "needs gdb"
+        fi
+        if command -v ltrace >/dev/null; then
+                begin "kernel check: ltrace -f works in a session, and df under it is still blocked"
+                sv "$T/deny-kernel.ini" ltrace -f -o "$T/work/ltrace.out" sh -c "ls /dev/null && $DF; echo df=\$?"
+                [ "$RC" = 0 ] && has /dev/null "$OUT" && has df=126 "$OUT" && blocked_line "$DF" &&
+                        [ -s "$T/work/ltrace.out" ] && pass || fail "rc=$RC $(cat "$OUT") $(head -c 300 "$ERR")"
+        else
+                begin "kernel check: ltrace -f works in a session"; skip "needs ltrace"
+        fi
+        ;;
+esac
+
+case " $ENGINES " in
+*" kernel "*)
+        # Threads are named to the program by their ID in the initial PID namespace.
+        begin "kernel check: refused in a PID namespace of its own (auto falls back to ptrace and still blocks)"
+        unshare -pf --mount-proc "$EG" run -v -c "$T/deny-kernel.ini" -- true >"$OUT" 2>"$ERR"
+        RC=$?
+        unshare -pf --mount-proc "$EG" run -v -c "$P" -- sh -c "$DF; echo df=\$?" >"$OUT.auto" 2>"$ERR.auto"
+        if [ "$RC" = 0 ] || ! has "not in the initial PID namespace" "$ERR"; then fail "rc=$RC $(cat "$ERR")"
+        elif ! has "Verifier: ptrace" "$ERR.auto" || ! has df=126 "$OUT.auto"; then
+                fail "auto: $(cat "$OUT.auto" "$ERR.auto" | head -c 400)"
+        else pass; fi
+        ;;
+esac
+
+# Every record says which check held the exec to what was judged.
+for engine in $ENGINES; do
+        begin "$engine check: the records say verifier $engine (JSON, syslog)"
+        write_policy "$T/records-$engine.ini" enforce deny "verifier = $engine" "log_file = $T/work/records-$engine.json" \
+                "log_allowed = yes"
+        sv "$T/records-$engine.ini" sh -c "/usr/bin/true; $DF; $T/bin/blocked $T/work/ran"
+        if [ "$(grep -c '"verifier":"'"$engine"'"' "$T/work/records-$engine.json")" -lt 3 ]; then
+                fail "$(head -c 600 "$T/work/records-$engine.json")"
+        elif [ -n "$SYSLOG" ] && ! grep -q "verifier=\"$engine\"" "$SYSLOG"; then
+                fail "no verifier=$engine in syslog: $(tail -n 2 "$SYSLOG")"
+        else pass; fi
+done
+
+begin "ptrace check: strace in a session cannot run what it traces (the ptrace slot is the check's)"
+if command -v strace >/dev/null; then
+        sv "$T/deny-ptrace.ini" strace -f -o /dev/null /usr/bin/true
+        [ "$RC" != 0 ] && has "cannot verify" "$ERR" && pass || fail "rc=$RC $(head -c 300 "$ERR")"
+else
+        skip "needs strace"
+fi
 
 begin "audit mode: a traced process can exec (nothing to verify)"
 sv "$T/audit.ini" "$H/try-exec" traced /usr/bin/true

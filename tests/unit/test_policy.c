@@ -16,10 +16,11 @@
 #include "util.h"
 
 #define SOURCE POLICYTEXT_SOURCE
-#define HEADER(mode, action)                                                                                     \
-        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n"        \
-        "match_content = yes\nfileless = content\n"                                                              \
-        "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities = " \
+#define HEADER(mode, action)                                                                                 \
+        "source = " SOURCE "\nmode = " mode "\naction = " action "\ndefault = allow\ntrusted_path = no\n"    \
+        "match_content = yes\nfileless = content\n"                                                          \
+        "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = " \
+        "auto\ncapabilities = "                                                                              \
         "unchanged\n" LIMITS_DEFAULT
 #define LIMITS(sessions, pending, path, args, bytes)                                                 \
         "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
@@ -117,13 +118,24 @@ static const struct valid_case valid_cases[] = {
           HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
         { "trailing blanks", "[block]\npath = /usr/bin/df   \n\n\n", 0,
           HEADER("enforce", "deny") "2: path /usr/bin/df -> /usr/bin/df\n" },
+        { "verifier = ptrace", "[execguard]\nverifier = ptrace\n", 0,
+          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
+          "yes\nfileless = content\n"
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = ptrace\n"
+          "capabilities = unchanged\n" LIMITS_DEFAULT },
+        { "verifier = kernel", "[execguard]\nverifier = kernel\n", 0,
+          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
+          "yes\nfileless = content\n"
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = kernel\n"
+          "capabilities = unchanged\n" LIMITS_DEFAULT },
         { "limits",
           "[execguard]\nmax_sessions_per_user = 1\nmax_pending_per_user = 1024\nmax_path = 64\nmax_args = 1\n"
           "max_argv_bytes = 256\n",
           0,
           "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
           "yes\nfileless = content\n"
-          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities = "
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = "
+          "auto\ncapabilities = "
           "unchanged\n" LIMITS("1", "1024", "64", "1", "256") },
 };
 
@@ -296,6 +308,8 @@ static const struct error_case error_cases[] = {
         { "key before any section after comments", "; policy\n\npath = /usr/bin/df\n[block]\n", 0, 3,
           "'path' outside a section" },
         { "invalid mode", "[execguard]\nmode = Enforce\n", 0, 2, "invalid mode 'Enforce'" },
+        { "invalid verifier", "[execguard]\nverifier = bpf\n", 0, 2,
+          "invalid verifier 'bpf' (expected auto, kernel or ptrace)" },
         { "empty mode", "[execguard]\nmode =\n", 0, 2, "invalid mode ''" },
         { "invalid action", "[execguard]\naction = block\n", 0, 2, "invalid action 'block'" },
         { "mode set twice", "[execguard]\nmode = audit\n\nmode = audit\n", 0, 4, "'mode' set twice (first on line 2)" },
@@ -543,7 +557,8 @@ START_TEST(load_ok) {
         snprintf(expected, sizeof expected,
                  "source = %s\nmode = audit\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = yes\n"
                  "fileless = content\n"
-                 "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\ncapabilities "
+                 "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = "
+                 "auto\ncapabilities "
                  "= unchanged\n" LIMITS_DEFAULT "4: path "
                  "/usr/bin/df -> /usr/bin/df\n",
                  path);

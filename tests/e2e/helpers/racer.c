@@ -6,17 +6,23 @@
  *   interp   the same symlink, while the child execs PROGRAM, an ELF whose program
  *            interpreter (PT_INTERP) is LINK;
  *   loader   the same symlink, while the child runs PROGRAM, a dynamic loader, as a
- *            command: `PROGRAM LINK MARKER`.
+ *            command: `PROGRAM LINK MARKER`;
+ *   thread   the path string, as string, but the exec is made by a thread that is not
+ *            the leader while the leader lives (the kernel's de_thread());
+ *   fd       execveat(FD, "", AT_EMPTY_PATH) while the second thread dup2()s BLOCKED and
+ *            ALLOWED, opened O_PATH, over FD in turn.
  * BLOCKED is run with MARKER as its argument, which it creates if it ever runs; a blocked
  * program that cannot run as an interpreter crashes instead, which is counted (segv).
  * Prints the tally; exits 1 if MARKER exists at the end, 0 otherwise. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,10 +61,47 @@ static void *swap_symlink(void *arg) {
         return NULL;
 }
 
+static int fd_allowed, fd_blocked;
+#define EXEC_FD 100
+
+static void *swap_fd(void *arg) {
+        (void) arg;
+        for (;;) {
+                dup2(fd_blocked, EXEC_FD);
+                for (volatile int i = 0; i < 50; i++)
+                        ;
+                dup2(fd_allowed, EXEC_FD);
+                for (volatile int i = 0; i < 50; i++)
+                        ;
+        }
+        return NULL;
+}
+
+static void *exec_from_thread(void *arg) {
+        char **argv = arg;
+        execve(path_buf, argv, environ);
+        _exit(100 + errno);
+}
+
 static _Noreturn void attempt(const char *mode) {
-        pthread_t t;
+        pthread_t t, t2;
         char *argv[] = { (char *) "racer-child", (char *) marker, NULL };
-        if (strcmp(mode, "string") == 0) {
+        if (strcmp(mode, "thread") == 0) {
+                memcpy(path_buf, allowed, strlen(allowed) + 1);
+                pthread_create(&t, NULL, swap_string, NULL);
+                pthread_create(&t2, NULL, exec_from_thread, argv);
+                for (;;)
+                        pause(); /* the leader lives on until the exec takes it */
+        } else if (strcmp(mode, "fd") == 0) {
+                fd_allowed = open(allowed, O_PATH | O_CLOEXEC);
+                fd_blocked = open(blocked, O_PATH | O_CLOEXEC);
+                if (fd_allowed < 0 || fd_blocked < 0 || dup2(fd_allowed, EXEC_FD) < 0)
+                        _exit(99);
+                pthread_create(&t, NULL, swap_fd, NULL);
+                for (volatile int i = 0; i < 2000; i++)
+                        ;
+                syscall(SYS_execveat, EXEC_FD, "", argv, environ, AT_EMPTY_PATH);
+        } else if (strcmp(mode, "string") == 0) {
                 memcpy(path_buf, allowed, strlen(allowed) + 1);
                 pthread_create(&t, NULL, swap_string, NULL);
                 for (volatile int i = 0; i < 2000; i++)

@@ -1,0 +1,391 @@
+#include "kverify.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "kverify.skel.h"
+#include "kverify_abi.h"
+#include "log.h"
+#include "valgrind.h"
+
+#define RECENT_MAX 1024 /* approvals remembered for the report of a kill */
+#define FS_MAX     16   /* devices whose file system was looked at */
+
+/* What an approval was for, to say in the record of a kill. */
+struct recent {
+        uint64_t seq;
+        char tag[24];
+        char path[EG_PATH_MAX];
+};
+
+struct kverifier {
+        struct kverify_bpf *skel;
+        struct ring_buffer *reports;
+        int approvals_fd, expected_fd, lost_fd;
+        uint64_t lost; /* reports the program could not send, as last read */
+        uint64_t seq;
+        struct {
+                dev_t dev;
+                bool covered;
+        } fs[FS_MAX];
+        unsigned n_fs;
+        /* The drain's callback, while it runs. */
+        void (*on_kill)(const struct kverify_kill *kill, void *data);
+        void *on_kill_data;
+        int killed;
+        struct recent recent[RECENT_MAX];
+};
+
+/* File systems whose stat(2) device is their superblock's s_dev, the device the program
+ * reads (btrfs reports a subvolume's anonymous device, overlayfs a layer's). */
+static bool fs_reports_its_dev(long type) {
+        switch ((unsigned long) type) {
+        case 0xEF53:     /* ext2, ext3, ext4 */
+        case 0x58465342: /* xfs */
+        case 0x01021994: /* tmpfs */
+        case 0x858458f6: /* ramfs */
+        case 0x73717368: /* squashfs */
+        case 0xE0F5E1E2: /* erofs */
+        case 0xF2F52010: /* f2fs */
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* dev_t as the kernel encodes it inside (MKDEV: major << 20 | minor), not as stat(2) does. */
+static uint32_t kernel_dev(dev_t dev) {
+        return (uint32_t) (major(dev) << 20 | minor(dev));
+}
+
+static struct kverify_file file_of(const struct stat *st, uint32_t flags) {
+        return (struct kverify_file){
+                .ino = st->st_ino,
+                .size = (uint64_t) st->st_size,
+                .mtime_sec = st->st_mtim.tv_sec,
+                .mtime_nsec = (uint32_t) st->st_mtim.tv_nsec,
+                .ctime_sec = st->st_ctim.tv_sec,
+                .ctime_nsec = (uint32_t) st->st_ctim.tv_nsec,
+                .dev = kernel_dev(st->st_dev),
+                .flags = flags,
+        };
+}
+
+bool kverifier_covers(struct kverifier *k, const struct stat *st, int fd) {
+        for (unsigned i = 0; i < k->n_fs; i++)
+                if (k->fs[i].dev == st->st_dev)
+                        return k->fs[i].covered;
+        struct statfs sfs;
+        if (fstatfs(fd, &sfs) < 0)
+                return false;
+        bool covered = fs_reports_its_dev(sfs.f_type);
+        if (k->n_fs < FS_MAX) {
+                k->fs[k->n_fs].dev = st->st_dev;
+                k->fs[k->n_fs++].covered = covered;
+        }
+        return covered;
+}
+
+static int store(struct kverifier *k, int pidfd, pid_t tid, const struct kverify_approval *a) {
+        /* The approval first: the program kills an expected exec whose approval it cannot
+         * find, never the other way round. */
+        if (bpf_map_update_elem(k->approvals_fd, &pidfd, a, BPF_ANY) < 0)
+                return negative_errno();
+        uint32_t key = (uint32_t) tid;
+        if (bpf_map_update_elem(k->expected_fd, &key, &a->seq, BPF_ANY) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int kverifier_approve(struct kverifier *k, int pidfd, pid_t tid, const struct stat *image, const char *image_path,
+                      const struct stat *interp, const char *tag) {
+        struct kverify_approval a = {
+                .seq = ++k->seq,
+                .image = file_of(image, 0),
+        };
+        if (interp)
+                a.interp = file_of(interp, KVERIFY_FILE_ID_ONLY);
+        int r = store(k, pidfd, tid, &a);
+        if (r < 0) {
+                kverifier_withdraw(k, tid);
+                return r;
+        }
+        struct recent *rec = &k->recent[a.seq % RECENT_MAX];
+        rec->seq = a.seq;
+        snprintf(rec->tag, sizeof rec->tag, "%s", tag ? tag : "");
+        snprintf(rec->path, sizeof rec->path, "%s", image_path);
+        return 0;
+}
+
+void kverifier_withdraw(struct kverifier *k, pid_t tid) {
+        uint32_t key = (uint32_t) tid;
+        if (bpf_map_delete_elem(k->expected_fd, &key) < 0 && errno != ENOENT)
+                log_warning_errno(negative_errno(), "Cannot withdraw the approval of %d's exec: %m", (int) tid);
+}
+
+static const char *reason_text(uint32_t reason) {
+        switch (reason) {
+        case KVERIFY_NO_APPROVAL:
+                return "its approval could not be found";
+        case KVERIFY_STALE:
+                return "the approval found was another exec's";
+        case KVERIFY_IMAGE:
+                return "the kernel ran another file than the one approved";
+        case KVERIFY_CHANGED:
+                return "the file approved was changed after it was judged";
+        case KVERIFY_INTERP:
+                return "the kernel mapped another ELF interpreter than the one approved";
+        case KVERIFY_NO_INTERP:
+                return "the program ran without the ELF interpreter approved";
+        case KVERIFY_UNREADABLE:
+                return "the ELF interpreter mapped could not be read";
+        default:
+                return "unknown";
+        }
+}
+
+static int on_report(void *ctx, void *data, size_t size) {
+        struct kverifier *k = ctx;
+        if (size < sizeof(struct kverify_report))
+                return 0;
+        const struct kverify_report *rep = data;
+        struct kverify_kill kill = {
+                .pid = (pid_t) rep->pid,
+                .why = reason_text(rep->reason),
+                .signal_failed = rep->signal_error != 0,
+        };
+        if (kill.signal_failed) {
+                /* Never seen: SIGKILL to oneself does not fail. Late, but never let run. */
+                int pidfd = (int) syscall_fd4(SYS_pidfd_open, kill.pid, 0, 0, 0);
+                if (pidfd >= 0) {
+                        (void) syscall_fd4(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0);
+                        safe_close(pidfd);
+                }
+        }
+        const struct recent *rec = &k->recent[rep->seq % RECENT_MAX];
+        if (rec->seq == rep->seq) {
+                snprintf(kill.tag, sizeof kill.tag, "%s", rec->tag);
+                snprintf(kill.approved, sizeof kill.approved, "%s", rec->path);
+        }
+        char name[KVERIFY_NAME_MAX];
+        snprintf(name, sizeof name, "%s", rep->filename);
+        snprintf(kill.ran, sizeof kill.ran, "%s (device %u:%u, inode %llu)", name, rep->ran.dev >> 20,
+                 rep->ran.dev & ((1u << 20) - 1), (unsigned long long) rep->ran.ino);
+        k->killed++;
+        log_debug("Kernel engine: killed %d, %s: ran %s, approved '%s'", (int) kill.pid, kill.why, kill.ran,
+                  kill.approved);
+        if (k->on_kill)
+                k->on_kill(&kill, k->on_kill_data);
+        return 0;
+}
+
+int kverifier_drain(struct kverifier *k, void (*fn)(const struct kverify_kill *kill, void *data), void *data) {
+        k->on_kill = fn;
+        k->on_kill_data = data;
+        k->killed = 0;
+        int r = ring_buffer__consume(k->reports);
+        k->on_kill = NULL;
+        if (r < 0)
+                return r;
+        /* A flood of mismatches can fill the ring: those execs were killed all the same, and
+         * their number is said, as a kill of its own, with what is known: nothing. */
+        uint32_t zero = 0;
+        uint64_t lost = 0;
+        if (bpf_map_lookup_elem(k->lost_fd, &zero, &lost) == 0 && lost > k->lost) {
+                struct kverify_kill kill = { .pid = 0, .why = "its report was lost (the ring was full)" };
+                snprintf(kill.ran, sizeof kill.ran, "%llu execs not reported", (unsigned long long) (lost - k->lost));
+                k->lost = lost;
+                k->killed++;
+                if (fn)
+                        fn(&kill, data);
+        }
+        return k->killed;
+}
+
+int kverifier_fd(const struct kverifier *k) {
+        return ring_buffer__epoll_fd(k->reports);
+}
+
+/* The initial PID namespace has a fixed inode number (PROC_PID_INIT_INO). */
+static bool in_initial_pid_namespace(void) {
+        struct stat st;
+        return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu;
+}
+
+/* libbpf's own messages: ours at debug level, so that -v shows why a load failed. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap) {
+        if (level == LIBBPF_DEBUG)
+                return 0;
+        char msg[512];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        msg[strcspn(msg, "\n")] = '\0';
+        log_debug("libbpf: %s", msg);
+        return 0;
+}
+
+/* One canary: a child of ours execs our own program (`--version`), approved as
+ * what it is (truthful) or as another file. Returns its wait status, or -errno. */
+static int canary(struct kverifier *k, bool truthful) {
+        _cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        struct stat image, interp;
+        char interp_path[EG_PATH_MAX];
+        if (exe < 0 || fstat(exe, &image) < 0)
+                return negative_errno();
+        int r = elf_interpreter(exe, interp_path, sizeof interp_path);
+        if (r < 0)
+                return r;
+        bool has_interp = r > 0;
+        if (has_interp && stat(interp_path, &interp) < 0)
+                return negative_errno();
+        int gate[2];
+        if (pipe2(gate, O_CLOEXEC) < 0)
+                return negative_errno();
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = negative_errno();
+                safe_close(gate[0]);
+                safe_close(gate[1]);
+                return r;
+        }
+        if (pid == 0) {
+                char go;
+                safe_close(gate[1]);
+                if (read(gate[0], &go, 1) != 1)
+                        _exit(126);
+                int null = open("/dev/null", O_RDWR);
+                if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
+                        _exit(126);
+                char *argv[] = { (char *) "execguard", (char *) "--version", NULL };
+                char *envp[] = { NULL };
+                fexecve(exe, argv, envp);
+                _exit(127);
+        }
+        safe_close(gate[0]);
+        int pidfd = (int) syscall_fd4(SYS_pidfd_open, pid, 0, 0, 0);
+        r = pidfd < 0 ? negative_errno() : 0;
+        if (r >= 0) {
+                if (!truthful)
+                        image.st_ino ^= 1; /* another file */
+                r = kverifier_approve(k, pidfd, pid, &image, "canary", has_interp ? &interp : NULL, "canary");
+                safe_close(pidfd);
+        }
+        /* Without an approval the child must not exec at all: it exits when the gate
+         * closes unopened. */
+        if (r >= 0 && write(gate[1], "x", 1) != 1)
+                r = negative_errno();
+        safe_close(gate[1]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        kverifier_withdraw(k, pid);
+        return r < 0 ? r : status;
+}
+
+static void ignore_kill(const struct kverify_kill *kill, void *data) {
+        (void) kill, (void) data;
+}
+
+/* The engine is trusted only once it has refused a mismatch and let the truth run. */
+static int prove(struct kverifier *k, char *why, size_t why_size) {
+        int status = canary(k, false);
+        if (status < 0) {
+                snprintf(why, why_size, "its canary could not run: %s", strerror(-status));
+                return status;
+        }
+        int killed = kverifier_drain(k, ignore_kill, NULL);
+        if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL || killed != 1) {
+                snprintf(why, why_size, "it let a canary approved as another file run (status %#x, %d reports)",
+                         (unsigned) status, killed);
+                return -EPERM;
+        }
+        status = canary(k, true);
+        if (status < 0) {
+                snprintf(why, why_size, "its canary could not run: %s", strerror(-status));
+                return status;
+        }
+        killed = kverifier_drain(k, ignore_kill, NULL);
+        /* Whatever our program makes of --version (the benchmark's floor links this too):
+         * it ran, and was not killed. */
+        if (!WIFEXITED(status) || killed != 0) {
+                snprintf(why, why_size, "it killed a canary approved as itself (status %#x)", (unsigned) status);
+                return -EPERM;
+        }
+        return 0;
+}
+
+int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
+        if (getuid() != 0 || geteuid() != 0) {
+                snprintf(why, why_size, "only a supervisor running as root loads it");
+                return -EPERM;
+        }
+        /* Exec'ing threads are named to the program by their ID in the initial PID
+         * namespace, as notifications name them to a supervisor there. */
+        if (!in_initial_pid_namespace()) {
+                snprintf(why, why_size, "the supervisor is not in the initial PID namespace");
+                return -EOPNOTSUPP;
+        }
+        if (under_valgrind()) {
+                snprintf(why, why_size, "not under valgrind, which does not run BPF");
+                return -ENOSYS;
+        }
+        libbpf_set_print(libbpf_print);
+        _cleanup_(kverifier_freep) struct kverifier *k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        k->skel = kverify_bpf__open_and_load();
+        if (!k->skel) {
+                int r = negative_errno();
+                snprintf(why, why_size,
+                         "the BPF program did not load: %s (needs BTF, task storage, bpf_find_vma: Linux >= 6.9)",
+                         strerror(-r));
+                return r;
+        }
+        int r = kverify_bpf__attach(k->skel);
+        if (r < 0) {
+                snprintf(why, why_size, "the BPF program did not attach: %s", strerror(-r));
+                return r;
+        }
+        k->approvals_fd = bpf_map__fd(k->skel->maps.approvals);
+        k->expected_fd = bpf_map__fd(k->skel->maps.expected);
+        k->lost_fd = bpf_map__fd(k->skel->maps.lost);
+        k->reports = ring_buffer__new(bpf_map__fd(k->skel->maps.reports), on_report, k, NULL);
+        if (!k->reports) {
+                r = negative_errno();
+                snprintf(why, why_size, "its reports cannot be read: %s", strerror(-r));
+                return r;
+        }
+        /* A thread pidfd (PIDFD_THREAD, Linux 6.9) names a thread that is not a leader. */
+        int pidfd = (int) syscall_fd4(SYS_pidfd_open, getpid(), O_EXCL, 0, 0);
+        if (pidfd < 0) {
+                r = negative_errno();
+                snprintf(why, why_size, "pidfd_open(PIDFD_THREAD) failed: %s (Linux >= 6.9)", strerror(-r));
+                return r;
+        }
+        safe_close(pidfd);
+        r = prove(k, why, why_size);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+void kverifier_free(struct kverifier *k) {
+        if (!k)
+                return;
+        ring_buffer__free(k->reports);
+        kverify_bpf__destroy(k->skel);
+        free(k);
+}
