@@ -15,7 +15,9 @@ Workloads (counts at BENCH_SCALE=1):
                    (command) rules: the arguments of every exec read, judged and verified
 Configurations: native, floor (bench/floor.c: execguard's filter, CONTINUE to everything),
 floor-verify (the floor plus the bare mechanism of a race-free verification: each exec's thread
-traced to its exec and let go unchecked; W0-W2 only), execguard (standalone `run -c`), daemon
+traced to its exec and let go unchecked; W0-W2 only), floor-bpf (the floor plus storing each exec's
+approval for the kernel engine, loaded and proven, whose program checks it; W0-W2 only; root),
+execguard (standalone `run -c`), daemon
 (`run --socket` to a private daemon), strace (`strace -f -e trace=execve`, where installed).
 
 Each round runs every workload under every configuration, the order of the configurations
@@ -71,14 +73,14 @@ WORKLOADS = {
 }
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
         "W5": "exec (wall time / all sessions' execs)"}
-ALL_CONFIGS = ["native", "floor", "floor-verify", "execguard", "daemon", "strace"]
+ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "daemon", "strace"]
 # strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
 # supervisors would each need an inotify instance (the rule watch), beyond the default
 # fs.inotify.max_user_instances = 128.
 SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c != "daemon"}
 # floor-verify says what the second hand-off of a verification costs where there are execs
 # to verify, against the floor: W3 has one exec, and W4-W6 are W1 again for it.
-SKIP |= {(w, "floor-verify") for w in ("W3", "W4", "W5", "W6")}
+SKIP |= {(w, f) for w in ("W3", "W4", "W5", "W6") for f in ("floor-verify", "floor-bpf")}
 W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 standalone supervisors "
            "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
@@ -123,6 +125,7 @@ class Bench:
         if "daemon" in self.configs and not self.root:
             self.configs.remove("daemon")
             self.notes.append("not root: no daemon configuration")
+        self.verifiers = {}  # execguard, daemon -> the check after exec each used
         self.daemons = {}  # policy name -> (Popen, socket path, notify socket)
         self.results = {}  # (workload, config) -> [per-round dict]
         self.loads = {}  # policy name -> [(seconds, max RSS kB)]
@@ -155,6 +158,17 @@ class Bench:
         for p in self.policies.values():
             os.chmod(p, 0o644)
         self.floor_mode = self.probe_floor()
+        if "floor-bpf" in self.configs:
+            p = subprocess.run([os.path.join(self.drv, "floor"), "--bpf", "--", "/bin/true"], capture_output=True,
+                               text=True, timeout=60)
+            if p.returncode != 0:
+                self.configs.remove("floor-bpf")
+                self.notes.append("no floor-bpf configuration: " + p.stderr.strip())
+        if "execguard" in self.configs:
+            p = subprocess.run([self.eg, "run", "-v", "-c", self.policies["small"], "--", "/bin/true"],
+                               capture_output=True, text=True, timeout=60)
+            m = re.search(r"Verifier: (\w+)", p.stderr)
+            self.verifiers["execguard"] = m.group(1) if m else "?"
 
     def write_big_policy(self, path):
         """Path rules: one in a hundred names a file that exists (a small script, so the rule
@@ -299,6 +313,8 @@ class Bench:
             return [os.path.join(self.drv, "floor"), "--"]
         if config == "floor-verify":
             return [os.path.join(self.drv, "floor"), "--verify", "--"]
+        if config == "floor-bpf":
+            return [os.path.join(self.drv, "floor"), "--bpf", "--"]
         if config == "execguard":
             return [self.eg, "run", "-c", self.policies[policy], "--"]
         if config == "daemon":
@@ -369,7 +385,7 @@ class Bench:
         # supervisor of the session's own, measured by the driver around its loop; the
         # daemon's, around the whole run (its session's set-up and the driver's own exec too).
         if w in SUP_CPU_WORKLOADS:
-            if config in ("execguard", "floor", "floor-verify") and parent_cpu is not None:
+            if config in ("execguard", "floor", "floor-verify", "floor-bpf") and parent_cpu is not None:
                 r["sup_cpu_us"] = parent_cpu / 1e3 / self.counts[w]
             elif daemon_cpu is not None and daemon_cpu_end is not None:
                 r["sup_cpu_us"] = (daemon_cpu_end - daemon_cpu) / 1e3 / self.counts[w]
@@ -502,6 +518,9 @@ class Bench:
                     self.big_daemon_start_s = time.monotonic() - t
                 if "W6" in self.workloads:
                     self.start_daemon("allow")
+            if "small" in self.daemons:
+                m = re.search(r"verifier (\w+)", self.daemons["small"]["status"])
+                self.verifiers["daemon"] = m.group(1) if m else "?"
             self.header()
             for rnd in range(self.rounds):
                 rot = rnd % len(self.configs)
@@ -550,6 +569,8 @@ class Bench:
               % (c["W0"], c["W1"], c["W2"], c["W3"], c["W4"], c["big_paths"], c["big_hashes"], c["W5_sessions"],
                  c["W5_execs"], c["W6"], c["allow_paths"], c["argv_rules"]))
         print("  floor wake-up mode: " + self.floor_mode)
+        if self.verifiers:
+            print("  check after exec: " + ", ".join("%s %s" % kv for kv in sorted(self.verifiers.items())))
         print("  ratios: " + RATIO_METHOD)
         for n in self.notes:
             print("  note: " + n)
@@ -559,7 +580,7 @@ class Bench:
         records = [{
             "workload": "meta", "config": None, "rounds": self.rounds, "scale": self.scale,
             "counts": self.counts, "configs": self.configs, "ratio_method": RATIO_METHOD,
-            "floor_wake_mode": self.floor_mode, "kernel": platform.release(),
+            "floor_wake_mode": self.floor_mode, "kernel": platform.release(), "verifiers": self.verifiers,
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notes": self.notes,
         }]
         for w in self.workloads:

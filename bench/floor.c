@@ -1,4 +1,4 @@
-/* floor [-v] [--wake=sync|default] [--verify] -- COMMAND [ARG...]: the benchmark's floor.
+/* floor [-v] [--wake=sync|default] [--verify | --bpf] -- COMMAND [ARG...]: the benchmark's floor.
  *
  * A supervisor that does no work: it installs execguard's own seccomp filter on COMMAND
  * (filter_install() from the library, the same BPF, the same no_new_privs) and answers every
@@ -19,9 +19,16 @@
  * once, unchecked: the cost of the second hand-off any design that checks the exec after the
  * kernel's own path walk pays (the `floor-verify` configuration).
  *
+ * --bpf does the same for the kernel engine (src/kverify.h), loaded and proven as execguard
+ * loads it: before each CONTINUE the approval of the exec is stored for the thread, as
+ * execguard stores it, and the engine's program checks the exec in the kernel. No policy,
+ * no resolution: the identity of an absolute path (and of its ELF interpreter) is taken
+ * once and remembered, which is the least an approval needs (the `floor-bpf` configuration).
+ *
  * Ends when the last task of the tree is gone (the listener reports POLLHUP), with COMMAND's
  * exit status (128+N for signal N); 125 if supervision could not be set up. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,8 +43,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf.h"
 #include "filter.h"
+#include "kverify.h"
 #include "notify.h"
+#include "procmem.h"
 #include "util.h"
 
 #define EXIT_SETUP 125
@@ -126,10 +136,54 @@ static bool release_stopped(int sigfd, pid_t child, int *ret_status) {
         }
 }
 
+/* --bpf: the identities of the programs execed so far, by the path they were named by. */
+struct known {
+        char path[256];
+        struct stat image, interp;
+        bool has_interp;
+};
+static struct known known[64];
+static unsigned n_known;
+
+static const struct known *identify(const char *path) {
+        for (unsigned i = 0; i < n_known; i++)
+                if (strcmp(known[i].path, path) == 0)
+                        return &known[i];
+        if (path[0] != '/' || strlen(path) >= sizeof known[0].path || n_known == ELEMENTSOF(known))
+                return NULL;
+        struct known k = {};
+        char interp[EG_PATH_MAX];
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &k.image) < 0)
+                return NULL;
+        int r = elf_interpreter(fd, interp, sizeof interp);
+        if (r < 0 || (r > 0 && stat(interp, &k.interp) < 0))
+                return NULL;
+        k.has_interp = r > 0;
+        snprintf(k.path, sizeof k.path, "%s", path);
+        known[n_known] = k;
+        return &known[n_known++];
+}
+
+/* --bpf: store the approval of the exec tid asks for, or expect nothing of it (a path that
+ * is not there: the exec fails). */
+static void approve(struct kverifier *kernel, const struct seccomp_notif *req) {
+        pid_t tid = (pid_t) req->pid;
+        char path[EG_PATH_MAX];
+        const struct known *k = NULL;
+        if (procmem_read_string(tid, req->data.args[0], path, sizeof path) >= 0)
+                k = identify(path);
+        int pidfd = k ? (int) syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */) : -1;
+        if (pidfd < 0 ||
+            kverifier_approve(kernel, pidfd, tid, &k->image, k->path, k->has_interp ? &k->interp : NULL, "floor") < 0)
+                kverifier_withdraw(kernel, tid);
+        safe_close(pidfd);
+}
+
 /* Answer CONTINUE to everything until no task uses the filter any more. The direct child
  * is reaped on the way (through its pidfd, or with --verify among the stopped tracees): a
  * zombie keeps its filter, so the listener would not hang up while it waited to be reaped. */
-static int serve(int listener, pid_t child, int sigfd, int *ret_status) {
+static int serve(int listener, pid_t child, int sigfd, struct kverifier *kernel, int *ret_status) {
         struct seccomp_notif *req = NULL;
         struct seccomp_notif_resp *resp = NULL;
         int r = notify_alloc(&req, &resp);
@@ -165,6 +219,8 @@ static int serve(int listener, pid_t child, int sigfd, int *ret_status) {
                         if (verify)
                                 (void) ptrace(PTRACE_SEIZE, tid, NULL,
                                               (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
+                        if (kernel)
+                                approve(kernel, req);
                         resp->id = req->id;
                         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
                         resp->error = 0;
@@ -198,12 +254,12 @@ out:
 }
 
 static void usage(void) {
-        fprintf(stderr, "usage: floor [-v] [--wake=sync|default] [--verify] -- COMMAND [ARG...]\n");
+        fprintf(stderr, "usage: floor [-v] [--wake=sync|default] [--verify | --bpf] -- COMMAND [ARG...]\n");
         exit(2);
 }
 
 int main(int argc, char **argv) {
-        bool verbose = false, want_sync = true, verify = false;
+        bool verbose = false, want_sync = true, verify = false, bpf = false;
         int i = 1;
         for (; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0) {
@@ -215,14 +271,25 @@ int main(int argc, char **argv) {
                         want_sync = true;
                 } else if (strcmp(argv[i], "--verify") == 0) {
                         verify = true;
+                } else if (strcmp(argv[i], "--bpf") == 0) {
+                        bpf = true;
                 } else if (strcmp(argv[i], "--wake=default") == 0) {
                         want_sync = false;
                 } else {
                         usage();
                 }
         }
-        if (i >= argc)
+        if (i >= argc || (verify && bpf))
                 usage();
+        _cleanup_(kverifier_freep) struct kverifier *kernel = NULL;
+        if (bpf) {
+                char why[256];
+                int r = kverifier_open(&kernel, why, sizeof why);
+                if (r < 0) {
+                        fprintf(stderr, "floor: the kernel engine cannot be used: %s\n", why);
+                        return EXIT_SETUP;
+                }
+        }
 
         /* --verify learns of its tracees' stops through SIGCHLD. */
         sigset_t chld, old_mask;
@@ -278,7 +345,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "floor: wake-up mode: %s\n", mode);
 
         int status = 0;
-        r = serve(listener, child, sigfd, &status);
+        r = serve(listener, child, sigfd, kernel, &status);
         if (r < 0) {
                 fprintf(stderr, "floor: supervision failed: %s\n", strerror(-r));
                 kill(child, SIGKILL);
