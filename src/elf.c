@@ -111,6 +111,25 @@ int elf_interpreter_head(int fd, const void *head_data, size_t head_len, char *r
         return 0;
 }
 
+bool elf_native_head(const void *head_data, size_t head_len) {
+        union {
+                unsigned char ident[EI_NIDENT];
+                Elf64_Ehdr e64;
+                Elf32_Ehdr e32;
+        } eh;
+        if (head_len < sizeof eh)
+                return false;
+        memcpy(&eh, head_data, sizeof eh);
+        if (memcmp(eh.ident, ELFMAG, SELFMAG) != 0)
+                return false;
+        bool is64 = eh.ident[EI_CLASS] == ELFCLASS64;
+        if (!is64 && eh.ident[EI_CLASS] != ELFCLASS32)
+                return false;
+        uint16_t type = is64 ? eh.e64.e_type : eh.e32.e_type;
+        uint16_t machine = is64 ? eh.e64.e_machine : eh.e32.e_machine;
+        return (type == ET_EXEC || type == ET_DYN) && (machine == EM_X86_64 || machine == EM_386);
+}
+
 int elf_interpreter(int fd, char *ret_path, size_t size) {
         return elf_interpreter_head(fd, NULL, 0, ret_path, size);
 }

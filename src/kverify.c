@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -20,21 +22,25 @@
 #include "log.h"
 #include "valgrind.h"
 
-#define RECENT_MAX 1024 /* approvals remembered for the report of a kill */
-#define FS_MAX     16   /* devices whose file system was looked at */
+#define BPF_FS          "/sys/fs/bpf"
+#define PIN_ROOT        BPF_FS "/execguard"
+#define BPF_FS_MAGIC_   0xcafe4a11u
+#define RECENT_MAX      256  /* approvals remembered for the report of a kill */
+#define RECENT_PATH_MAX 1024 /* of the path approved: longer ones are cut, said with "..." */
+#define FS_MAX          16   /* devices whose file system was looked at */
 
 /* What an approval was for, to say in the record of a kill. */
 struct recent {
         uint64_t seq;
-        char tag[24];
-        char path[EG_PATH_MAX];
+        char path[RECENT_PATH_MAX];
 };
 
 struct kverifier {
         struct kverify_bpf *skel;
         struct ring_buffer *reports;
         int approvals_fd, expected_fd, lost_fd;
-        uint64_t lost; /* reports the program could not send, as last read */
+        char pin_dir[128]; /* where the engine is pinned, "" if it is not */
+        uint64_t lost;     /* reports the program could not send, as last read */
         uint64_t seq;
         struct {
                 dev_t dev;
@@ -91,7 +97,10 @@ bool kverifier_covers(struct kverifier *k, const struct stat *st, int fd) {
         if (fstatfs(fd, &sfs) < 0)
                 return false;
         bool covered = fs_reports_its_dev(sfs.f_type);
-        if (k->n_fs < FS_MAX) {
+        /* Remembered for block devices only: anonymous device numbers (major 0: tmpfs,
+         * overlayfs layers, btrfs subvolumes) are handed out again as file systems come and
+         * go, to a file system of another kind. */
+        if (major(st->st_dev) != 0 && k->n_fs < FS_MAX) {
                 k->fs[k->n_fs].dev = st->st_dev;
                 k->fs[k->n_fs++].covered = covered;
         }
@@ -115,6 +124,7 @@ int kverifier_approve(struct kverifier *k, int pidfd, pid_t tid, const struct st
                 .seq = ++k->seq,
                 .image = file_of(image, 0),
         };
+        snprintf(a.tag, sizeof a.tag, "%s", tag ? tag : "");
         if (interp)
                 a.interp = file_of(interp, KVERIFY_FILE_ID_ONLY);
         int r = store(k, pidfd, tid, &a);
@@ -124,8 +134,8 @@ int kverifier_approve(struct kverifier *k, int pidfd, pid_t tid, const struct st
         }
         struct recent *rec = &k->recent[a.seq % RECENT_MAX];
         rec->seq = a.seq;
-        snprintf(rec->tag, sizeof rec->tag, "%s", tag ? tag : "");
-        snprintf(rec->path, sizeof rec->path, "%s", image_path);
+        if (snprintf(rec->path, sizeof rec->path, "%s", image_path) >= (int) sizeof rec->path)
+                memcpy(rec->path + sizeof rec->path - 4, "...", 4);
         return 0;
 }
 
@@ -163,6 +173,11 @@ static int on_report(void *ctx, void *data, size_t size) {
         const struct kverify_report *rep = data;
         struct kverify_kill kill = {
                 .pid = (pid_t) rep->pid,
+                .ppid = (pid_t) rep->ppid,
+                .uid = rep->uid,
+                .euid = rep->euid,
+                .auid = rep->auid,
+                .audit_session = rep->audit_session,
                 .why = reason_text(rep->reason),
                 .signal_failed = rep->signal_error != 0,
         };
@@ -174,14 +189,15 @@ static int on_report(void *ctx, void *data, size_t size) {
                         safe_close(pidfd);
                 }
         }
+        snprintf(kill.tag, sizeof kill.tag, "%.*s", (int) sizeof rep->tag, rep->tag);
         const struct recent *rec = &k->recent[rep->seq % RECENT_MAX];
-        if (rec->seq == rep->seq) {
-                snprintf(kill.tag, sizeof kill.tag, "%s", rec->tag);
+        if (rec->seq == rep->seq)
                 snprintf(kill.approved, sizeof kill.approved, "%s", rec->path);
-        }
-        char name[KVERIFY_NAME_MAX];
-        snprintf(name, sizeof name, "%s", rep->filename);
-        snprintf(kill.ran, sizeof kill.ran, "%s (device %u:%u, inode %llu)", name, rep->ran.dev >> 20,
+        else
+                snprintf(kill.approved, sizeof kill.approved, "(device %u:%u, inode %llu)", rep->approved_dev >> 20,
+                         rep->approved_dev & ((1u << 20) - 1), (unsigned long long) rep->approved_ino);
+        snprintf(kill.ran_name, sizeof kill.ran_name, "%.*s", (int) sizeof rep->filename, rep->filename);
+        snprintf(kill.ran, sizeof kill.ran, "%s (device %u:%u, inode %llu)", kill.ran_name, rep->ran.dev >> 20,
                  rep->ran.dev & ((1u << 20) - 1), (unsigned long long) rep->ran.ino);
         k->killed++;
         log_debug("Kernel engine: killed %d, %s: ran %s, approved '%s'", (int) kill.pid, kill.why, kill.ran,
@@ -204,7 +220,12 @@ int kverifier_drain(struct kverifier *k, void (*fn)(const struct kverify_kill *k
         uint32_t zero = 0;
         uint64_t lost = 0;
         if (bpf_map_lookup_elem(k->lost_fd, &zero, &lost) == 0 && lost > k->lost) {
-                struct kverify_kill kill = { .pid = 0, .why = "its report was lost (the ring was full)" };
+                struct kverify_kill kill = {
+                        .pid = 0,
+                        .auid = (uid_t) -1,
+                        .audit_session = UINT32_MAX,
+                        .why = "its report was lost (the ring was full)",
+                };
                 snprintf(kill.ran, sizeof kill.ran, "%llu execs not reported", (unsigned long long) (lost - k->lost));
                 k->lost = lost;
                 k->killed++;
@@ -216,6 +237,133 @@ int kverifier_drain(struct kverifier *k, void (*fn)(const struct kverify_kill *k
 
 int kverifier_fd(const struct kverifier *k) {
         return ring_buffer__epoll_fd(k->reports);
+}
+
+/* ---- Pinned: the engine outlives its supervisor -------------------------------------------
+ * A program and its maps live as long as something holds them. Held only by the
+ * supervisor's fds, they would go with it, and an exec it had approved and that is still
+ * on its way (a lookup held up by a file system that stalls) would meet no check at all:
+ * the ptrace check has PTRACE_O_EXITKILL for that, the kernel engine has its pins. Each
+ * supervisor's engine is pinned in PIN_ROOT/PID-START; a supervisor that ends removes its
+ * own once no approved exec is left to check, and each that starts removes those of
+ * supervisors that are gone and have none left. */
+
+/* A process's start time (field 22 of /proc/PID/stat), which with its PID names it. */
+static int process_start(pid_t pid, unsigned long long *ret) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return -ESRCH;
+        buf[n] = '\0';
+        const char *s = strrchr(buf, ')'); /* the command name may hold anything */
+        for (int field = 2; s && field < 22; field++)
+                s = strchr(s + 1, ' ');
+        if (!s || sscanf(s + 1, "%llu", ret) != 1)
+                return -EIO;
+        return 0;
+}
+
+static bool expected_empty(int fd) {
+        uint32_t key;
+        return bpf_map_get_next_key(fd, NULL, &key) < 0 && errno == ENOENT;
+}
+
+static void remove_pins(const char *dir) {
+        DIR *d = opendir(dir);
+        if (d) {
+                for (struct dirent *e; (e = readdir(d));)
+                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                                (void) unlinkat(dirfd(d), e->d_name, 0);
+                closedir(d);
+        }
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                log_warning_errno(negative_errno(), "Cannot remove %s: %m", dir);
+}
+
+/* Remove the engines of supervisors that are gone and have no exec left to check. */
+static void sweep(const char *own) {
+        DIR *d = opendir(PIN_ROOT);
+        if (!d)
+                return;
+        for (struct dirent *e; (e = readdir(d));) {
+                int pid;
+                unsigned long long start, now;
+                char dir[sizeof PIN_ROOT + 300], path[sizeof dir + 16];
+                if (sscanf(e->d_name, "%d-%llu", &pid, &start) != 2)
+                        continue;
+                snprintf(dir, sizeof dir, "%s/%s", PIN_ROOT, e->d_name);
+                if (strcmp(dir, own) == 0 || (process_start(pid, &now) == 0 && now == start))
+                        continue;
+                snprintf(path, sizeof path, "%s/expected", dir);
+                _cleanup_close_ int fd = bpf_obj_get(path);
+                if (fd >= 0 && !expected_empty(fd)) {
+                        log_info("The kernel engine of a supervisor that is gone (%s) still has execs to check: kept",
+                                 dir);
+                        continue;
+                }
+                log_debug("Removing the kernel engine of a supervisor that is gone: %s", dir);
+                remove_pins(dir);
+        }
+        closedir(d);
+}
+
+static int pin(struct kverifier *k, char *why, size_t why_size) {
+        struct statfs sfs;
+        /* Where systemd has not mounted it, as bpftool does. */
+        if ((statfs(BPF_FS, &sfs) < 0 || (unsigned long) sfs.f_type != BPF_FS_MAGIC_) &&
+            mount("bpf", BPF_FS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+                snprintf(why, why_size, "no BPF file system at %s to keep it in beyond the supervisor: %s", BPF_FS,
+                         strerror(errno));
+                return -ENOTSUP;
+        }
+        unsigned long long start;
+        int r = process_start(getpid(), &start);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot read our own start time: %s", strerror(-r));
+                return r;
+        }
+        if (mkdir(PIN_ROOT, 0700) < 0 && errno != EEXIST) {
+                snprintf(why, why_size, "cannot create %s: %s", PIN_ROOT, strerror(errno));
+                return negative_errno();
+        }
+        snprintf(k->pin_dir, sizeof k->pin_dir, "%s/%d-%llu", PIN_ROOT, (int) getpid(), start);
+        if (mkdir(k->pin_dir, 0700) < 0) {
+                r = negative_errno();
+                snprintf(why, why_size, "cannot create %s: %s", k->pin_dir, strerror(-r));
+                k->pin_dir[0] = '\0';
+                return r;
+        }
+        const struct {
+                struct bpf_link *link;
+                const char *name;
+        } links[] = {
+                { k->skel->links.kverify_exec, "exec" },
+                { k->skel->links.kverify_exit, "exit" },
+                { k->skel->links.kverify_execve_done, "execve" },
+                { k->skel->links.kverify_execveat_done, "execveat" },
+                { k->skel->links.kverify_compat_execve_done, "compat_execve" },
+                { k->skel->links.kverify_compat_execveat_done, "compat_execveat" },
+        };
+        char path[sizeof k->pin_dir + 32];
+        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                if (!links[i].link)
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", k->pin_dir, links[i].name);
+                r = bpf_link__pin(links[i].link, path);
+                if (r < 0) {
+                        snprintf(why, why_size, "cannot pin it in %s: %s", path, strerror(-r));
+                        return r;
+                }
+        }
+        snprintf(path, sizeof path, "%s/expected", k->pin_dir);
+        r = bpf_map__pin(k->skel->maps.expected, path);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot pin it in %s: %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
 }
 
 /* The initial PID namespace has a fixed inode number (PROC_PID_INIT_INO). */
@@ -326,6 +474,34 @@ static int prove(struct kverifier *k, char *why, size_t why_size) {
         return 0;
 }
 
+/* Open and load the program; with with_fexit, also those that forget the expectation of an
+ * exec that failed (fexit on the exec system calls: not every kernel allows it). NULL on
+ * failure, errno set. */
+static struct kverify_bpf *load(bool with_fexit) {
+        struct kverify_bpf *skel = kverify_bpf__open();
+        if (!skel)
+                return NULL;
+        struct {
+                struct bpf_program *prog;
+                const char *function;
+        } fexits[] = {
+                { skel->progs.kverify_execve_done, "__x64_sys_execve" },
+                { skel->progs.kverify_execveat_done, "__x64_sys_execveat" },
+                { skel->progs.kverify_compat_execve_done, "__ia32_compat_sys_execve" },
+                { skel->progs.kverify_compat_execveat_done, "__ia32_compat_sys_execveat" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(fexits); i++)
+                if (!with_fexit || libbpf_find_vmlinux_btf_id(fexits[i].function, BPF_TRACE_FEXIT) < 0)
+                        bpf_program__set_autoload(fexits[i].prog, false);
+        if (kverify_bpf__load(skel) < 0) {
+                int saved = errno;
+                kverify_bpf__destroy(skel);
+                errno = saved;
+                return NULL;
+        }
+        return skel;
+}
+
 int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
         if (getuid() != 0 || geteuid() != 0) {
                 snprintf(why, why_size, "only a supervisor running as root loads it");
@@ -345,11 +521,21 @@ int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
         _cleanup_(kverifier_freep) struct kverifier *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
-        k->skel = kverify_bpf__open_and_load();
+        /* Every page of the ring of recent approvals now, so that the supervisor's memory
+         * does not grow as it is first filled. */
+        for (size_t i = 0; i < RECENT_MAX; i++)
+                ((volatile struct recent *) &k->recent[i])->seq = 0;
+        k->skel = load(true);
+        if (!k->skel) {
+                log_debug("The kernel engine's fexit programs do not load here: an exec that fails after its "
+                          "approval leaves its thread's expectation until the thread execs again or exits");
+                k->skel = load(false);
+        }
         if (!k->skel) {
                 int r = negative_errno();
                 snprintf(why, why_size,
-                         "the BPF program did not load: %s (needs BTF, task storage, bpf_find_vma: Linux >= 6.9)",
+                         "the BPF program did not load: %s (needs BTF, task storage, bpf_find_vma, split inode "
+                         "times: Linux >= 6.11)",
                          strerror(-r));
                 return r;
         }
@@ -375,9 +561,13 @@ int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
                 return r;
         }
         safe_close(pidfd);
+        r = pin(k, why, why_size);
+        if (r < 0)
+                return r;
         r = prove(k, why, why_size);
         if (r < 0)
                 return r;
+        sweep(k->pin_dir);
         *ret = TAKE_PTR(k);
         return 0;
 }
@@ -385,6 +575,14 @@ int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
 void kverifier_free(struct kverifier *k) {
         if (!k)
                 return;
+        if (k->pin_dir[0]) {
+                if (k->skel && !expected_empty(k->expected_fd))
+                        log_info("Execs approved and not yet checked remain: the kernel engine stays pinned in %s "
+                                 "for them",
+                                 k->pin_dir);
+                else
+                        remove_pins(k->pin_dir);
+        }
         ring_buffer__free(k->reports);
         kverify_bpf__destroy(k->skel);
         free(k);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -57,10 +58,15 @@ void kverifier_withdraw(struct kverifier *k, pid_t tid);
 
 /* An exec the program killed. */
 struct kverify_kill {
-        pid_t pid;    /* its PID after the exec */
-        char tag[24]; /* the session ("" if the approval is no longer known) */
+        pid_t pid; /* its PID after the exec */
+        pid_t ppid;
+        uid_t uid, euid;
+        uid_t auid;             /* audit login uid, -1: unset */
+        uint32_t audit_session; /* UINT32_MAX: unset */
+        char tag[24];           /* the session ("" if the approval is no longer known) */
         char approved[EG_PATH_MAX];
-        char ran[EG_PATH_MAX + 96]; /* the name the exec was given, and the file's dev:ino */
+        char ran_name[256];         /* the name the exec was given (the kernel's bprm->filename) */
+        char ran[EG_PATH_MAX + 96]; /* the same, and the file's dev:ino */
         const char *why;            /* what differed */
         bool signal_failed;         /* the program could not send SIGKILL: killed by pidfd instead */
 };

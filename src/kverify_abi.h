@@ -24,10 +24,13 @@ struct kverify_file {
 
 /* Stored in the thread's task storage before the answer "continue". seq is also the value
  * of the thread's entry in the map of expected execs: the two must agree. */
+#define KVERIFY_TAG_MAX 24
+
 struct kverify_approval {
         __u64 seq;
         struct kverify_file image;
         struct kverify_file interp; /* ino 0: the program has no ELF interpreter */
+        char tag[KVERIFY_TAG_MAX];  /* whose exec (the session), for the report of a kill */
 };
 
 /* Why an exec was killed. */
@@ -49,8 +52,16 @@ struct kverify_report {
         __u64 seq;
         __u32 old_tid; /* the thread that asked to exec */
         __u32 pid;     /* its PID after the exec (a non-leader takes the leader's) */
+        __u32 ppid;
+        __u32 uid, euid; /* real and effective, as the exec left them */
+        __u32 auid;      /* audit login uid (-1: unset) */
+        __u32 audit_session;
         __u32 reason;
         __s32 signal_error; /* bpf_send_signal()'s result: 0, or the supervisor must kill */
         struct kverify_file ran;
+        __u64 approved_ino; /* the program approved, 0 if no approval was found */
+        __u32 approved_dev;
+        __u32 pad;
+        char tag[KVERIFY_TAG_MAX];       /* the approval's, "" if none was found */
         char filename[KVERIFY_NAME_MAX]; /* the name the exec was given (bprm->filename) */
 };

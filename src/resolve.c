@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <elf.h>
 #include "elf.h"
 #include "identity.h"
 #include "procstatus.h"
@@ -545,6 +546,7 @@ static int add_file_into(struct exec_chain *chain, int fd, enum exec_role role, 
         f->role = role;
         f->script = (struct shebang_line){};
         f->loaded_word = 0;
+        f->elf32 = false;
         if (fstat(fd, &f->st) < 0)
                 return negative_errno();
         /* Our fd's magic link: the file's canonical path. */
@@ -616,6 +618,7 @@ static ssize_t read_head(int fd, char buf[HEAD_BYTES]) {
 /* How the kernel goes on from a file, by what its first bytes say. */
 enum head_kind {
         HEAD_DIRECT,     /* the file is the program, with no interpreter */
+        HEAD_OTHER,      /* neither a script nor an ELF program of ours: binfmt_misc's, if any */
         HEAD_ELF_INTERP, /* an ELF program naming its interpreter (PT_INTERP) */
         HEAD_SCRIPT,     /* a #! script */
 };
@@ -629,6 +632,7 @@ struct head_entry {
         bool used;
         struct file_stamp stamp;
         enum head_kind kind;
+        bool elf32;               /* an ELF program of 32-bit class */
         struct shebang_line line; /* HEAD_SCRIPT: the #! line; HEAD_ELF_INTERP: line.interp */
 };
 
@@ -642,7 +646,7 @@ static void remember_head(struct head_entry *e, const struct exec_file *f, enum 
         size_t len = kind == HEAD_ELF_INTERP ? strlen(interp) : 0;
         if (len >= sizeof e->line.interp)
                 return; /* a PT_INTERP longer than any we know of: read each time */
-        *e = (struct head_entry){ .used = true, .stamp = file_stamp_of(&f->st), .kind = kind };
+        *e = (struct head_entry){ .used = true, .stamp = file_stamp_of(&f->st), .kind = kind, .elf32 = f->elf32 };
         if (kind == HEAD_SCRIPT)
                 e->line = f->script;
         else if (kind == HEAD_ELF_INTERP)
@@ -655,6 +659,7 @@ static void remember_head(struct head_entry *e, const struct exec_file *f, enum 
 static int head_of(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f, char *interp, size_t size) {
         struct head_entry *e = chain->heads ? &chain->heads->slots[file_stamp_slot(&f->st, HEAD_SLOTS)] : NULL;
         if (e && e->used && file_stamp_matches(&e->stamp, &f->st)) {
+                f->elf32 = e->elf32;
                 if (e->kind == HEAD_SCRIPT)
                         f->script = e->line;
                 else if (e->kind == HEAD_ELF_INTERP)
@@ -682,7 +687,8 @@ static int head_of(struct exec_context *ctx, struct exec_chain *chain, struct ex
                 r = elf_interpreter_head(f->fd, header, (size_t) head_len, interp, size);
                 if (r < 0)
                         return r;
-                kind = r > 0 ? HEAD_ELF_INTERP : HEAD_DIRECT;
+                kind = r > 0 ? HEAD_ELF_INTERP : elf_native_head(header, (size_t) head_len) ? HEAD_DIRECT : HEAD_OTHER;
+                f->elf32 = kind != HEAD_OTHER && head_len > EI_CLASS && header[EI_CLASS] == ELFCLASS32;
         }
         remember_head(e, f, kind, interp);
         return kind;
@@ -722,6 +728,7 @@ void exec_chain_reset(struct exec_chain *chain) {
                 chain->files[i].fd = safe_close(chain->files[i].fd);
         chain->n = 0;
         chain->image = 0;
+        chain->unpredictable = false;
 }
 
 int exec_chain_init(struct exec_chain *chain) {
@@ -799,7 +806,11 @@ static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const ch
                         continue;
                 }
                 chain->image = chain->n - 1;
-                if (r == HEAD_DIRECT)
+                /* The kernel's own loaders refuse it: a binfmt_misc handler of the host's, or
+                 * of the process's own user namespace, may run another program in its place,
+                 * which the check after exec judges (verify.h). */
+                chain->unpredictable = r == HEAD_OTHER;
+                if (r == HEAD_DIRECT || r == HEAD_OTHER)
                         return 0;
                 return lookup_from(ctx, interp, EXEC_ROLE_ELF_INTERP, chain);
         }
@@ -818,6 +829,29 @@ int resolve_loaded(struct exec_context *ctx, const char *name, struct exec_chain
         int r = as_process(ctx);
         if (r >= 0)
                 r = lookup_from(ctx, name, EXEC_ROLE_LOADED, chain);
+        as_self(ctx);
+        return r;
+}
+
+int resolve_ran(struct exec_context *ctx, struct exec_chain *chain) {
+        exec_chain_reset(chain);
+        int fd = openat(ctx->proc_fd, "exe", O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        int r = add_file(chain, fd, EXEC_ROLE_PROGRAM, 0);
+        if (r < 0)
+                return r;
+        char interp[EG_PATH_MAX];
+        r = head_of(ctx, chain, &chain->files[0], interp, sizeof interp);
+        if (r < 0)
+                return r;
+        if (r != HEAD_DIRECT && r != HEAD_ELF_INTERP)
+                return -ENOEXEC; /* a program the kernel mapped is an ELF program of ours */
+        if (r == HEAD_DIRECT)
+                return 0;
+        r = as_process(ctx);
+        if (r >= 0)
+                r = lookup_from(ctx, interp, EXEC_ROLE_ELF_INTERP, chain);
         as_self(ctx);
         return r;
 }

@@ -104,6 +104,8 @@ struct exec_file {
         struct shebang_line script; /* a script's #! line (it names the next file) */
         unsigned loaded_word;       /* EXEC_ROLE_LOADED: the word of the loader's arguments
                                      * that named it (0: not known) */
+        bool elf32;                 /* an ELF program of 32-bit class (i386, x32): the
+                                     * kernel's compat loader, 32-bit auxiliary vector */
 };
 
 /* The programs a dynamic loader run as a command may load: one per loader flavour whose
@@ -118,8 +120,10 @@ struct exec_file {
  * programs a loader run as a command would load. */
 struct exec_chain {
         unsigned n;
-        unsigned image; /* index of the file the kernel maps as the new program: what
+        unsigned image;     /* index of the file the kernel maps as the new program: what
                          * /proc/PID/exe will name once the exec has succeeded */
+        bool unpredictable; /* the image is no format of the kernel's own (not ELF, not #!):
+                             * what runs is binfmt_misc's to say */
         struct exec_file files[EXEC_CHAIN_FILES_MAX];
         bool have_self_fds; /* self_fds is our /proc/self/fd (exec_chain_init()) */
         int self_fds;
@@ -157,3 +161,8 @@ int resolve_loaded(struct exec_context *ctx, const char *name, struct exec_chain
 
 /* Add to chain (role EXEC_ROLE_LOADED) the file ctx's process holds open as fd fd_number. */
 int resolve_loaded_fd(struct exec_context *ctx, int fd_number, struct exec_chain *chain);
+
+/* The chain of what ctx's process runs now, stopped at its exec: its program
+ * (/proc/PID/exe, the very file), then the ELF interpreter that program names, looked up
+ * from the process's root. Returns 0 or -errno. */
+int resolve_ran(struct exec_context *ctx, struct exec_chain *chain);

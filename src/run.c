@@ -376,6 +376,9 @@ static _Noreturn void supervisor_main(const struct standalone *st, struct audit 
         struct command_watch w = { .command = command, .report_sock = report_sock };
         struct supervise_hooks hooks = { .on_child = on_child, .data = &w };
         r = supervise(s, &sess, &hooks);
+        /* Freed, not left to the exit: the kernel engine removes its pins once nothing is
+         * left for it to check. */
+        supervisor_free(TAKE_PTR(s));
         exit_forked(r < 0 ? 1 : 0);
 }
 

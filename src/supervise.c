@@ -89,10 +89,12 @@ static bool notification_valid(const struct supervisor *s) {
 /* Record a decision about an exec of session (from: its struct, for its source; NULL: not
  * known), with who made it: executable is the program it loads (NULL: not known), the chain
  * s->chain (empty: not known). argv_addr: see procinfo_read(). */
-static void record_exec(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
-                        const struct session *from, const char *session, const char *requested, const char *executable,
-                        const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
-                        unsigned pointer_size) {
+/* The same, for a process described by view rather than read from /proc (NULL: read
+ * through ctx). */
+static void record_exec_of(struct supervisor *s, const struct exec_context *ctx, const struct audit_process *view,
+                           enum audit_decision decision, const struct session *from, const char *session,
+                           const char *requested, const char *executable, const struct policy_rule *rule,
+                           const char *blocked, const char *note, uint64_t argv_addr, unsigned pointer_size) {
         switch (decision) {
         case AUDIT_ALLOW:
                 s->stats.allowed++;
@@ -112,7 +114,10 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
         }
         if (!s->audit)
                 return;
-        procinfo_read(&s->info, ctx->tid, ctx->proc_fd, argv_addr, pointer_size);
+        if (view)
+                s->info.view = *view;
+        else
+                procinfo_read(&s->info, ctx->tid, ctx->proc_fd, argv_addr, pointer_size);
         size_t n = 0;
         for (unsigned i = 0; i < s->chain.n && n < AUDIT_CHAIN_MAX; i++)
                 s->chain_paths[n++] = s->chain.files[i].path;
@@ -137,6 +142,14 @@ static void record_exec(struct supervisor *s, const struct exec_context *ctx, en
         int r = audit_log(s->audit, &rec);
         if (r < 0)
                 log_warning_errno(r, "Failed to write an audit record: %m");
+}
+
+static void record_exec(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+                        const struct session *from, const char *session, const char *requested, const char *executable,
+                        const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
+                        unsigned pointer_size) {
+        record_exec_of(s, ctx, NULL, decision, from, session, requested, executable, rule, blocked, note, argv_addr,
+                       pointer_size);
 }
 
 /* The session whose id is id, for a record made after its exec was answered: the one being
@@ -234,11 +247,13 @@ static int expect_args(struct supervisor *s, pid_t tid) {
 
 /* Can the kernel engine check this exec alone? Not what the ptrace check does beyond
  * comparing files: a loader's program, arguments, content judged by hash (re-hashed at the
- * exec stop); nor files it cannot recognise (kverifier_covers()). */
+ * exec stop), a program the kernel may replace (binfmt_misc), judged at the exec stop; nor a
+ * 32-bit program (its auxiliary vector is of 32-bit words), nor files it cannot recognise
+ * (kverifier_covers()). */
 static bool kernel_checks(struct supervisor *s, const struct verdict *v, bool loader, const struct exec_file *image,
                           const struct exec_file *interp) {
-        return s->kernel && !loader && !(v->hashed & (1u << s->chain.image)) && !policy_has_commands(s->policy) &&
-               kverifier_covers(s->kernel, &image->st, image->fd) &&
+        return s->kernel && !loader && !s->chain.unpredictable && !(v->hashed & (1u << s->chain.image)) &&
+               !policy_has_commands(s->policy) && !image->elf32 && kverifier_covers(s->kernel, &image->st, image->fd) &&
                (!interp || kverifier_covers(s->kernel, &interp->st, interp->fd));
 }
 
@@ -292,6 +307,9 @@ static void allow_verified(struct supervisor *s, const struct exec_context *ctx,
                 log_warning_errno(r, "Cannot verify the exec of '%s' by %d: %m; denied", s->path, (int) ctx->tid);
                 return; /* the preset answer: deny */
         }
+        /* binfmt_misc may run another program: judged then, not killed. */
+        if (chain->unpredictable)
+                (void) verifier_judge_ran(s->verifier, ctx->tid);
         /* The program was judged by its content: it must still have it when it runs. */
         if (v->hashed & (1u << chain->image)) {
                 r = verifier_expect_content(s->verifier, ctx->tid, v->digests[chain->image]);
@@ -637,7 +655,8 @@ int supervisor_serve(struct supervisor *s, struct session *sess) {
 
         /* Fail safe by construction: the answer is "deny" before anything can fail. */
         *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
-        s->verified_by = NULL;
+        /* In audit mode nothing is verified. */
+        s->verified_by = policy_mode(s->policy) == POLICY_MODE_AUDIT ? "none" : NULL;
         decide(s);
         sess->decisions++;
         /* A "continue" the kernel engine does not check must not meet an expectation left
@@ -724,6 +743,63 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         exec_chain_reset(&s->chain);
 }
 
+/* The kernel runs another program than the one approved, for a file none of its own
+ * loaders take (a binfmt_misc handler, of the host's or of the process's own user
+ * namespace): judge what runs, with the process held at its exec stop; allowed, it runs. */
+static void judge_ran(struct supervisor *s, pid_t pid) {
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        struct verdict v = {};
+        struct policy_subject subj;
+        int r = exec_context_open(pid, &s->self, &ctx);
+        if (r >= 0 && !traced_by_us(&ctx))
+                r = -ESRCH;
+        if (r >= 0)
+                r = resolve_ran(&ctx, &s->chain);
+        if (r >= 0)
+                r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
+                                             ctx.creds.n_groups, &subj);
+        if (r >= 0)
+                r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
+        const struct session *from = session_of(s, s->report.tag);
+        char note[EG_PATH_MAX + 96];
+        snprintf(note, sizeof note, "ran in place of %s (binfmt_misc)", s->report.approved);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot judge '%s', which process %d runs in place of '%s': %m; killed",
+                                  s->report.ran, (int) pid, s->report.approved);
+                verifier_kill(s->verifier, pid);
+                record_exec(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, s->report.ran, NULL,
+                            s->report.ran, note, 0, 0);
+                exec_chain_reset(&s->chain);
+                return;
+        }
+        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&s->chain, &v);
+        if (unpinned)
+                v.file = unpinned;
+        bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
+        if ((v.rule || unpinned) && !audit_only) {
+                tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
+                record(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
+                verifier_kill(s->verifier, pid);
+                exec_chain_reset(&s->chain);
+                return;
+        }
+        const struct exec_file *image = &s->chain.files[0];
+        const struct exec_file *interp = s->chain.n > 1 ? &s->chain.files[1] : NULL;
+        r = verifier_confirm_ran(s->verifier, pid, &image->st, image->path, interp ? &interp->st : NULL,
+                                 interp ? interp->path : NULL, s->report.mapped, sizeof s->report.mapped);
+        if (r <= 0) {
+                log_warning("Process %d runs '%s' with another interpreter than it names (%s): killed", (int) pid,
+                            image->path, s->report.mapped);
+                record(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, NULL, s->report.mapped,
+                       "exec changed after it was approved", 0, 0);
+        } else if (v.rule || unpinned)
+                record(s, &ctx, AUDIT_WOULD_BLOCK, from, s->report.tag, s->report.approved, v.rule, v.file->path, note,
+                       0, 0);
+        else if (policy_settings(s->policy)->log_allowed)
+                record(s, &ctx, AUDIT_ALLOW, from, s->report.tag, s->report.approved, v.allow, NULL, note, 0, 0);
+        exec_chain_reset(&s->chain);
+}
+
 /* The race was run and lost by the racer: what the kernel loaded for pid is not what was
  * approved (s->report), and it was killed before running. The record names the program the
  * kernel loaded as the executable. */
@@ -765,13 +841,24 @@ static void record_kernel_kill(const struct kverify_kill *kill, void *data) {
                           (int) kill->pid);
         char note[160];
         snprintf(note, sizeof note, "exec changed after it was approved: %s", kill->why);
-        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
-        if (exec_context_open(kill->pid, &s->self, &ctx) < 0)
-                ctx.tid = kill->pid; /* gone already: the record has what we know */
+        /* Who it was, as the kernel said at the exec: the process is dead by now, and its PID
+         * may be another's. */
+        struct audit_process view = {
+                .pid = kill->pid,
+                .ppid = kill->ppid,
+                .uid = kill->uid,
+                .euid = kill->euid,
+                .has_auid = kill->auid != (uid_t) -1,
+                .auid = kill->auid,
+                .has_audit_session = kill->audit_session != UINT32_MAX,
+                .audit_session = kill->audit_session,
+        };
+        struct exec_context none = EXEC_CONTEXT_NULL;
         exec_chain_reset(&s->chain);
         s->verified_by = "kernel";
-        record_exec(s, &ctx, AUDIT_KILL, session_of(s, kill->tag), kill->tag, kill->approved[0] ? kill->approved : NULL,
-                    NULL, NULL, kill->ran, note, 0, 0);
+        record_exec_of(s, &none, &view, AUDIT_KILL, session_of(s, kill->tag), kill->tag,
+                       kill->approved[0] ? kill->approved : NULL, kill->ran_name[0] ? kill->ran_name : NULL, NULL,
+                       kill->ran, note, 0, 0);
         s->verified_by = NULL;
 }
 
@@ -803,6 +890,11 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 switch (outcome) {
                 case VERIFY_LOADED:
                         judge_loaded(s, pid, s->report.fd);
+                        break;
+                case VERIFY_UNPREDICTED:
+                        s->verified_by = "ptrace";
+                        judge_ran(s, pid);
+                        s->verified_by = NULL;
                         break;
                 case VERIFY_NOT_OURS:
                         break;

@@ -30,6 +30,7 @@ struct pending {
         char interp_path[EG_PATH_MAX];
         bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
         bool watching;     /* doing so: the exec is done and verified */
+        bool judge_ran;    /* another program than the one approved is judged, not killed */
         char tag[VERIFY_TAG_MAX];
         uid_t owner;
         /* The program's content, when it was judged by it. */
@@ -145,6 +146,14 @@ int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint
         p->check_args = true;
         p->args_count = count;
         memcpy(p->args_digest, digest, SHA256_LEN);
+        return 0;
+}
+
+int verifier_judge_ran(struct verifier *v, pid_t tid) {
+        struct pending *p = find(v, tid);
+        if (!p)
+                return -ENOENT;
+        p->judge_ran = true;
         return 0;
 }
 
@@ -489,6 +498,30 @@ void verifier_release(struct verifier *v, pid_t pid) {
         (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
+int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image, const char *image_path,
+                         const struct stat *interp, const char *interp_path, char *mapped, size_t size) {
+        struct pending *p = find(v, pid);
+        if (!p)
+                return -ENOENT;
+        p->image = file_stamp_of(image);
+        snprintf(p->path, sizeof p->path, "%s", image_path);
+        p->interp_ino = interp ? interp->st_ino : 0;
+        p->interp_dev = interp ? interp->st_dev : 0;
+        snprintf(p->interp_path, sizeof p->interp_path, "%s", interp ? interp_path : "");
+        char exe[64];
+        struct stat st;
+        snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
+        int r = stat(exe, &st) < 0 ? negative_errno() : file_stamp_matches(&p->image, &st);
+        if (r > 0)
+                r = mappings_approved(v, p, pid, mapped, size);
+        done(v, p);
+        if (r > 0)
+                (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
+        else
+                kill(pid, SIGKILL);
+        return r;
+}
+
 void verifier_kill(struct verifier *v, pid_t pid) {
         struct pending *p = find(v, pid);
         if (p)
@@ -522,6 +555,17 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 /* The stamp does not prove the content (identity.h): when the content
                  * decided, it is hashed again. */
                 int content = same > 0 && p->check_content ? content_approved(v, p, pid, ret->why, sizeof ret->why) : 1;
+                /* Another program than the one approved, where the kernel's choice could
+                 * not be foreseen (binfmt_misc): held at its stop for the supervisor to judge
+                 * (verifier_confirm_ran()), never let go unjudged. */
+                if (same == 0 && p->judge_ran && !p->check_content && !p->check_args && !p->watch_loader) {
+                        ssize_t n = readlink(exe, ret->ran, sizeof ret->ran - 1);
+                        ret->ran[n > 0 ? n : 0] = '\0';
+                        snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
+                        snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
+                        set_tid(v, p, pid);
+                        return VERIFY_UNPREDICTED;
+                }
                 int r = same > 0 ? content : same;
                 if (r > 0 && p->check_args) {
                         r = args_approved(v, p, pid);

@@ -66,6 +66,11 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
  * end to end) have this SHA-256; else it is killed before it runs. Returns 0 or -ENOENT. */
 int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint8_t digest[SHA256_LEN]);
 
+/* After verifier_attach() for an exec whose program the kernel may replace by another that
+ * nobody could foresee (a binfmt_misc handler): another program at the exec stop is not
+ * killed but held there, VERIFY_UNPREDICTED, to be judged. Returns 0 or -ENOENT. */
+int verifier_judge_ran(struct verifier *v, pid_t tid);
+
 /* After verifier_attach() for an exec whose program was judged by its content (the policy
  * hashed it): the program the kernel maps must have this SHA-256 still, read afresh from
  * the file mapped, never from a cache; else it is killed before it runs. Between the
@@ -90,14 +95,16 @@ void verifier_armed(struct verifier *v, pid_t tid);
 void verifier_cancel(struct verifier *v, pid_t tid);
 
 enum verify_outcome {
-        VERIFY_NOT_OURS,  /* pid is not a tracee of the verifier */
-        VERIFY_PENDING,   /* an event of a tracee that is still pending, or that ended it without an exec */
-        VERIFY_CONFIRMED, /* the exec mapped the approved file; detached */
-        VERIFY_MISMATCH,  /* the exec mapped another file: killed */
-        VERIFY_CHANGED,   /* the exec mapped the approved file with other content: killed */
-        VERIFY_KILLED,    /* killed by another (SIGKILL) in its exec, before it could be verified:
+        VERIFY_NOT_OURS,    /* pid is not a tracee of the verifier */
+        VERIFY_PENDING,     /* an event of a tracee that is still pending, or that ended it without an exec */
+        VERIFY_CONFIRMED,   /* the exec mapped the approved file; detached */
+        VERIFY_MISMATCH,    /* the exec mapped another file: killed */
+        VERIFY_CHANGED,     /* the exec mapped the approved file with other content: killed */
+        VERIFY_KILLED,      /* killed by another (SIGKILL) in its exec, before it could be verified:
                            * nothing ran, and nothing was found to differ */
-        VERIFY_LOADED,    /* a loader is about to map its program executable: judge it */
+        VERIFY_LOADED,      /* a loader is about to map its program executable: judge it */
+        VERIFY_UNPREDICTED, /* the exec runs another program than was approved, and it was to be
+                             * judged (verifier_judge_ran()): stopped at its exec */
 };
 
 /* What verifier_handle() reports of a tracee. */
@@ -122,5 +129,11 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
 /* After VERIFY_LOADED: let the loader go on (and run its program), untraced. */
 void verifier_release(struct verifier *v, pid_t pid);
 
-/* After VERIFY_LOADED: kill it before its program runs. */
+/* After VERIFY_LOADED or VERIFY_UNPREDICTED: kill it before its program runs. */
 void verifier_kill(struct verifier *v, pid_t pid);
+
+/* After VERIFY_UNPREDICTED, what runs judged allowed: its program (image, canonical path
+ * image_path) and ELF interpreter (interp, or NULL) are checked as an approval would be;
+ * then it is let go (1), or killed (0: the offending file in mapped; -errno: unreadable). */
+int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image, const char *image_path,
+                         const struct stat *interp, const char *interp_path, char *mapped, size_t size);

@@ -5,9 +5,13 @@
  * must be the files of the approval the supervisor stored in the thread's task storage;
  * anything else, including an approval that cannot be found, is killed there and then.
  *
- * Two maps, so that a lookup that fails is never a pass: task storage can refuse a lookup
- * when its per-CPU lock is busy, while `expected` (a preallocated hash) is read without a
- * lock. An exec found in `expected` without its approval is killed.
+ * Two maps, so that a lookup that fails is never a pass: task storage has refused lookups
+ * from tracing programs while its per-CPU lock was busy (before Linux 6.2), while `expected`
+ * (a preallocated hash) is read without a lock. An exec found in `expected` without its
+ * approval is killed.
+ *
+ * An expectation lives until the exec is checked, the thread exits, or (where the kernel
+ * lets fexit programs load) the exec system call returns: one that failed leaves none.
  *
  * The types below are the few kernel fields read, relocated by CO-RE against the running
  * kernel's BTF: a kernel without them fails the load, and the ptrace check is used. */
@@ -50,9 +54,22 @@ struct mm_struct {
         unsigned long saved_auxv[2 * AUXV_PAIRS];
 } __attribute__((preserve_access_index));
 
+struct cred {
+        struct {
+                __u32 val;
+        } uid, euid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
         int pid;
+        int tgid;
         struct mm_struct *mm;
+        struct task_struct *real_parent;
+        const struct cred *cred;
+        struct {
+                __u32 val;
+        } loginuid;
+        unsigned int sessionid;
 } __attribute__((preserve_access_index));
 
 struct vm_area_struct {
@@ -162,7 +179,7 @@ static __u32 check_interp(struct task_struct *task, const struct kverify_approva
 }
 
 static void report(__u64 seq, __u32 old_tid, struct task_struct *task, struct linux_binprm *bprm, __u32 reason,
-                   long signal_error, const struct kverify_file *ran) {
+                   long signal_error, const struct kverify_file *ran, const struct kverify_approval *a) {
         struct kverify_report *r = bpf_ringbuf_reserve(&reports, sizeof *r, 0);
         if (!r) {
                 __u32 zero = 0;
@@ -173,10 +190,25 @@ static void report(__u64 seq, __u32 old_tid, struct task_struct *task, struct li
         }
         r->seq = seq;
         r->old_tid = old_tid;
-        r->pid = task->pid;
+        r->pid = task->tgid;
+        r->ppid = task->real_parent->tgid;
+        r->uid = task->cred->uid.val;
+        r->euid = task->cred->euid.val;
+        r->auid = task->loginuid.val;
+        r->audit_session = task->sessionid;
         r->reason = reason;
         r->signal_error = (__s32) signal_error;
         r->ran = *ran;
+        if (a) {
+                __builtin_memcpy(r->tag, a->tag, sizeof r->tag);
+                r->approved_ino = a->image.ino;
+                r->approved_dev = a->image.dev;
+        } else {
+                r->tag[0] = '\0';
+                r->approved_ino = 0;
+                r->approved_dev = 0;
+        }
+        r->pad = 0;
         bpf_probe_read_kernel_str(r->filename, sizeof r->filename, bprm->filename);
         bpf_ringbuf_submit(r, 0);
 }
@@ -204,13 +236,46 @@ int BPF_PROG(kverify_exec, struct task_struct *task, int old_pid, struct linux_b
                 reason = KVERIFY_CHANGED;
         else
                 reason = check_interp(task, a, &ran);
-        if (a)
-                bpf_task_storage_delete(&approvals, task);
         if (reason) {
                 /* Current is the task: the signal is pending before it returns to user space. */
                 long err = bpf_send_signal(SIGKILL);
-                report(seq, tid, task, bprm, reason, err, &ran);
+                report(seq, tid, task, bprm, reason, err, &ran, a);
         }
+        if (a)
+                bpf_task_storage_delete(&approvals, task);
+        return 0;
+}
+
+/* An exec that returns has failed, or was checked already when it succeeded: an
+ * expectation left for its thread would meet the thread's next exec, or outlive it. */
+static void forget_current(void) {
+        __u32 tid = (__u32) bpf_get_current_pid_tgid();
+        if (bpf_map_lookup_elem(&expected, &tid))
+                bpf_map_delete_elem(&expected, &tid);
+}
+
+SEC("fexit/__x64_sys_execve")
+int kverify_execve_done(void *ctx) {
+        forget_current();
+        return 0;
+}
+
+SEC("fexit/__x64_sys_execveat")
+int kverify_execveat_done(void *ctx) {
+        forget_current();
+        return 0;
+}
+
+/* The i386 entry's; loaded where the kernel has it (kverify.c). */
+SEC("fexit/__ia32_compat_sys_execve")
+int kverify_compat_execve_done(void *ctx) {
+        forget_current();
+        return 0;
+}
+
+SEC("fexit/__ia32_compat_sys_execveat")
+int kverify_compat_execveat_done(void *ctx) {
+        forget_current();
         return 0;
 }
 

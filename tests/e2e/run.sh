@@ -595,6 +595,16 @@ for engine in $ENGINES; do
                 else pass; printf '     %s\n' "$(cat "$OUT")"; fi
         done
 
+        # An exec approved, then held on its way (userfaultfd under its path) while the
+        # supervisor is SIGKILLed, then let go to the blocked program: with no supervisor
+        # left, the check must still be there (ptrace: PTRACE_O_EXITKILL; the kernel engine:
+        # pinned). Before the engine was pinned, the blocked program ran every time.
+        reset_marker
+        begin "$engine check: an approved exec held while its supervisor is killed, then turned to the blocked program, never runs it"
+        sv "$EP" "$H/held-exec" /usr/bin/true "$T/bin/blocked" "$T/work/ran"
+        if [ -e "$T/work/ran" ] || [ "$RC" != 0 ]; then fail "rc=$RC $(cat "$OUT") $(head -c 300 "$ERR")"
+        else pass; printf '     %s\n' "$(cat "$OUT")"; fi
+
         # The kernel opens an ELF's program interpreter by path too: a crafted program whose
         # PT_INTERP is a symlink flipped between ld.so and df. (Without the check of every
         # mapped file, df ran as the interpreter within a few attempts.) PT_INTERP has 27
@@ -674,6 +684,51 @@ case " $ENGINES " in
         else pass; fi
         ;;
 esac
+
+# ---- binfmt_misc: what really runs is judged ----------------------------------------------
+# A user namespace has a binfmt_misc instance of its own (Linux 6.7): a handler registered
+# there runs another program than the file named, which nobody could foresee. It is
+# judged at the exec stop: an allowed handler runs, a blocked one is killed and recorded
+# with what was predicted and what ran. Before, every such exec was killed.
+BM=$T/binfmt
+mkdir -p "$BM/mnt"
+printf 'hello from a handler\n' >"$BM/file.egx"
+chmod 755 "$BM/file.egx"
+# bm_exec HANDLER [POLICY]: register HANDLER for .egx in a binfmt_misc instance of a new
+# user namespace, and exec the file.
+bm_exec() {
+        local handler=$1 policy=${2:-}
+        local cmd="mount -t binfmt_misc binfmt_misc $BM/mnt && echo ':egx:E::egx::$handler:' >$BM/mnt/register &&
+                $BM/file.egx; echo rc=\$?"
+        if [ -z "$policy" ]; then
+                unshare -Urm sh -c "$cmd" >"$OUT" 2>"$ERR" </dev/null
+                RC=$?
+        else
+                sv "$policy" unshare -Urm sh -c "$cmd"
+        fi
+}
+bm_exec /usr/bin/cat
+if ! has "hello from a handler" "$OUT"; then
+        begin "binfmt_misc in a user namespace"
+        not_applicable "no binfmt_misc instance in a user namespace here: $(head -c 200 "$ERR")"
+else
+        for engine in $ENGINES; do
+                write_policy "$T/bm-$engine.ini" enforce deny "verifier = $engine" "log_file = $T/work/bm-$engine.json" \
+                        "log_allowed = yes"
+                : >"$T/work/bm-$engine.json"
+                begin "$engine check: an allowed binfmt_misc handler of the process's own runs, and is recorded"
+                bm_exec /usr/bin/cat "$T/bm-$engine.ini"
+                has "hello from a handler" "$OUT" && has rc=0 "$OUT" &&
+                        grep -q '"action":"exec-allowed".*"executable":"/usr/bin/cat".*ran in place of '"$BM"'/file.egx' \
+                                "$T/work/bm-$engine.json" && pass || fail "$(cat "$OUT" "$ERR" | head -c 400)"
+                begin "$engine check: a blocked binfmt_misc handler (df) is killed before it runs, and recorded"
+                bm_exec "$DF" "$T/bm-$engine.ini"
+                has rc=137 "$OUT" && ! has Filesystem "$OUT" && blocked_line "$DF" &&
+                        grep -q '"action":"exec-killed".*"executable":"'"$DF"'".*ran in place of '"$BM"'/file.egx' \
+                                "$T/work/bm-$engine.json" && pass ||
+                        fail "$(cat "$OUT" "$ERR" | head -c 400) $(tail -n 1 "$T/work/bm-$engine.json")"
+        done
+fi
 
 # Every record says which check held the exec to what was judged.
 for engine in $ENGINES; do

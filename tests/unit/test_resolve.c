@@ -317,6 +317,34 @@ START_TEST(table) {
 }
 END_TEST
 
+/* A file none of the kernel's own loaders takes (neither #! nor a native ELF program) is
+ * binfmt_misc's to run: the chain says so, so that what runs is judged after the exec. A
+ * native program, static or dynamic, and a script are foreseen. */
+START_TEST(unpredictable_image) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/data.egx", dir);
+        put_text("data.egx", "not a program of the kernel's own\n");
+        ck_assert_int_eq(chmod(path, 0755), 0);
+        struct exec_chain *chain = new_chain();
+        ck_assert_int_eq(resolve_own(AT_FDCWD, path, 0, chain), 0);
+        ck_assert(chain->unpredictable);
+        /* An ELF header of another machine (aarch64): qemu-user's, through binfmt_misc. */
+        static const unsigned char arm64[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, [16] = 2, [18] = 183 };
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, arm64, sizeof arm64), (ssize_t) sizeof arm64);
+        close(fd);
+        ck_assert_int_eq(resolve_own(AT_FDCWD, path, 0, chain), 0);
+        ck_assert(chain->unpredictable);
+        ck_assert_int_eq(resolve_own(AT_FDCWD, "/bin/sh", 0, chain), 0);
+        ck_assert(!chain->unpredictable);
+        snprintf(path, sizeof path, "%s/c6", dir);
+        ck_assert_int_eq(resolve_own(AT_FDCWD, path, 0, chain), 0);
+        ck_assert(!chain->unpredictable);
+        free_chain(chain);
+}
+END_TEST
+
 /* The kernel agrees with the table where the #! depth is concerned. */
 START_TEST(kernel_depth) {
         char path[PATH_MAX];
@@ -884,6 +912,7 @@ Suite *resolve_suite(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, table, 0, (int) ELEMENTSOF(cases));
         tcase_add_test(tc, kernel_depth);
+        tcase_add_test(tc, unpredictable_image);
         tcase_add_test(tc, shebang_at_buffer_end);
         tcase_add_test(tc, path_too_long);
         tcase_add_test(tc, context);
