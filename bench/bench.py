@@ -17,7 +17,8 @@ Configurations: native, floor (bench/floor.c: execguard's filter, CONTINUE to ev
 floor-verify (the floor plus the bare mechanism of a race-free verification: each exec's thread
 traced to its exec and let go unchecked; W0-W2 only), floor-bpf (the floor plus storing each exec's
 approval for the kernel engine, loaded and proven, whose program checks it; W0-W2 only; root),
-execguard (standalone `run -c`), daemon
+execguard (standalone `run -c`), execguard-ptrace (the same with verifier = ptrace: the fallback;
+W0-W2), daemon
 (`run --socket` to a private daemon), strace (`strace -f -e trace=execve`, where installed).
 
 Each round runs every workload under every configuration, the order of the configurations
@@ -73,11 +74,14 @@ WORKLOADS = {
 }
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
         "W5": "exec (wall time / all sessions' execs)"}
-ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "daemon", "strace"]
+ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "execguard-ptrace", "daemon", "strace"]
 # strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
 # supervisors would each need an inotify instance (the rule watch), beyond the default
 # fs.inotify.max_user_instances = 128.
 SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c != "daemon"}
+# execguard-ptrace (standalone with verifier = ptrace) is the fallback's cost, where there are
+# execs to verify.
+SKIP |= {(w, "execguard-ptrace") for w in ("W3", "W4", "W6")}
 # floor-verify says what the second hand-off of a verification costs where there are execs
 # to verify, against the floor: W3 has one exec, and W4-W6 are W1 again for it.
 SKIP |= {(w, f) for w in ("W3", "W4", "W5", "W6") for f in ("floor-verify", "floor-bpf")}
@@ -150,6 +154,9 @@ class Bench:
                          "allow": os.path.join(self.tmp, "allow.ini")}
         with open(self.policies["small"], "w") as f:
             f.write(SMALL_POLICY)
+        self.policies["small-ptrace"] = os.path.join(self.tmp, "small-ptrace.ini")
+        with open(self.policies["small-ptrace"], "w") as f:
+            f.write(SMALL_POLICY.replace("[execguard]\n", "[execguard]\nverifier = ptrace\n"))
         t = time.monotonic()
         self.write_big_policy(self.policies["big"])
         log("bench: big policy (%d path rules, %d hash rules) written in %.1f s"
@@ -317,6 +324,8 @@ class Bench:
             return [os.path.join(self.drv, "floor"), "--bpf", "--"]
         if config == "execguard":
             return [self.eg, "run", "-c", self.policies[policy], "--"]
+        if config == "execguard-ptrace":
+            return [self.eg, "run", "-c", self.policies["small-ptrace"], "--"]
         if config == "daemon":
             return [self.eg, "run", "--socket", self.daemons[policy]["sock"], "--"]
         if config == "strace":
@@ -385,7 +394,7 @@ class Bench:
         # supervisor of the session's own, measured by the driver around its loop; the
         # daemon's, around the whole run (its session's set-up and the driver's own exec too).
         if w in SUP_CPU_WORKLOADS:
-            if config in ("execguard", "floor", "floor-verify", "floor-bpf") and parent_cpu is not None:
+            if config in ("execguard", "execguard-ptrace", "floor", "floor-verify", "floor-bpf") and parent_cpu is not None:
                 r["sup_cpu_us"] = parent_cpu / 1e3 / self.counts[w]
             elif daemon_cpu is not None and daemon_cpu_end is not None:
                 r["sup_cpu_us"] = (daemon_cpu_end - daemon_cpu) / 1e3 / self.counts[w]
@@ -527,7 +536,7 @@ class Bench:
                 order = self.configs[rot:] + self.configs[:rot]
                 for w in self.workloads:
                     if w == "W4":
-                        for name in self.policies:
+                        for name in ("small", "big", "allow"):
                             self.loads.setdefault(name, []).append(self.measure_load(name))
                     for c in order:
                         if (w, c) in SKIP:
