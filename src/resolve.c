@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <elf.h>
+#include "binfmt.h"
 #include "elf.h"
 #include "identity.h"
 #include "procstatus.h"
@@ -68,6 +69,13 @@ int exec_self_get(struct exec_self *ret) {
         return 0;
 }
 
+/* Is ctx's process in our user namespace? */
+static bool in_our_userns(const struct exec_context *ctx) {
+        struct stat st;
+        return fstatat(ctx->proc_fd, "ns/user", &st, 0) == 0 && st.st_dev == ctx->self->userns_dev &&
+               st.st_ino == ctx->self->userns_ino;
+}
+
 /* The process's credentials, and whether we act with ours, take on its, or cannot. */
 static int context_creds(struct exec_context *ctx) {
         char status[PROCSTATUS_BUF];
@@ -89,9 +97,7 @@ static int context_creds(struct exec_context *ctx) {
         if (ctx->creds.effective != 0) {
                 /* Capabilities count in the process's own user namespace only: in ours, a
                  * process of another has none (refusing at most what it could do). */
-                struct stat st;
-                if (fstatat(ctx->proc_fd, "ns/user", &st, 0) < 0 || st.st_dev != ctx->self->userns_dev ||
-                    st.st_ino != ctx->self->userns_ino)
+                if (!in_our_userns(ctx))
                         ctx->creds.effective = 0;
         }
         const struct fscreds_self *own = &ctx->self->creds;
@@ -656,6 +662,13 @@ static void remember_head(struct head_entry *e, const struct exec_file *f, enum 
 /* What f's head says (a head_kind; f->script or interp filled to match), or -errno when the
  * kernel would refuse the file. Remembered when f is unchanged since its head was read, else
  * f is opened for reading and its head read. */
+/* f opened for reading (open_for_reading()), and its head read (read_head()). */
+static ssize_t reopen_and_read_head(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f,
+                                    char header[HEAD_BYTES]) {
+        int r = open_for_reading(ctx, chain, f);
+        return r < 0 ? r : read_head(f->fd, header);
+}
+
 static int head_of(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f, char *interp, size_t size) {
         struct head_entry *e = chain->heads ? &chain->heads->slots[file_stamp_slot(&f->st, HEAD_SLOTS)] : NULL;
         if (e && e->used && file_stamp_matches(&e->stamp, &f->st)) {
@@ -667,14 +680,12 @@ static int head_of(struct exec_context *ctx, struct exec_chain *chain, struct ex
                 return e->kind;
         }
 
-        int r = open_for_reading(ctx, chain, f);
-        if (r < 0)
-                return r;
         char header[HEAD_BYTES];
-        ssize_t head_len = read_head(f->fd, header);
+        ssize_t head_len = reopen_and_read_head(ctx, chain, f, header);
         if (head_len < 0)
                 return (int) head_len;
         enum head_kind kind;
+        int r;
         r = shebang_parse(header, f->script.interp, sizeof f->script.interp, f->script.arg);
         if (r >= 0) {
                 f->script.has_arg = r > 0;
@@ -756,6 +767,23 @@ void exec_chain_fini(struct exec_chain *chain) {
         chain->heads = NULL;
 }
 
+/* The host's binfmt_misc handler for f, a file none of the kernel's own loaders takes, which
+ * the exec names name: 1 with its interpreter's path, 0 if none is known, or -errno. Only
+ * for a process of our user namespace: another may have an instance of its own, which we
+ * cannot read (what runs is judged at the exec stop in any case). */
+static int binfmt_of(struct exec_context *ctx, struct exec_chain *chain, struct exec_file *f, const char *name,
+                     char *ret_interp, size_t size) {
+        if (!in_our_userns(ctx))
+                return 0;
+        char header[HEAD_BYTES];
+        ssize_t head_len = reopen_and_read_head(ctx, chain, f, header);
+        if (head_len < 0)
+                return (int) head_len;
+        return binfmt_handler(BINFMT_MISC_DIR, name, header,
+                              (size_t) head_len < EG_SHEBANG_BUF ? (size_t) head_len : EG_SHEBANG_BUF, ret_interp,
+                              size);
+}
+
 static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const char *path, int flags,
                                    struct exec_chain *chain) {
         int r;
@@ -792,24 +820,42 @@ static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const ch
                 r = lookup_into(ctx, base, path, !(flags & AT_SYMLINK_NOFOLLOW), EXEC_ROLE_PROGRAM, chain);
         }
 
+        /* The name the kernel goes by (bprm->interp): binfmt_misc matches its extension. */
+        const char *name = path;
+        char handler[EG_PATH_MAX];
         for (;;) {
                 if (r < 0)
                         return r;
                 char interp[EG_PATH_MAX];
-                r = head_of(ctx, chain, &chain->files[chain->n - 1], interp, sizeof interp);
+                struct exec_file *f = &chain->files[chain->n - 1];
+                r = head_of(ctx, chain, f, interp, sizeof interp);
                 if (r < 0)
                         return r;
                 if (r == HEAD_SCRIPT) {
                         if (chain->n > EG_INTERP_DEPTH_MAX)
                                 return -ELOOP; /* exec_binprm(): too many rewrites */
-                        r = lookup_from(ctx, chain->files[chain->n - 1].script.interp, EXEC_ROLE_SCRIPT_INTERP, chain);
+                        name = f->script.interp;
+                        r = lookup_from(ctx, name, EXEC_ROLE_SCRIPT_INTERP, chain);
                         continue;
                 }
+                if (r == HEAD_OTHER) {
+                        /* The kernel's own loaders refuse it: a binfmt_misc handler of the
+                         * host's, or of the process's own user namespace, may run another
+                         * program in its place. The host's is judged now, as an interpreter;
+                         * what really runs, at the exec stop (verify.h). */
+                        chain->unpredictable = true;
+                        int h = chain->n > EG_INTERP_DEPTH_MAX
+                                        ? 0
+                                        : binfmt_of(ctx, chain, f, name, handler, sizeof handler);
+                        if (h < 0)
+                                return h;
+                        if (h > 0) {
+                                name = handler;
+                                r = lookup_from(ctx, name, EXEC_ROLE_SCRIPT_INTERP, chain);
+                                continue;
+                        }
+                }
                 chain->image = chain->n - 1;
-                /* The kernel's own loaders refuse it: a binfmt_misc handler of the host's, or
-                 * of the process's own user namespace, may run another program in its place,
-                 * which the check after exec judges (verify.h). */
-                chain->unpredictable = r == HEAD_OTHER;
                 if (r == HEAD_DIRECT || r == HEAD_OTHER)
                         return 0;
                 return lookup_from(ctx, interp, EXEC_ROLE_ELF_INTERP, chain);

@@ -730,6 +730,42 @@ else
         done
 fi
 
+# The host's own instance, which the supervisor reads: its handler is judged before the
+# exec, as a #! interpreter is (a blocked one is refused with EACCES, not killed).
+HOSTBM=/proc/sys/fs/binfmt_misc
+BM_MOUNTED=""
+if [ ! -e "$HOSTBM/status" ] && mount -t binfmt_misc binfmt_misc "$HOSTBM" 2>/dev/null; then BM_MOUNTED=1; fi
+BM_NAME=execguard-e2e-$$
+cp "$BM/file.egx" "$BM/file.egh"
+cp "$BM/file.egx" "$BM/file.egc"
+if [ -e "$HOSTBM/register" ] && echo ":$BM_NAME-df:E::egh::$DF:" >"$HOSTBM/register" 2>/dev/null &&
+        echo ":$BM_NAME-cat:E::egc::/usr/bin/cat:" >"$HOSTBM/register" 2>/dev/null; then
+        "$BM/file.egc" >"$OUT" 2>&1
+        if ! has "hello from a handler" "$OUT"; then
+                begin "binfmt_misc of the host"
+                fail "an unsupervised exec does not run the host's handler: $(head -c 200 "$OUT")"
+        fi
+        for engine in $ENGINES; do
+                : >"$T/work/bm-$engine.json"
+                begin "$engine check: a blocked handler of the host's binfmt_misc is refused before the exec (EACCES)"
+                sv "$T/bm-$engine.ini" sh -c "$BM/file.egh; echo rc=\$?"
+                has rc=126 "$OUT" && ! has Filesystem "$OUT" && blocked_line "$DF" &&
+                        grep -q '"action":"exec-denied".*"blocked":"'"$DF"'"' "$T/work/bm-$engine.json" && pass ||
+                        fail "$(cat "$OUT" "$ERR" | head -c 400) $(tail -n 1 "$T/work/bm-$engine.json")"
+                begin "$engine check: an allowed handler of the host's binfmt_misc runs, judged before the exec"
+                sv "$T/bm-$engine.ini" sh -c "$BM/file.egc; echo rc=\$?"
+                has "hello from a handler" "$OUT" && has rc=0 "$OUT" &&
+                        grep -q '"action":"exec-allowed".*"chain":\["'"$BM"'/file.egc","/usr/bin/cat"' \
+                                "$T/work/bm-$engine.json" && pass ||
+                        fail "$(cat "$OUT" "$ERR" | head -c 400) $(grep file.egc "$T/work/bm-$engine.json" | tail -n 1)"
+        done
+else
+        begin "binfmt_misc of the host"
+        not_applicable "the host's binfmt_misc cannot be mounted or written here"
+fi
+for e in "$HOSTBM/$BM_NAME"-*; do [ -e "$e" ] && echo -1 >"$e"; done
+[ -z "$BM_MOUNTED" ] || umount "$HOSTBM"
+
 # Every record says which check held the exec to what was judged.
 for engine in $ENGINES; do
         begin "$engine check: the records say verifier $engine (JSON, syslog)"

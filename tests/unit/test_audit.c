@@ -559,6 +559,15 @@ START_TEST(json_unknown) {
         ck_assert_ptr_nonnull(strstr(buf, "\"rule\":{\"name\":\"line 6\",\"description\":\"path = /usr/bin/df\"}"));
         ck_assert_ptr_nonnull(strstr(buf, "\"host\":{\"hostname\":\"\"}"));
         ck_assert_ptr_null(strstr(buf, "\"user\""));
+        ck_assert_ptr_null(strstr(buf, "\"verifier\""));
+
+        /* The check after exec that held it, in the execguard object. */
+        rec.verifier = "kernel";
+        n = audit_format_json(&rec, "", buf, sizeof buf);
+        assert_json_line(buf, n);
+        const char *object = strstr(buf, "\"execguard\":{");
+        ck_assert_ptr_nonnull(object);
+        ck_assert_ptr_nonnull(strstr(object, "\"verifier\":\"kernel\""));
 }
 END_TEST
 

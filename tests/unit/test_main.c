@@ -12,6 +12,7 @@ int main(void) {
         setenv("CK_DEFAULT_TIMEOUT", "60", 0);
         SRunner *sr = srunner_create(policy_suite());
         srunner_add_suite(sr, shebang_suite());
+        srunner_add_suite(sr, binfmt_suite());
         srunner_add_suite(sr, resolve_suite());
         srunner_add_suite(sr, procmem_suite());
         srunner_add_suite(sr, filter_suite());
