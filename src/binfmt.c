@@ -11,7 +11,7 @@
 #include "util.h"
 
 #define ENTRY_MAX 4096 /* an entry's status: a few lines, magic and mask 128 bytes each in hex */
-#define MAGIC_MAX 128  /* the kernel's limit on offset + size is its buffer, 256 bytes */
+#define MAGIC_MAX 256  /* the kernel's limit on offset + size: its buffer, 256 bytes */
 
 /* One entry, as its file says it (entry_status()). */
 struct entry {
@@ -80,7 +80,7 @@ static bool matches(const struct entry *e, const char *name, const unsigned char
                 const char *dot = strrchr(name, '.');
                 return dot && strcmp(dot + 1, e->extension) == 0;
         }
-        if (e->offset + e->magic_len > head_len)
+        if (e->offset > head_len || e->magic_len > head_len - e->offset)
                 return false;
         for (size_t j = 0; j < e->magic_len; j++) {
                 unsigned char diff = head[e->offset + j] ^ e->magic[j];
@@ -100,7 +100,10 @@ int binfmt_handler(const char *dir, const char *name, const void *head, size_t h
                 _cleanup_close_ int fd = openat(dfd, "status", O_RDONLY | O_CLOEXEC);
                 ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
                 /* Not mounted there (an empty directory of procfs), or disabled. */
-                if (n <= 0 || strncmp(text, "enabled", 7) != 0)
+                if (n <= 0)
+                        return 0;
+                text[n] = '\0';
+                if (strncmp(text, "enabled", 7) != 0)
                         return 0;
         }
         int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);

@@ -779,9 +779,8 @@ static int binfmt_of(struct exec_context *ctx, struct exec_chain *chain, struct 
         ssize_t head_len = reopen_and_read_head(ctx, chain, f, header);
         if (head_len < 0)
                 return (int) head_len;
-        return binfmt_handler(BINFMT_MISC_DIR, name, header,
-                              (size_t) head_len < EG_SHEBANG_BUF ? (size_t) head_len : EG_SHEBANG_BUF, ret_interp,
-                              size);
+        /* The kernel's buffer: its first bytes, zero past the file's end (read_head()). */
+        return binfmt_handler(BINFMT_MISC_DIR, name, header, EG_SHEBANG_BUF, ret_interp, size);
 }
 
 static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const char *path, int flags,

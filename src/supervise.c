@@ -751,10 +751,17 @@ static void judge_ran(struct supervisor *s, pid_t pid) {
         struct verdict v = {};
         struct policy_subject subj;
         int r = exec_context_open(pid, &s->self, &ctx);
+        if (r < 0)
+                ctx.tid = pid; /* for the record */
         if (r >= 0 && !traced_by_us(&ctx))
                 r = -ESRCH;
         if (r >= 0)
                 r = resolve_ran(&ctx, &s->chain);
+        /* A dynamic loader would go on to map whatever program its arguments name (a
+         * handler is given the file's name as its first: "--inhibit-cache" is an option to
+         * ld.so), which is judged only when a loader is run as a command, foreseen: killed. */
+        if (r >= 0 && loader_set_recognises(&s->loaders, s->identities, &s->chain.files[0]) != 0)
+                r = -EPERM;
         if (r >= 0)
                 r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
                                              ctx.creds.n_groups, &subj);

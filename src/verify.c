@@ -77,8 +77,15 @@ static struct pending *find(struct verifier *v, pid_t tid) {
         return NULL;
 }
 
-/* The verification of p is over. */
+/* p is now tid's (0: free). A slot left for the same tid (the leader of a process whose
+ * other thread execed: it took the leader's PID) is another exec's, over: dropped, so that
+ * a lookup by tid finds p. */
 static void set_tid(struct verifier *v, struct pending *p, pid_t tid) {
+        for (size_t i = 0; tid != 0 && i < PENDING_MAX; i++)
+                if (v->tids[i] == tid && &v->slots[i] != p) {
+                        v->tids[i] = v->slots[i].tid = 0;
+                        v->n--;
+                }
         p->tid = v->tids[p - v->slots] = tid;
 }
 

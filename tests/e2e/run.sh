@@ -712,6 +712,13 @@ if ! has "hello from a handler" "$OUT"; then
         begin "binfmt_misc in a user namespace"
         not_applicable "no binfmt_misc instance in a user namespace here: $(head -c 200 "$ERR")"
 else
+        printf 'EGXQ' >"$BM/--inhibit-cache"
+        chmod 755 "$BM/--inhibit-cache"
+        BM_LDSO_CMD="mount -t binfmt_misc binfmt_misc $BM/mnt && echo ':egl:M::EGXQ::$LDSO:' >$BM/mnt/register &&
+                cd $BM && python3 -c 'import os; os.execv(\"--inhibit-cache\", [\"x\", \"$DF\"])'; echo rc=\$?"
+        # The attack works unsupervised: ld.so runs df.
+        BM_LDSO=""
+        unshare -Urm sh -c "$BM_LDSO_CMD" >"$OUT" 2>&1 && has Filesystem "$OUT" && BM_LDSO=1
         for engine in $ENGINES; do
                 write_policy "$T/bm-$engine.ini" enforce deny "verifier = $engine" "log_file = $T/work/bm-$engine.json" \
                         "log_allowed = yes"
@@ -721,6 +728,14 @@ else
                 has "hello from a handler" "$OUT" && has rc=0 "$OUT" &&
                         grep -q '"action":"exec-allowed".*"executable":"/usr/bin/cat".*ran in place of '"$BM"'/file.egx' \
                                 "$T/work/bm-$engine.json" && pass || fail "$(cat "$OUT" "$ERR" | head -c 400)"
+                # The loader as a handler: it is handed the file's name first, and a file named
+                # as one of its options makes it run whatever comes next (review of 063536b:
+                # that ran df; judged, ld.so itself was allowed).
+                if [ -n "$BM_LDSO" ]; then
+                        begin "$engine check: a binfmt_misc handler that is the dynamic loader runs no program of its choosing"
+                        sv "$T/bm-$engine.ini" unshare -Urm sh -c "$BM_LDSO_CMD"
+                        ! has Filesystem "$OUT" && has rc=137 "$OUT" && pass || fail "$(cat "$OUT" "$ERR" | head -c 400)"
+                fi
                 begin "$engine check: a blocked binfmt_misc handler (df) is killed before it runs, and recorded"
                 bm_exec "$DF" "$T/bm-$engine.ini"
                 has rc=137 "$OUT" && ! has Filesystem "$OUT" && blocked_line "$DF" &&

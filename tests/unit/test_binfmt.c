@@ -32,6 +32,8 @@ static void setup(void) {
                             "mask ffffffffffffff00fffffffffffffffffeffffff\n");
         put("off", "disabled\ninterpreter /usr/bin/df\nflags: \nextension .off\n");
         put("at4", "enabled\ninterpreter /usr/bin/od\nflags: \noffset 4\nmagic 4547\n");
+        /* An offset no head reaches (the kernel would refuse it): no match, no read past. */
+        put("far", "enabled\ninterpreter /usr/bin/df\nflags: \noffset 18446744073709551615\nmagic 45\n");
 }
 
 static void teardown(void) {
