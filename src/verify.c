@@ -508,8 +508,10 @@ void verifier_release(struct verifier *v, pid_t pid) {
 int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image, const char *image_path,
                          const struct stat *interp, const char *interp_path, char *mapped, size_t size) {
         struct pending *p = find(v, pid);
-        if (!p)
+        if (!p) {
+                kill(pid, SIGKILL); /* held and no longer known: never let go unchecked */
                 return -ENOENT;
+        }
         p->image = file_stamp_of(image);
         snprintf(p->path, sizeof p->path, "%s", image_path);
         p->interp_ino = interp ? interp->st_ino : 0;
