@@ -15,7 +15,9 @@
  * canary proves it: an exec approved as another file must be killed, an exec approved as
  * itself must run. Files are compared by the superblock's dev_t, which is what stat(2)
  * says only on some file systems: execs of files elsewhere (btrfs subvolumes, overlayfs)
- * are left to the ptrace check (kverifier_covers()). */
+ * are left to the ptrace check (kverifier_covers()). It is pinned in the BPF file system,
+ * so that an exec approved and still on its way when its supervisor dies is checked all
+ * the same (kverify.c, "Pinned"). */
 #pragma once
 
 #include <stdbool.h>
