@@ -341,10 +341,6 @@ static int pin(struct kverifier *k, char *why, size_t why_size) {
         } links[] = {
                 { k->skel->links.kverify_exec, "exec" },
                 { k->skel->links.kverify_exit, "exit" },
-                { k->skel->links.kverify_execve_done, "execve" },
-                { k->skel->links.kverify_execveat_done, "execveat" },
-                { k->skel->links.kverify_compat_execve_done, "compat_execve" },
-                { k->skel->links.kverify_compat_execveat_done, "compat_execveat" },
         };
         char path[sizeof k->pin_dir + 32];
         for (size_t i = 0; i < ELEMENTSOF(links); i++) {
@@ -484,34 +480,6 @@ static int prove(struct kverifier *k, char *why, size_t why_size) {
         return 0;
 }
 
-/* Open and load the program; with with_fexit, also those that forget the expectation of an
- * exec that failed (fexit on the exec system calls: not every kernel allows it). NULL on
- * failure, errno set. */
-static struct kverify_bpf *load(bool with_fexit) {
-        struct kverify_bpf *skel = kverify_bpf__open();
-        if (!skel)
-                return NULL;
-        struct {
-                struct bpf_program *prog;
-                const char *function;
-        } fexits[] = {
-                { skel->progs.kverify_execve_done, "__x64_sys_execve" },
-                { skel->progs.kverify_execveat_done, "__x64_sys_execveat" },
-                { skel->progs.kverify_compat_execve_done, "__ia32_compat_sys_execve" },
-                { skel->progs.kverify_compat_execveat_done, "__ia32_compat_sys_execveat" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(fexits); i++)
-                if (!with_fexit || libbpf_find_vmlinux_btf_id(fexits[i].function, BPF_TRACE_FEXIT) < 0)
-                        bpf_program__set_autoload(fexits[i].prog, false);
-        if (kverify_bpf__load(skel) < 0) {
-                int saved = errno;
-                kverify_bpf__destroy(skel);
-                errno = saved;
-                return NULL;
-        }
-        return skel;
-}
-
 int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
         if (getuid() != 0 || geteuid() != 0) {
                 snprintf(why, why_size, "only a supervisor running as root loads it");
@@ -535,12 +503,7 @@ int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
          * does not grow as it is first filled. */
         for (size_t i = 0; i < RECENT_MAX; i++)
                 ((volatile struct recent *) &k->recent[i])->seq = 0;
-        k->skel = load(true);
-        if (!k->skel) {
-                log_debug("The kernel engine's fexit programs do not load here: an exec that fails after its "
-                          "approval leaves its thread's expectation until the thread execs again or exits");
-                k->skel = load(false);
-        }
+        k->skel = kverify_bpf__open_and_load();
         if (!k->skel) {
                 int r = negative_errno();
                 snprintf(why, why_size,

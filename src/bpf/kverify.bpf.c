@@ -10,8 +10,9 @@
  * (a preallocated hash) is read without a lock. An exec found in `expected` without its
  * approval is killed.
  *
- * An expectation lives until the exec is checked, the thread exits, or (where the kernel
- * lets fexit programs load) the exec system call returns: one that failed leaves none.
+ * An expectation lives until the exec is checked or the thread exits; one left by an exec
+ * that failed is withdrawn by the supervisor before the thread's next "continue" that the
+ * program does not check, and replaced by the next approval.
  *
  * The types below are the few kernel fields read, relocated by CO-RE against the running
  * kernel's BTF: a kernel without them fails the load, and the ptrace check is used. */
@@ -243,39 +244,6 @@ int BPF_PROG(kverify_exec, struct task_struct *task, int old_pid, struct linux_b
         }
         if (a)
                 bpf_task_storage_delete(&approvals, task);
-        return 0;
-}
-
-/* An exec that returns has failed, or was checked already when it succeeded: an
- * expectation left for its thread would meet the thread's next exec, or outlive it. */
-static void forget_current(void) {
-        __u32 tid = (__u32) bpf_get_current_pid_tgid();
-        if (bpf_map_lookup_elem(&expected, &tid))
-                bpf_map_delete_elem(&expected, &tid);
-}
-
-SEC("fexit/__x64_sys_execve")
-int kverify_execve_done(void *ctx) {
-        forget_current();
-        return 0;
-}
-
-SEC("fexit/__x64_sys_execveat")
-int kverify_execveat_done(void *ctx) {
-        forget_current();
-        return 0;
-}
-
-/* The i386 entry's; loaded where the kernel has it (kverify.c). */
-SEC("fexit/__ia32_compat_sys_execve")
-int kverify_compat_execve_done(void *ctx) {
-        forget_current();
-        return 0;
-}
-
-SEC("fexit/__ia32_compat_sys_execveat")
-int kverify_compat_execveat_done(void *ctx) {
-        forget_current();
         return 0;
 }
 

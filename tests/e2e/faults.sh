@@ -32,13 +32,16 @@ supervisor_of() { # PID → the execguard-sup among its children and grandchildr
 reset_marker
 rm -f "$F"/sup.*
 begin "kill -9 of the standalone supervisor: later execs fail with ENOSYS, nothing blocked runs, no hang"
-timeout -k 5 60 "$EG" run -c "$P" -- sh -c "while [ ! -e $F/sup.go ]; do sleep 0.1; done
+timeout -k 5 60 "$EG" run -c "$P" -- sh -c ": >$F/sup.started; while [ ! -e $F/sup.go ]; do sleep 0.1; done
         $T/bin/blocked $T/work/ran; echo \$? >$F/sup.status1
         $T/bin/allowed $F/sup.allowed-ran; echo \$? >$F/sup.status2
         $T/bin/blocked $T/work/ran; echo \$? >$F/sup.status3" >/dev/null 2>"$F/sup.err" &
 w=$!
 if sup=$(supervisor_of $w); then
-        sleep 0.3
+        # Killed once it supervises (the command runs), not while it sets up: a supervisor
+        # that loads the kernel engine takes some 0.5 s to start here.
+        for _ in $(seq 200); do [ -e "$F/sup.started" ] && break; sleep 0.05; done
+        sleep 0.1
         kill -9 "$sup"
         touch "$F/sup.go"
         wait $w
