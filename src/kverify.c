@@ -408,7 +408,7 @@ static int canary(struct kverifier *k, bool truthful) {
                 safe_close(gate[1]);
                 if (read(gate[0], &go, 1) != 1)
                         _exit(126);
-                int null = open("/dev/null", O_RDWR);
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
                         _exit(126);
                 char *argv[] = { (char *) "execguard", (char *) "--version", NULL };
