@@ -4,6 +4,7 @@
 #include "audit.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -47,6 +48,9 @@
 #define VALUE_ARGV  (2 * AUDIT_ARGS_BYTES)
 
 struct audit {
+        /* One record at a time: the buffers below are the record's, and deciders of several
+         * threads record. */
+        pthread_mutex_t lock;
         bool journal; /* else syslog */
         int log_fd;
         char hostname[HOST_NAME_MAX + 1];
@@ -998,6 +1002,7 @@ int audit_log(struct audit *a, const struct audit_record *rec) {
 
         if (r.time.tv_sec == 0 && r.time.tv_nsec == 0)
                 clock_gettime(CLOCK_REALTIME, &r.time);
+        pthread_mutex_lock(&a->lock);
         if (a->journal) {
                 ret = log_journal(a, &r);
                 /* journald went away (or refuses): syslog may still be there. */
@@ -1010,6 +1015,7 @@ int audit_log(struct audit *a, const struct audit_record *rec) {
                 if (k < 0 && ret == 0)
                         ret = k;
         }
+        pthread_mutex_unlock(&a->lock);
         return ret;
 }
 
@@ -1048,6 +1054,8 @@ int audit_open(const char *log_file, struct audit **ret_audit, const char **ret_
         _cleanup_(audit_freep) struct audit *a = calloc(1, sizeof *a);
         const char *warning = NULL;
 
+        if (a)
+                pthread_mutex_init(&a->lock, NULL);
         if (!a)
                 return -ENOMEM;
         a->log_fd = -1;
@@ -1085,5 +1093,6 @@ void audit_free(struct audit *a) {
          * audit that replaces this one on a reload, opened before this one is freed, uses
          * them too. */
         safe_close(a->log_fd);
+        pthread_mutex_destroy(&a->lock);
         free(a);
 }

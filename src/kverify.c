@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +37,8 @@ struct recent {
 };
 
 struct kverifier {
+        /* Guards seq, recent and fs: approvals are made by deciders of several threads. */
+        pthread_mutex_t lock;
         struct kverify_bpf *skel;
         struct ring_buffer *reports;
         int approvals_fd, expected_fd, lost_fd;
@@ -89,10 +92,20 @@ static struct kverify_file file_of(const struct stat *st, uint32_t flags) {
         };
 }
 
+static int known_fs(struct kverifier *k, dev_t dev) {
+        int known = -1;
+        pthread_mutex_lock(&k->lock);
+        for (unsigned i = 0; i < k->n_fs && known < 0; i++)
+                if (k->fs[i].dev == dev)
+                        known = k->fs[i].covered;
+        pthread_mutex_unlock(&k->lock);
+        return known;
+}
+
 bool kverifier_covers(struct kverifier *k, const struct stat *st, int fd) {
-        for (unsigned i = 0; i < k->n_fs; i++)
-                if (k->fs[i].dev == st->st_dev)
-                        return k->fs[i].covered;
+        int known = known_fs(k, st->st_dev);
+        if (known >= 0)
+                return known;
         struct statfs sfs;
         if (fstatfs(fd, &sfs) < 0)
                 return false;
@@ -100,10 +113,12 @@ bool kverifier_covers(struct kverifier *k, const struct stat *st, int fd) {
         /* Remembered for block devices only: anonymous device numbers (major 0: tmpfs,
          * overlayfs layers, btrfs subvolumes) are handed out again as file systems come and
          * go, to a file system of another kind. */
+        pthread_mutex_lock(&k->lock);
         if (major(st->st_dev) != 0 && k->n_fs < FS_MAX) {
                 k->fs[k->n_fs].dev = st->st_dev;
                 k->fs[k->n_fs++].covered = covered;
         }
+        pthread_mutex_unlock(&k->lock);
         return covered;
 }
 
@@ -120,10 +135,12 @@ static int store(struct kverifier *k, int pidfd, pid_t tid, const struct kverify
 
 int kverifier_approve(struct kverifier *k, int pidfd, pid_t tid, const struct stat *image, const char *image_path,
                       const struct stat *interp, const char *tag) {
+        pthread_mutex_lock(&k->lock);
         struct kverify_approval a = {
                 .seq = ++k->seq,
                 .image = file_of(image, 0),
         };
+        pthread_mutex_unlock(&k->lock);
         snprintf(a.tag, sizeof a.tag, "%s", tag ? tag : "");
         if (interp)
                 a.interp = file_of(interp, KVERIFY_FILE_ID_ONLY);
@@ -132,10 +149,12 @@ int kverifier_approve(struct kverifier *k, int pidfd, pid_t tid, const struct st
                 kverifier_withdraw(k, tid);
                 return r;
         }
+        pthread_mutex_lock(&k->lock);
         struct recent *rec = &k->recent[a.seq % RECENT_MAX];
         rec->seq = a.seq;
         if (snprintf(rec->path, sizeof rec->path, "%s", image_path) >= (int) sizeof rec->path)
                 memcpy(rec->path + sizeof rec->path - 4, "...", 4);
+        pthread_mutex_unlock(&k->lock);
         return 0;
 }
 
@@ -190,10 +209,13 @@ static int on_report(void *ctx, void *data, size_t size) {
                 }
         }
         snprintf(kill.tag, sizeof kill.tag, "%.*s", (int) sizeof rep->tag, rep->tag);
+        pthread_mutex_lock(&k->lock);
         const struct recent *rec = &k->recent[rep->seq % RECENT_MAX];
-        if (rec->seq == rep->seq)
+        bool known = rec->seq == rep->seq;
+        if (known)
                 snprintf(kill.approved, sizeof kill.approved, "%s", rec->path);
-        else
+        pthread_mutex_unlock(&k->lock);
+        if (!known)
                 snprintf(kill.approved, sizeof kill.approved, "(device %u:%u, inode %llu)", rep->approved_dev >> 20,
                          rep->approved_dev & ((1u << 20) - 1), (unsigned long long) rep->approved_ino);
         snprintf(kill.ran_name, sizeof kill.ran_name, "%.*s", (int) sizeof rep->filename, rep->filename);
@@ -499,6 +521,7 @@ int kverifier_open(struct kverifier **ret, char *why, size_t why_size) {
         _cleanup_(kverifier_freep) struct kverifier *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
+        pthread_mutex_init(&k->lock, NULL);
         /* Every page of the ring of recent approvals now, so that the supervisor's memory
          * does not grow as it is first filled. */
         for (size_t i = 0; i < RECENT_MAX; i++)
@@ -558,5 +581,6 @@ void kverifier_free(struct kverifier *k) {
         }
         ring_buffer__free(k->reports);
         kverify_bpf__destroy(k->skel);
+        pthread_mutex_destroy(&k->lock);
         free(k);
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,59 +43,161 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
+/* What decisions are made under, replaced whole by a reload or a changed rule file. An
+ * object replaced is retired, and freed once no decision that began before is still being
+ * made (a decider stuck in a file system that does not answer may hold it for long). */
+struct retired {
+        void *object;
+        void (*free)(void *object);
+        uint64_t epoch; /* the epoch it was replaced in */
+        struct retired *next;
+};
+
 struct supervisor {
-        struct session *sess; /* whose notification is being served */
+        /* Guards what deciders of other threads share: the policy and audit pointers and
+         * their epoch, the retired list, the deciders, the counts and the latencies. */
+        pthread_mutex_t lock;
         const struct policy *policy;
         struct policy *reidentified; /* the policy in force, once its files were replaced */
-        struct rule_watch *watch;
         struct audit *audit;
+        uint64_t epoch; /* bumped each time the policy or the audit sinks are replaced */
+        struct retired *retired;
+        struct decider *deciders; /* every decider, to know the oldest epoch in use */
+        struct rule_watch *watch;
         struct supervisor_stats stats;
-        int events_fd;         /* epoll: sigchld_fd and the rule watch */
-        struct exec_self self; /* our root and credentials */
-        struct seccomp_notif *req;
-        struct seccomp_notif_resp *resp;
-        struct identity_cache *identities;
-        struct verifier *verifier; /* the ptrace check: always there, the fallback */
-        struct kverifier *kernel;  /* the kernel engine, or NULL */
-        const char *engine;        /* "kernel" or "ptrace": the check of this supervisor */
-        const char *verified_by;   /* the check of the exec being answered, NULL: engine */
-        struct loader_set loaders;
-        pid_t armed;              /* attached for verification, answer not sent yet */
-        pid_t kernel_armed;       /* approved to the kernel engine, answer not sent yet */
-        volatile pid_t *inflight; /* the task whose notification is being answered, or NULL */
+        int events_fd;               /* epoll: sigchld_fd and the rule watch */
+        struct exec_self self;       /* our root and credentials */
+        struct verifier *verifier;   /* the ptrace check: always there, the fallback (main thread only) */
+        struct kverifier *kernel;    /* the kernel engine, or NULL */
+        const char *engine;          /* "kernel" or "ptrace": the check of this supervisor */
+        struct decider *main;        /* the main thread's: supervisor_serve(), and what follows execs */
+        struct verify_report report; /* what the verifier says of a tracee */
+        struct loader_set loaders;   /* as found at start: each decider keeps a copy */
         int sigchld_fd;
-        /* Per-exec scratch space, allocated once: nothing on the exec path allocates. */
-        struct exec_chain chain;
-        char path[EG_PATH_MAX];
-        char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
-        struct verify_report report;     /* what the verifier says of a tracee */
-        char *args;                      /* the exec's arguments, when command rules need them */
-        size_t args_size;                /* allocated: it only grows */
-        struct exec_args exec_args;
-        struct digest_stream *digest;
-        struct teller *teller;
-        struct procinfo info;
-        const char *chain_paths[AUDIT_CHAIN_MAX];
         /* How long each decision took: supervisor_serve(). */
         struct latency_histogram latency;
         supervisor_session_lookup lookup;
         void *lookup_data;
+        /* How a decider of another thread has the ptrace check run on the main thread. */
+        supervisor_main_call main_call;
+        void *main_call_data;
 };
 
-/* The task that made the notification: still that task, not a recycled PID? */
-static bool notification_valid(const struct supervisor *s) {
-        return notify_id_valid(s->sess->listener, s->req->id);
+/* One thread's means to decide: the notification it serves and its scratch space, allocated
+ * once (nothing on the exec path allocates). */
+struct decider {
+        struct supervisor *s;
+        bool on_main;                /* the main thread's: may use the ptrace check itself */
+        uint64_t epoch;              /* the epoch its decision began in; 0: not deciding */
+        const struct policy *policy; /* this decision's */
+        struct audit *audit;
+        const struct decision_owner *owner; /* who else may answer (a timeout), or NULL */
+        struct session *sess;               /* whose notification is being served */
+        struct seccomp_notif *req;
+        struct seccomp_notif_resp *resp;
+        struct identity_cache *identities;
+        const char *verified_by; /* the check of the exec being answered, NULL: the engine */
+        struct loader_set loaders;
+        pid_t armed;              /* attached for verification, answer not sent yet */
+        pid_t kernel_armed;       /* approved to the kernel engine, answer not sent yet */
+        volatile pid_t *inflight; /* the task whose notification is being answered, or NULL */
+        struct exec_chain chain;
+        char path[EG_PATH_MAX];
+        char filename[EG_PATH_MAX + 32]; /* the path as the kernel names the file it runs */
+        char *args;                      /* the exec's arguments, when command rules need them */
+        size_t args_size;                /* allocated: it only grows */
+        struct exec_args exec_args;
+        struct digest_stream *digest;
+        struct teller *teller; /* bound to its thread */
+        struct procinfo info;
+        const char *chain_paths[AUDIT_CHAIN_MAX];
+        struct decider *next;
+};
+
+/* The decision d begins is made under the policy and the audit sinks in force now, and
+ * keeps them: nothing it holds is freed while it decides (supervisor_retire()). */
+static void decider_begin(struct decider *d) {
+        struct supervisor *s = d->s;
+        pthread_mutex_lock(&s->lock);
+        d->epoch = s->epoch;
+        d->policy = s->policy;
+        d->audit = s->audit;
+        pthread_mutex_unlock(&s->lock);
 }
 
-/* Record a decision about an exec of session (from: its struct, for its source; NULL: not
- * known), with who made it: executable is the program it loads (NULL: not known), the chain
- * s->chain (empty: not known). argv_addr: see procinfo_read(). */
-/* The same, for a process described by view rather than read from /proc (NULL: read
- * through ctx). */
-static void record_exec_of(struct supervisor *s, const struct exec_context *ctx, const struct audit_process *view,
-                           enum audit_decision decision, const struct session *from, const char *session,
-                           const char *requested, const char *executable, const struct policy_rule *rule,
-                           const char *blocked, const char *note, uint64_t argv_addr, unsigned pointer_size) {
+static void decider_end(struct decider *d) {
+        pthread_mutex_lock(&d->s->lock);
+        d->epoch = 0;
+        pthread_mutex_unlock(&d->s->lock);
+}
+
+/* Free what was retired before every decision still being made began. */
+static void collect_retired(struct supervisor *s, bool all) {
+        pthread_mutex_lock(&s->lock);
+        uint64_t oldest = UINT64_MAX;
+        for (const struct decider *d = s->deciders; d && !all; d = d->next)
+                if (d->epoch != 0 && d->epoch < oldest)
+                        oldest = d->epoch;
+        struct retired *unused = NULL;
+        for (struct retired **pp = &s->retired; *pp;) {
+                struct retired *r = *pp;
+                if (all || r->epoch <= oldest) {
+                        *pp = r->next;
+                        r->next = unused;
+                        unused = r;
+                } else
+                        pp = &r->next;
+        }
+        pthread_mutex_unlock(&s->lock);
+        while (unused) {
+                struct retired *r = unused;
+                unused = r->next;
+                r->free(r->object);
+                free(r);
+        }
+}
+
+void supervisor_retire(struct supervisor *s, void *object, void (*free_fn)(void *object)) {
+        if (!object)
+                return;
+        struct retired *r = malloc(sizeof *r);
+        if (!r) {
+                /* Kept for good rather than freed under a decision that may use it. */
+                log_warning("Out of memory: an old policy or audit sink is kept");
+                return;
+        }
+        pthread_mutex_lock(&s->lock);
+        *r = (struct retired){ .object = object, .free = free_fn, .epoch = s->epoch, .next = s->retired };
+        s->retired = r;
+        pthread_mutex_unlock(&s->lock);
+        collect_retired(s, false);
+}
+
+static void free_policy(void *p) {
+        policy_free(p);
+}
+
+/* Put policy in force, and retire the one reidentify() made, if any. */
+static void replace_policy(struct supervisor *s, const struct policy *policy, struct policy *reidentified) {
+        struct policy *old = s->reidentified;
+        pthread_mutex_lock(&s->lock);
+        s->policy = policy;
+        s->reidentified = reidentified;
+        s->epoch++;
+        pthread_mutex_unlock(&s->lock);
+        supervisor_retire(s, old, free_policy);
+}
+
+/* May this decider act on its notification: is the answer still its own to give?
+ * (decision_owner) Once false, false for good. */
+static bool decider_claim(struct decider *d) {
+        if (!d->owner)
+                return true;
+        return d->owner->claim(d->owner->data);
+}
+
+static void count_decision(struct supervisor *s, enum audit_decision decision) {
+        pthread_mutex_lock(&s->lock);
         switch (decision) {
         case AUDIT_ALLOW:
                 s->stats.allowed++;
@@ -112,58 +215,81 @@ static void record_exec_of(struct supervisor *s, const struct exec_context *ctx,
         case AUDIT_SESSION_DEGRADED:
                 break;
         }
-        if (!s->audit)
-                return;
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* The task that made the notification: still that task, not a recycled PID? */
+static bool notification_valid(const struct decider *d) {
+        return notify_id_valid(d->sess->listener, d->req->id);
+}
+
+/* Record a decision about an exec of session (from: its struct, for its source; NULL: not
+ * known), with who made it: executable is the program it loads (NULL: not known), the chain
+ * d->chain (empty: not known). argv_addr: see procinfo_read(). */
+/* The same, for a process described by view rather than read from /proc (NULL: read
+ * through ctx). */
+static void record_exec_of(struct decider *d, const struct exec_context *ctx, const struct audit_process *view,
+                           enum audit_decision decision, const struct session *from, const char *session,
+                           const char *requested, const char *executable, const struct policy_rule *rule,
+                           const char *blocked, const char *note, uint64_t argv_addr, unsigned pointer_size) {
+        /* What the record says of the process is read first: that read may stall (its
+         * memory may be a file's that does not answer), and until the claim the watchdog
+         * may still answer for us. */
         if (view)
-                s->info.view = *view;
-        else
-                procinfo_read(&s->info, ctx->tid, ctx->proc_fd, argv_addr, pointer_size);
+                d->info.view = *view;
+        else if (d->audit)
+                procinfo_read(&d->info, ctx->tid, ctx->proc_fd, argv_addr, pointer_size);
+        if (!decider_claim(d))
+                return;
+        count_decision(d->s, decision);
+        if (!d->audit)
+                return;
         size_t n = 0;
-        for (unsigned i = 0; i < s->chain.n && n < AUDIT_CHAIN_MAX; i++)
-                s->chain_paths[n++] = s->chain.files[i].path;
+        for (unsigned i = 0; i < d->chain.n && n < AUDIT_CHAIN_MAX; i++)
+                d->chain_paths[n++] = d->chain.files[i].path;
         struct audit_record rec = {
                 .decision = decision,
-                .mode = policy_mode_to_string(policy_mode(s->policy)),
+                .mode = policy_mode_to_string(policy_mode(d->policy)),
                 .session = session,
                 .source_ip = from && from->source_ip[0] ? from->source_ip : NULL,
                 .source_port = from ? from->source_port : 0,
                 .degraded = from ? from->degraded : NULL,
                 .requested = requested,
                 .executable = executable,
-                .chain = s->chain_paths,
+                .chain = d->chain_paths,
                 .chain_len = n,
                 .blocked = blocked,
-                .policy_source = policy_source(s->policy),
+                .policy_source = policy_source(d->policy),
                 .rule = rule,
                 .note = note,
-                .verifier = s->verified_by ? s->verified_by : s->engine,
-                .process = s->info.view,
+                .verifier = d->verified_by ? d->verified_by : d->s->engine,
+                .process = d->info.view,
         };
-        int r = audit_log(s->audit, &rec);
+        int r = audit_log(d->audit, &rec);
         if (r < 0)
                 log_warning_errno(r, "Failed to write an audit record: %m");
 }
 
-static void record_exec(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+static void record_exec(struct decider *d, const struct exec_context *ctx, enum audit_decision decision,
                         const struct session *from, const char *session, const char *requested, const char *executable,
                         const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
                         unsigned pointer_size) {
-        record_exec_of(s, ctx, NULL, decision, from, session, requested, executable, rule, blocked, note, argv_addr,
+        record_exec_of(d, ctx, NULL, decision, from, session, requested, executable, rule, blocked, note, argv_addr,
                        pointer_size);
 }
 
 /* The session whose id is id, for a record made after its exec was answered: the one being
  * served may be another by then. */
-static const struct session *session_of(const struct supervisor *s, const char *id) {
-        return s->lookup && id ? s->lookup(id, s->lookup_data) : NULL;
+static const struct session *session_of(const struct decider *d, const char *id) {
+        return d->s->lookup && id ? d->s->lookup(id, d->s->lookup_data) : NULL;
 }
 
-/* Record a decision about the exec being judged (s->chain). */
-static void record(struct supervisor *s, const struct exec_context *ctx, enum audit_decision decision,
+/* Record a decision about the exec being judged (d->chain). */
+static void record(struct decider *d, const struct exec_context *ctx, enum audit_decision decision,
                    const struct session *from, const char *session, const char *requested,
                    const struct policy_rule *rule, const char *blocked, const char *note, uint64_t argv_addr,
                    unsigned pointer_size) {
-        record_exec(s, ctx, decision, from, session, requested, s->chain.n ? s->chain.files[s->chain.image].path : NULL,
+        record_exec(d, ctx, decision, from, session, requested, d->chain.n ? d->chain.files[d->chain.image].path : NULL,
                     rule, blocked, note, argv_addr, pointer_size);
 }
 
@@ -179,12 +305,12 @@ static int open_task_pidfd(pid_t tid) {
  * are ignored: the audit record is what counts. The process is the one of the
  * notification being served, unless pinned (a tracee in a stop, whose PID cannot be
  * recycled). */
-static void tell_process_pinned(struct supervisor *s, const struct exec_context *ctx, bool pinned, const char *what,
+static void tell_process_pinned(struct decider *d, const struct exec_context *ctx, bool pinned, const char *what,
                                 const char *path, const char *why) {
         char msg[EG_PATH_MAX + 128], escaped[EG_PATH_MAX];
         _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
         /* The pidfd pins the task: is it still the one that asked? */
-        if (pidfd < 0 || (!pinned && !notification_valid(s)))
+        if (pidfd < 0 || (!pinned && (!notification_valid(d) || !decider_claim(d))))
                 return;
         log_escape(path, escaped, sizeof escaped);
         int len = snprintf(msg, sizeof msg, "execguard: %s %s%s\n", what, escaped, why);
@@ -192,22 +318,22 @@ static void tell_process_pinned(struct supervisor *s, const struct exec_context 
                 return;
         if ((size_t) len >= sizeof msg)
                 len = sizeof msg - 1;
-        int r = teller_write(s->teller, pidfd, msg, (size_t) len);
+        int r = teller_write(d->teller, pidfd, msg, (size_t) len);
         if (r < 0)
                 log_debug_errno(r, "Could not write to the stderr of %d: %m", (int) ctx->tid);
 }
 
-static void tell_process(struct supervisor *s, const struct exec_context *ctx, const char *what, const char *path,
+static void tell_process(struct decider *d, const struct exec_context *ctx, const char *what, const char *path,
                          const char *why) {
-        tell_process_pinned(s, ctx, false, what, path, why);
+        tell_process_pinned(d, ctx, false, what, path, why);
 }
 
-static int kill_task(struct supervisor *s, pid_t tid) {
+static int kill_task(struct decider *d, pid_t tid) {
         _cleanup_close_ int pidfd = open_task_pidfd(tid);
         if (pidfd < 0)
                 return pidfd;
         /* The pidfd pins the task; confirm it is still the one that asked. */
-        if (!notification_valid(s))
+        if (!notification_valid(d) || !decider_claim(d))
                 return -ESRCH;
         if (syscall_fd4(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0) < 0)
                 return negative_errno();
@@ -225,23 +351,23 @@ static void answer_continue(struct seccomp_notif_resp *resp) {
  * for a loader run as a command, what it maps as its program). */
 /* The arguments judged, as the new program will receive them after its argv[0]: the
  * verifier kills it if it gets others (another thread rewrote them after our read). */
-static int expect_args(struct supervisor *s, pid_t tid) {
+static int expect_args(struct decider *d, pid_t tid) {
         struct policy_args a;
-        judge_args_of(&s->chain, s->chain.image, &s->exec_args, &a);
-        int r = digest_stream_begin(s->digest);
+        judge_args_of(&d->chain, d->chain.image, &d->exec_args, &a);
+        int r = digest_stream_begin(d->digest);
         for (size_t i = 0; r >= 0 && i < a.n_pre; i++)
-                r = digest_stream_add(s->digest, a.pre[i], strlen(a.pre[i]) + 1);
+                r = digest_stream_add(d->digest, a.pre[i], strlen(a.pre[i]) + 1);
         if (r >= 0 && a.n_tail > 0) {
                 const char *end = a.tail;
                 for (size_t i = 0; i < a.n_tail; i++)
                         end += strlen(end) + 1;
-                r = digest_stream_add(s->digest, a.tail, (size_t) (end - a.tail));
+                r = digest_stream_add(d->digest, a.tail, (size_t) (end - a.tail));
         }
         uint8_t digest[SHA256_LEN];
         if (r >= 0)
-                r = digest_stream_end(s->digest, digest);
+                r = digest_stream_end(d->digest, digest);
         if (r >= 0)
-                r = verifier_expect_args(s->verifier, tid, a.n_pre + a.n_tail, digest);
+                r = verifier_expect_args(d->s->verifier, tid, a.n_pre + a.n_tail, digest);
         return r;
 }
 
@@ -250,135 +376,209 @@ static int expect_args(struct supervisor *s, pid_t tid) {
  * exec stop), a program the kernel may replace (binfmt_misc), judged at the exec stop; nor a
  * 32-bit program (its auxiliary vector is of 32-bit words), nor files it cannot recognise
  * (kverifier_covers()). */
-static bool kernel_checks(struct supervisor *s, const struct verdict *v, bool loader, const struct exec_file *image,
+static bool kernel_checks(struct decider *d, const struct verdict *v, bool loader, const struct exec_file *image,
                           const struct exec_file *interp) {
-        return s->kernel && !loader && !s->chain.unpredictable && !(v->hashed & (1u << s->chain.image)) &&
-               !policy_has_commands(s->policy) && !image->elf32 && kverifier_covers(s->kernel, &image->st, image->fd) &&
-               (!interp || kverifier_covers(s->kernel, &interp->st, interp->fd));
+        return d->s->kernel && !loader && !d->chain.unpredictable && !(v->hashed & (1u << d->chain.image)) &&
+               !policy_has_commands(d->policy) && !image->elf32 &&
+               kverifier_covers(d->s->kernel, &image->st, image->fd) &&
+               (!interp || kverifier_covers(d->s->kernel, &interp->st, interp->fd));
 }
 
 /* Approve the exec to the kernel engine. Returns 0, or -errno (denied then). */
-static int allow_kernel_checked(struct supervisor *s, const struct exec_context *ctx, const struct exec_file *image,
+static int allow_kernel_checked(struct decider *d, const struct exec_context *ctx, const struct exec_file *image,
                                 const struct exec_file *interp) {
         _cleanup_close_ int pidfd = open_task_pidfd(ctx->tid);
         if (pidfd < 0)
                 return pidfd;
-        int r = kverifier_approve(s->kernel, pidfd, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
-                                  s->sess->id);
+        if (!decider_claim(d))
+                return -ESRCH;
+        int r = kverifier_approve(d->s->kernel, pidfd, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
+                                  d->sess->id);
         if (r < 0)
                 return r;
         /* The pidfd named the thread that asked only if it still waits in its notification
          * now (a PID recycled before pidfd_open() names another task). */
-        if (!notification_valid(s)) {
-                kverifier_withdraw(s->kernel, ctx->tid);
+        if (!notification_valid(d)) {
+                kverifier_withdraw(d->s->kernel, ctx->tid);
                 return -ESRCH;
         }
-        s->kernel_armed = ctx->tid;
-        s->verified_by = "kernel";
-        answer_continue(s->resp);
+        d->kernel_armed = ctx->tid;
+        d->verified_by = "kernel";
+        answer_continue(d->resp);
         return 0;
 }
 
-static void allow_verified(struct supervisor *s, const struct exec_context *ctx, const struct verdict *v, bool loader) {
-        const struct exec_chain *chain = &s->chain;
+/* The ptrace check's part of an approval, made on the main thread: a tracee is its tracer
+ * thread's alone. */
+struct ptrace_arm {
+        struct decider *d;
+        const struct exec_context *ctx;
+        const struct verdict *v;
+        bool loader;
+        int r; /* 0: attached; -EDQUOT: max_pending_per_user; -ESRCH: not ours to answer; -errno */
+};
+
+static void arm_ptrace(void *arg) {
+        struct ptrace_arm *a = arg;
+        struct decider *d = a->d;
+        struct verifier *verifier = d->s->verifier;
+        const struct exec_chain *chain = &d->chain;
         const struct exec_file *image = &chain->files[chain->image];
         const struct exec_file *interp =
                 chain->image + 1 < chain->n && chain->files[chain->image + 1].role == EXEC_ROLE_ELF_INTERP
                         ? &chain->files[chain->image + 1]
                         : NULL;
-        if (kernel_checks(s, v, loader, image, interp)) {
-                int r = allow_kernel_checked(s, ctx, image, interp);
+        /* One more exec of this session's user to verify: within max_pending_per_user? (The
+         * count of one user is taken only when the whole table is that full.) */
+        unsigned max = policy_settings(d->policy)->max_pending_per_user;
+        if (verifier_count(verifier) >= max && verifier_count_of(verifier, d->sess->uid) >= max) {
+                a->r = -EDQUOT;
+                return;
+        }
+        if (!decider_claim(d)) {
+                a->r = -ESRCH;
+                return;
+        }
+        a->r = verifier_attach(verifier, a->ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
+                               interp ? interp->path : NULL, a->loader, d->sess->id, d->sess->uid);
+        if (a->r < 0)
+                return;
+        /* binfmt_misc may run another program: judged then, not killed. */
+        if (chain->unpredictable)
+                (void) verifier_judge_ran(verifier, a->ctx->tid);
+        /* The program was judged by its content: it must still have it when it runs. */
+        if (a->v->hashed & (1u << chain->image))
+                a->r = verifier_expect_content(verifier, a->ctx->tid, a->v->digests[chain->image]);
+        if (a->r >= 0 && policy_has_commands(d->policy)) {
+                a->r = expect_args(d, a->ctx->tid);
+                if (a->r < 0)
+                        log_warning_errno(a->r, "Cannot verify the arguments of the exec of '%s' by %d: %m; denied",
+                                          d->path, (int) a->ctx->tid);
+        }
+        if (a->r < 0)
+                verifier_cancel(verifier, a->ctx->tid);
+}
+
+/* Run fn(arg) on the main thread: here, or through the caller's means. */
+static void on_main(struct decider *d, void (*fn)(void *arg), void *arg) {
+        if (d->on_main || !d->s->main_call)
+                fn(arg);
+        else
+                d->s->main_call(fn, arg, d->s->main_call_data);
+}
+
+/* After the answer to an exec the ptrace check holds: expect its stop, or let it go. */
+struct ptrace_settle {
+        struct decider *d;
+        pid_t tid;
+        bool answered;
+};
+
+static void settle_ptrace(void *arg) {
+        const struct ptrace_settle *p = arg;
+        if (p->answered)
+                verifier_armed(p->d->s->verifier, p->tid);
+        else
+                verifier_cancel(p->d->s->verifier, p->tid);
+}
+
+static void refuse_over_limit(struct decider *d, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
+                              unsigned pointer_size);
+
+/* Answer "continue" if the exec can be verified (resp). Returns false if it was refused and
+ * recorded already (a limit), true otherwise. */
+static bool allow_verified(struct decider *d, const struct exec_context *ctx, const struct verdict *v, bool loader,
+                           uint64_t argv_addr, unsigned pointer_size) {
+        const struct exec_chain *chain = &d->chain;
+        const struct exec_file *image = &chain->files[chain->image];
+        const struct exec_file *interp =
+                chain->image + 1 < chain->n && chain->files[chain->image + 1].role == EXEC_ROLE_ELF_INTERP
+                        ? &chain->files[chain->image + 1]
+                        : NULL;
+        if (kernel_checks(d, v, loader, image, interp)) {
+                int r = allow_kernel_checked(d, ctx, image, interp);
                 /* Its table of expected execs full (threads whose execs failed leave theirs
                  * until they exit or exec again): the ptrace check takes this one. */
                 if (r != -E2BIG) {
                         if (r < 0 && r != -ESRCH)
                                 log_warning_errno(r, "Cannot verify the exec of '%s' by %d in the kernel: %m; denied",
-                                                  s->path, (int) ctx->tid);
-                        return;
+                                                  d->path, (int) ctx->tid);
+                        return true;
                 }
         }
-        s->verified_by = "ptrace";
-        int r = verifier_attach(s->verifier, ctx->tid, &image->st, image->path, interp ? &interp->st : NULL,
-                                interp ? interp->path : NULL, loader, s->sess->id, s->sess->uid);
-        if (r < 0) {
-                if (r == -EBUSY)
-                        tell_process(s, ctx, "cannot verify", s->path,
-                                     " in a process traced by another (a debugger): exec denied");
-                log_warning_errno(r, "Cannot verify the exec of '%s' by %d: %m; denied", s->path, (int) ctx->tid);
-                return; /* the preset answer: deny */
+        d->verified_by = "ptrace";
+        struct ptrace_arm arm = { .d = d, .ctx = ctx, .v = v, .loader = loader };
+        on_main(d, arm_ptrace, &arm);
+        if (arm.r == -EDQUOT) {
+                unsigned max = policy_settings(d->policy)->max_pending_per_user;
+                char why[128];
+                snprintf(why, sizeof why, "%u execs of uid %u being verified: max_pending_per_user", max,
+                         (unsigned) d->sess->uid);
+                refuse_over_limit(d, ctx, why, argv_addr, pointer_size);
+                return false;
         }
-        /* binfmt_misc may run another program: judged then, not killed. */
-        if (chain->unpredictable)
-                (void) verifier_judge_ran(s->verifier, ctx->tid);
-        /* The program was judged by its content: it must still have it when it runs. */
-        if (v->hashed & (1u << chain->image)) {
-                r = verifier_expect_content(s->verifier, ctx->tid, v->digests[chain->image]);
-                if (r < 0) {
-                        verifier_cancel(s->verifier, ctx->tid);
-                        return;
-                }
+        if (arm.r == -EBUSY)
+                tell_process(d, ctx, "cannot verify", d->path,
+                             " in a process traced by another (a debugger): exec denied");
+        if (arm.r < 0) {
+                if (arm.r != -ESRCH)
+                        log_warning_errno(arm.r, "Cannot verify the exec of '%s' by %d: %m; denied", d->path,
+                                          (int) ctx->tid);
+                return true; /* the preset answer: deny */
         }
-        if (policy_has_commands(s->policy)) {
-                r = expect_args(s, ctx->tid);
-                if (r < 0) {
-                        log_warning_errno(r, "Cannot verify the arguments of the exec of '%s' by %d: %m; denied",
-                                          s->path, (int) ctx->tid);
-                        verifier_cancel(s->verifier, ctx->tid);
-                        return;
-                }
-        }
-        s->armed = ctx->tid;
-        answer_continue(s->resp);
+        d->armed = ctx->tid;
+        answer_continue(d->resp);
+        return true;
 }
 
 /* The name the kernel passes a script's interpreter for the file: the path as given, or
  * /dev/fd/N[/path] for an execveat() relative to a directory fd (fs/exec.c alloc_bprm()). */
-static void kernel_filename(struct supervisor *s, int dirfd, int flags) {
-        if (dirfd == AT_FDCWD || s->path[0] == '/')
-                snprintf(s->filename, sizeof s->filename, "%s", s->path);
-        else if (s->path[0] == '\0' && (flags & AT_EMPTY_PATH))
-                snprintf(s->filename, sizeof s->filename, "/dev/fd/%d", dirfd);
+static void kernel_filename(struct decider *d, int dirfd, int flags) {
+        if (dirfd == AT_FDCWD || d->path[0] == '/')
+                snprintf(d->filename, sizeof d->filename, "%s", d->path);
+        else if (d->path[0] == '\0' && (flags & AT_EMPTY_PATH))
+                snprintf(d->filename, sizeof d->filename, "/dev/fd/%d", dirfd);
         else
-                snprintf(s->filename, sizeof s->filename, "/dev/fd/%d/%s", dirfd, s->path);
+                snprintf(d->filename, sizeof d->filename, "/dev/fd/%d/%s", dirfd, d->path);
 }
 
 /* Refuse, and record, an exec that passes a limit of the policy (what is too much for the
  * supervisor to read, or to keep in flight), or that cannot be held to what was judged; in
  * audit mode, only record it. */
-static void refuse_over_limit(struct supervisor *s, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
+static void refuse_over_limit(struct decider *d, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
                               unsigned pointer_size) {
-        bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
+        bool audit_only = policy_mode(d->policy) == POLICY_MODE_AUDIT;
         if (!audit_only) {
                 char suffix[160];
                 snprintf(suffix, sizeof suffix, " (%s)", why);
-                tell_process(s, ctx, "refused", s->path, suffix);
+                tell_process(d, ctx, "refused", d->path, suffix);
         }
-        record(s, ctx, audit_only ? AUDIT_WOULD_BLOCK : AUDIT_DENY, s->sess, s->sess->id, s->path, NULL, NULL, why,
+        record(d, ctx, audit_only ? AUDIT_WOULD_BLOCK : AUDIT_DENY, d->sess, d->sess->id, d->path, NULL, NULL, why,
                argv_addr, pointer_size);
 }
 
-/* Command rules judge the arguments: read them (bytes, as just measured) into s->args. A
+/* Command rules judge the arguments: read them (bytes, as just measured) into d->args. A
  * vector that grew since it was measured is the process racing itself: -EAGAIN, denied. */
-static int read_args(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr, unsigned pointer_size,
+static int read_args(struct decider *d, const struct exec_context *ctx, uint64_t argv_addr, unsigned pointer_size,
                      size_t bytes) {
-        if (bytes + 1 > s->args_size) {
-                char *grown = realloc(s->args, bytes + 1);
+        if (bytes + 1 > d->args_size) {
+                char *grown = realloc(d->args, bytes + 1);
                 if (!grown)
                         return -ENOMEM;
-                s->args = grown;
-                s->args_size = bytes + 1;
+                d->args = grown;
+                d->args_size = bytes + 1;
         }
         size_t argc = 0, read = 0;
-        s->args[0] = '\0';
-        int r = procmem_read_argv(ctx->tid, argv_addr, pointer_size, SIZE_MAX, s->args_size, s->args, &argc, &read);
-        if (!notification_valid(s))
+        d->args[0] = '\0';
+        int r = procmem_read_argv(ctx->tid, argv_addr, pointer_size, SIZE_MAX, d->args_size, d->args, &argc, &read);
+        if (!notification_valid(d))
                 return -ESRCH;
         if (r == -E2BIG)
                 return -EAGAIN;
         if (r < 0)
                 return r;
         /* An empty argv: the kernel gives the program argv[0] = "" (fs/exec.c). */
-        s->exec_args = (struct exec_args){ .bytes = s->args, .argc = argc ? argc : 1 };
+        d->exec_args = (struct exec_args){ .bytes = d->args, .argc = argc ? argc : 1 };
         return 0;
 }
 
@@ -392,13 +592,13 @@ struct argv_measure {
 /* The path (read already, path_len bytes) and the arguments (measured already) within
  * max_path, max_args and max_argv_bytes? Returns 0, -E2BIG (refused and recorded), -EFAULT
  * (execve would fault), or -errno. */
-static int check_limits(struct supervisor *s, const struct exec_context *ctx, size_t path_len,
+static int check_limits(struct decider *d, const struct exec_context *ctx, size_t path_len,
                         const struct argv_measure *m, uint64_t argv_addr, unsigned pointer_size) {
-        const struct policy_settings *st = policy_settings(s->policy);
+        const struct policy_settings *st = policy_settings(d->policy);
         char why[128];
         if (path_len >= st->max_path) {
                 snprintf(why, sizeof why, "path longer than max_path = %zu bytes", st->max_path);
-                refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
+                refuse_over_limit(d, ctx, why, argv_addr, pointer_size);
                 return -E2BIG;
         }
         if (m->r == -E2BIG) {
@@ -406,34 +606,20 @@ static int check_limits(struct supervisor *s, const struct exec_context *ctx, si
                         snprintf(why, sizeof why, "more arguments than max_args = %zu", st->max_args);
                 else
                         snprintf(why, sizeof why, "arguments longer than max_argv_bytes = %zu", st->max_argv_bytes);
-                refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
+                refuse_over_limit(d, ctx, why, argv_addr, pointer_size);
         }
-        if (m->r < 0 || !policy_has_commands(s->policy))
+        if (m->r < 0 || !policy_has_commands(d->policy))
                 return m->r;
-        return read_args(s, ctx, argv_addr, pointer_size, m->bytes);
-}
-
-/* One more exec of this session's user to verify: within max_pending_per_user? (The count
- * of one user is taken only when the whole table is that full.) */
-static bool pending_within_limit(struct supervisor *s, const struct exec_context *ctx, uint64_t argv_addr,
-                                 unsigned pointer_size) {
-        unsigned max = policy_settings(s->policy)->max_pending_per_user;
-        if (verifier_count(s->verifier) < max || verifier_count_of(s->verifier, s->sess->uid) < max)
-                return true;
-        char why[128];
-        snprintf(why, sizeof why, "%u execs of uid %u being verified: max_pending_per_user", max,
-                 (unsigned) s->sess->uid);
-        refuse_over_limit(s, ctx, why, argv_addr, pointer_size);
-        return false;
+        return read_args(d, ctx, argv_addr, pointer_size, m->bytes);
 }
 
 /* Record an exec denied before it could be judged (requested: its path, if read), with why
  * and the error. */
-static void record_unjudged(struct supervisor *s, const struct exec_context *ctx, const char *requested,
-                            const char *why, int error) {
+static void record_unjudged(struct decider *d, const struct exec_context *ctx, const char *requested, const char *why,
+                            int error) {
         char note[160];
         snprintf(note, sizeof note, "%s: %s", why, strerror(-error));
-        record(s, ctx, AUDIT_DENY, s->sess, s->sess->id, requested, NULL, NULL, note, 0, 0);
+        record(d, ctx, AUDIT_DENY, d->sess, d->sess->id, requested, NULL, NULL, note, 0, 0);
 }
 
 /* An error that says the supervisor ran out of fds or memory, whatever the exec. */
@@ -441,9 +627,9 @@ static bool out_of_resources(int r) {
         return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
 }
 
-static void decide(struct supervisor *s) {
-        const struct seccomp_notif *req = s->req;
-        struct seccomp_notif_resp *resp = s->resp;
+static void decide(struct decider *d) {
+        const struct seccomp_notif *req = d->req;
+        struct seccomp_notif_resp *resp = d->resp;
         unsigned pointer_size;
         int r;
 
@@ -468,7 +654,7 @@ static void decide(struct supervisor *s) {
         }
 
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
-        r = exec_context_open((pid_t) req->pid, &s->self, &ctx);
+        r = exec_context_open((pid_t) req->pid, &d->s->self, &ctx);
         if (r < 0) {
                 if (out_of_resources(r))
                         log_warning_errno(r, "Cannot open /proc/%u: %m; exec denied", req->pid);
@@ -476,8 +662,8 @@ static void decide(struct supervisor *s) {
                         log_debug_errno(r, "Cannot open /proc/%u: %m; denied", req->pid);
                 return;
         }
-        r = procmem_read_string((pid_t) req->pid, path_addr, s->path, sizeof s->path);
-        const struct policy_settings *st = policy_settings(s->policy);
+        r = procmem_read_string((pid_t) req->pid, path_addr, d->path, sizeof d->path);
+        const struct policy_settings *st = policy_settings(d->policy);
         struct argv_measure m = {};
         if (r >= 0 && (size_t) r < st->max_path)
                 m.r = procmem_measure_argv((pid_t) req->pid, argv_addr, pointer_size, st->max_args, st->max_argv_bytes,
@@ -486,7 +672,7 @@ static void decide(struct supervisor *s) {
          * means the task that made it is alive, so the PID was its all along: the memory
          * reads were that task's, and from here on ctx.proc_fd is known to be it (every
          * later open goes through it). */
-        if (!notification_valid(s))
+        if (!notification_valid(d))
                 return;
         if (r == -EFAULT || r == -ENAMETOOLONG) {
                 resp->error = r; /* as the kernel would say */
@@ -494,18 +680,18 @@ static void decide(struct supervisor *s) {
         }
         if (r < 0) {
                 log_warning_errno(r, "Cannot read the memory of %u: %m; exec denied", req->pid);
-                record_unjudged(s, &ctx, NULL, "cannot read the process's memory", r);
+                record_unjudged(d, &ctx, NULL, "cannot read the process's memory", r);
                 return;
         }
-        r = check_limits(s, &ctx, (size_t) r, &m, argv_addr, pointer_size);
+        r = check_limits(d, &ctx, (size_t) r, &m, argv_addr, pointer_size);
         if (r < 0) {
                 if (r == -EFAULT)
                         resp->error = r; /* as the kernel would say */
-                else if (r == -E2BIG && policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                else if (r == -E2BIG && policy_mode(d->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
                 else if (r != -E2BIG && r != -ESRCH) {
                         log_warning_errno(r, "Cannot read the arguments of %u: %m; exec denied", req->pid);
-                        record_unjudged(s, &ctx, s->path, "cannot read the exec's arguments", r);
+                        record_unjudged(d, &ctx, d->path, "cannot read the exec's arguments", r);
                 }
                 return;
         }
@@ -514,44 +700,44 @@ static void decide(struct supervisor *s) {
                 /* resolve_exec() refuses every lookup then (EACCES): fail closed. */
                 log_debug("Process %u has other credentials than ours (fsuid %u, fsgid %u), which we cannot take on "
                           "to look its exec up: '%s' denied",
-                          req->pid, (unsigned) ctx.creds.fsuid, (unsigned) ctx.creds.fsgid, s->path);
-        r = resolve_exec(&ctx, dirfd, s->path, flags, &s->chain);
+                          req->pid, (unsigned) ctx.creds.fsuid, (unsigned) ctx.creds.fsgid, d->path);
+        r = resolve_exec(&ctx, dirfd, d->path, flags, &d->chain);
         if (r < 0 && out_of_resources(r)) {
                 /* Ours, not the process's: its exec would not fail so. Denied. */
-                log_warning_errno(r, "Cannot resolve the exec of '%s' by %u: %m; exec denied", s->path, req->pid);
-                exec_chain_reset(&s->chain);
+                log_warning_errno(r, "Cannot resolve the exec of '%s' by %u: %m; exec denied", d->path, req->pid);
+                exec_chain_reset(&d->chain);
                 return;
         }
         if (r < 0) {
                 /* The kernel would fail this exec too; answer with its errno rather than
                  * let it look again at a path that may have changed meanwhile. */
-                log_debug_errno(r, "exec of '%s' by %u fails: %m", s->path, req->pid);
+                log_debug_errno(r, "exec of '%s' by %u fails: %m", d->path, req->pid);
                 resp->error = r;
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
 
         /* A dynamic loader run as a command: what it will load is in its arguments. */
-        r = loader_set_recognises(&s->loaders, s->identities, &s->chain.files[s->chain.image]);
+        r = loader_set_recognises(&d->loaders, d->identities, &d->chain.files[d->chain.image]);
         bool loader = r > 0;
         if (loader) {
-                kernel_filename(s, dirfd, flags);
+                kernel_filename(d, dirfd, flags);
                 struct exec_argv argv = {
                         .pid = (pid_t) req->pid,
                         .addr = argv_addr,
                         .pointer_size = pointer_size,
-                        .filename = s->filename,
+                        .filename = d->filename,
                 };
-                r = loader_add_programs(&ctx, &s->chain, &argv);
-                if (!notification_valid(s)) {
-                        exec_chain_reset(&s->chain);
+                r = loader_add_programs(&ctx, &d->chain, &argv);
+                if (!notification_valid(d)) {
+                        exec_chain_reset(&d->chain);
                         return;
                 }
         }
         if (r < 0) {
-                log_warning_errno(r, "Cannot tell what the exec of '%s' by %u would run: %m; denied", s->path,
+                log_warning_errno(r, "Cannot tell what the exec of '%s' by %u would run: %m; denied", d->path,
                                   req->pid);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
 
@@ -559,131 +745,241 @@ static void decide(struct supervisor *s) {
         struct policy_subject subj;
         struct verdict v;
         const struct exec_args *args = NULL;
-        if (policy_has_commands(s->policy)) {
-                kernel_filename(s, dirfd, flags);
-                s->exec_args.filename = s->filename;
-                args = &s->exec_args;
+        if (policy_has_commands(d->policy)) {
+                kernel_filename(d, dirfd, flags);
+                d->exec_args.filename = d->filename;
+                args = &d->exec_args;
         }
-        r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups, ctx.creds.n_groups,
+        r = creds_subject_of_process(d->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups, ctx.creds.n_groups,
                                      &subj);
         if (r >= 0)
-                r = judge_chain(s->policy, &subj, s->identities, &s->chain, args, &v);
+                r = judge_chain(d->policy, &subj, d->identities, &d->chain, args, &v);
         if (r < 0) {
-                log_warning_errno(r, "Cannot judge the exec of '%s' by %u: %m; denied", s->path, req->pid);
-                exec_chain_reset(&s->chain);
+                log_warning_errno(r, "Cannot judge the exec of '%s' by %u: %m; denied", d->path, req->pid);
+                exec_chain_reset(&d->chain);
                 return;
         }
         const struct policy_rule *rule = v.rule;
         const struct exec_file *hit = v.file;
-        const char *session = s->sess->id;
-        const struct exec_file *unpinned = rule ? NULL : judge_unpinned(&s->chain, &v);
+        const char *session = d->sess->id;
+        const struct exec_file *unpinned = rule ? NULL : judge_unpinned(&d->chain, &v);
         if (unpinned) {
                 char why[EG_PATH_MAX + 128];
                 snprintf(why, sizeof why, "%s was judged by its content, which its user can change while it runs",
                          unpinned->path);
-                refuse_over_limit(s, &ctx, why, argv_addr, pointer_size);
-                if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                refuse_over_limit(d, &ctx, why, argv_addr, pointer_size);
+                if (policy_mode(d->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
         if (!rule) {
                 /* In audit mode nothing is ever blocked, so nothing needs verifying. */
-                if (policy_mode(s->policy) == POLICY_MODE_AUDIT)
+                if (policy_mode(d->policy) == POLICY_MODE_AUDIT)
                         answer_continue(resp);
-                else if (pending_within_limit(s, &ctx, argv_addr, pointer_size))
-                        allow_verified(s, &ctx, &v, loader);
-                else {
-                        exec_chain_reset(&s->chain);
+                else if (!allow_verified(d, &ctx, &v, loader, argv_addr, pointer_size)) {
+                        exec_chain_reset(&d->chain);
                         return;
                 }
                 if (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) {
-                        if (policy_settings(s->policy)->log_allowed)
+                        if (policy_settings(d->policy)->log_allowed)
                                 /* The allow rule that let the exec's file run, as check names it;
                                  * NULL only when none matched (default = allow). */
-                                record(s, &ctx, AUDIT_ALLOW, s->sess, session, s->path, v.allow, NULL, NULL, argv_addr,
+                                record(d, &ctx, AUDIT_ALLOW, d->sess, session, d->path, v.allow, NULL, NULL, argv_addr,
                                        pointer_size);
                         else
-                                s->stats.allowed++;
+                                d->s->stats.allowed++;
                 } else
-                        record(s, &ctx, AUDIT_DENY, s->sess, session, s->path, NULL, NULL, "cannot be verified",
+                        record(d, &ctx, AUDIT_DENY, d->sess, session, d->path, NULL, NULL, "cannot be verified",
                                argv_addr, pointer_size);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
 
-        if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, s->sess, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL,
+        if (policy_mode(d->policy) == POLICY_MODE_AUDIT) {
+                record(d, &ctx, AUDIT_WOULD_BLOCK, d->sess, session, d->path, rule, hit->path, v.why[0] ? v.why : NULL,
                        argv_addr, pointer_size);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 answer_continue(resp);
                 return;
         }
 
-        enum audit_decision decision = policy_action(s->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
-        tell_process(s, &ctx, "blocked", hit->path, "");
+        enum audit_decision decision = policy_action(d->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
+        tell_process(d, &ctx, "blocked", hit->path, "");
         /* The record is made while the process is still frozen in its notification. */
-        record(s, &ctx, decision, s->sess, session, s->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr,
+        record(d, &ctx, decision, d->sess, session, d->path, rule, hit->path, v.why[0] ? v.why : NULL, argv_addr,
                pointer_size);
         if (decision == AUDIT_KILL) {
-                r = kill_task(s, (pid_t) req->pid);
+                r = kill_task(d, (pid_t) req->pid);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to kill %u: %m; its exec is denied", req->pid);
         }
-        exec_chain_reset(&s->chain);
+        exec_chain_reset(&d->chain);
         /* resp->error is still the preset -EACCES. */
 }
 
 static void reidentify(struct supervisor *s);
 
+/* Answer d's notification (received already, at received) of sess: decide, answer, count.
+ * Returns whether d answered it (else its owner had), and in *ret the answer's result. */
+static bool serve(struct decider *d, struct session *sess, uint64_t received, int *ret) {
+        struct supervisor *s = d->s;
+        decider_begin(d);
+        d->sess = sess;
+        /* Should we die before answering, the next supervisor must wake this task: the
+         * kernel never hands a received notification out again. */
+        if (d->inflight)
+                *d->inflight = (pid_t) d->req->pid;
+
+        /* Fail safe by construction: the answer is "deny" before anything can fail. */
+        *d->resp = (struct seccomp_notif_resp){ .id = d->req->id, .error = -EACCES };
+        /* In audit mode nothing is verified. */
+        d->verified_by = policy_mode(d->policy) == POLICY_MODE_AUDIT ? "none" : NULL;
+        decide(d);
+
+        int r = -ENOENT;
+        bool ours = decider_claim(d);
+        if (ours) {
+                __atomic_add_fetch(&sess->decisions, 1, __ATOMIC_RELAXED);
+                /* A "continue" the kernel engine does not check must not meet an expectation
+                 * left by an earlier exec of this thread that failed. */
+                if (s->kernel && !d->kernel_armed && (d->resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE))
+                        kverifier_withdraw(s->kernel, (pid_t) d->req->pid);
+                /* Timed up to the answer, not past its send: the task it wakes may take our
+                 * CPU at the very return from the ioctl, and how long we then wait for the
+                 * CPU is the scheduler's, not the decision's. */
+                uint64_t took = latency_now_ns() - received;
+                pthread_mutex_lock(&s->lock);
+                latency_record(&s->latency, took);
+                pthread_mutex_unlock(&s->lock);
+                r = notify_respond(sess->listener, d->resp);
+        }
+        if (d->inflight)
+                *d->inflight = 0;
+        if (d->armed) {
+                struct ptrace_settle settle = { .d = d, .tid = d->armed, .answered = r == 0 };
+                on_main(d, settle_ptrace, &settle);
+                d->armed = 0;
+        }
+        if (d->kernel_armed) {
+                if (r < 0)
+                        kverifier_withdraw(s->kernel, d->kernel_armed);
+                d->kernel_armed = 0;
+        }
+        decider_end(d);
+        *ret = r == -ENOENT ? 0 : r;
+        return ours;
+}
+
 int supervisor_serve(struct supervisor *s, struct session *sess) {
         /* First: a change made to a blocked file before this exec is known before it is
          * judged (one read that finds nothing, most of the time). */
         reidentify(s);
-        s->sess = sess;
-        int r = notify_receive(sess->listener, s->req);
+        int r = notify_receive(sess->listener, s->main->req);
         if (r < 0)
                 /* ENOENT: the task went away before we read the notification. */
                 return r == -ENOENT || r == -EINTR ? 0 : r;
+        (void) serve(s->main, sess, latency_now_ns(), &r);
+        return r;
+}
 
-        uint64_t received = latency_now_ns();
+static void reidentify_on_main(void *arg) {
+        reidentify(arg);
+}
 
-        /* Should we die before answering, the next supervisor must wake this task: the
-         * kernel never hands a received notification out again. */
-        if (s->inflight)
-                *s->inflight = (pid_t) s->req->pid;
+/* Has a file a rule names changed, and the main thread not taken it in yet? */
+static bool rule_change_pending(struct supervisor *s) {
+        pthread_mutex_lock(&s->lock);
+        struct pollfd pfd = { .fd = rule_watch_fd(s->watch), .events = POLLIN };
+        pthread_mutex_unlock(&s->lock);
+        return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
 
-        /* Fail safe by construction: the answer is "deny" before anything can fail. */
-        *s->resp = (struct seccomp_notif_resp){ .id = s->req->id, .error = -EACCES };
-        /* In audit mode nothing is verified. */
-        s->verified_by = policy_mode(s->policy) == POLICY_MODE_AUDIT ? "none" : NULL;
-        decide(s);
-        sess->decisions++;
-        /* A "continue" the kernel engine does not check must not meet an expectation left
-         * by an earlier exec of this thread that failed. */
-        if (s->kernel && !s->kernel_armed && (s->resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE))
-                kverifier_withdraw(s->kernel, (pid_t) s->req->pid);
+bool decider_serve(struct decider *d, struct session *sess, const struct seccomp_notif *req, uint64_t received_ns,
+                   const struct decision_owner *owner) {
+        /* A change made to a blocked file before this exec is known before it is judged. */
+        if (rule_change_pending(d->s))
+                on_main(d, reidentify_on_main, d->s);
+        memcpy(d->req, req, sizeof *req);
+        d->owner = owner;
+        int r;
+        bool ours = serve(d, sess, received_ns, &r);
+        if (r < 0)
+                log_warning_errno(r, "Session %s: cannot answer process %u: %m", sess->id, req->pid);
+        d->owner = NULL;
+        return ours;
+}
 
-        /* Timed up to the answer, not past its send: the task it wakes may take our CPU at
-         * the very return from the ioctl, and how long we then wait for the CPU is the
-         * scheduler's, not the decision's. */
-        latency_record(&s->latency, latency_now_ns() - received);
-        r = notify_respond(sess->listener, s->resp);
-        if (s->inflight)
-                *s->inflight = 0;
-        if (s->armed) {
-                if (r == 0)
-                        verifier_armed(s->verifier, s->armed);
-                else
-                        verifier_cancel(s->verifier, s->armed);
-                s->armed = 0;
+int supervisor_time_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
+                        const char *requested, const char *why) {
+        struct seccomp_notif_resp resp = { .id = req->id, .error = -EACCES };
+        int r = notify_respond(sess->listener, &resp);
+        if (r < 0)
+                return r; /* gone: nothing was decided */
+        __atomic_add_fetch(&sess->decisions, 1, __ATOMIC_RELAXED);
+        struct decider *d = s->main;
+        decider_begin(d);
+        exec_chain_reset(&d->chain);
+        d->verified_by = "none";
+        struct audit_process view = { .pid = (pid_t) req->pid };
+        struct exec_context none = EXEC_CONTEXT_NULL;
+        record_exec_of(d, &none, &view, AUDIT_DENY, sess, sess->id, requested, NULL, NULL, NULL, why, 0, 0);
+        d->verified_by = NULL;
+        decider_end(d);
+        return 0;
+}
+
+void supervisor_set_main_call(struct supervisor *s, supervisor_main_call call, void *data) {
+        s->main_call = call;
+        s->main_call_data = data;
+}
+
+int decider_new(struct supervisor *s, struct decider **ret) {
+        struct decider *d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->s = s;
+        int r = notify_alloc(&d->req, &d->resp);
+        if (r >= 0)
+                r = exec_chain_init(&d->chain);
+        if (r >= 0 && !(d->identities = identity_cache_new()))
+                r = -ENOMEM;
+        if (r >= 0 && !(d->digest = digest_stream_new()))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = teller_new(&d->teller);
+        if (r < 0) {
+                decider_free(d);
+                return r;
         }
-        if (s->kernel_armed) {
-                if (r < 0)
-                        kverifier_withdraw(s->kernel, s->kernel_armed);
-                s->kernel_armed = 0;
-        }
-        return r == -ENOENT ? 0 : r;
+        d->loaders = s->loaders;
+        pthread_mutex_lock(&s->lock);
+        d->next = s->deciders;
+        s->deciders = d;
+        pthread_mutex_unlock(&s->lock);
+        *ret = d;
+        return 0;
+}
+
+void decider_free(struct decider *d) {
+        if (!d)
+                return;
+        struct supervisor *s = d->s;
+        pthread_mutex_lock(&s->lock);
+        for (struct decider **pp = &s->deciders; *pp; pp = &(*pp)->next)
+                if (*pp == d) {
+                        *pp = d->next;
+                        break;
+                }
+        pthread_mutex_unlock(&s->lock);
+        if (d->req)
+                notify_free(d->req, d->resp);
+        digest_stream_free(d->digest);
+        teller_free(d->teller);
+        free(d->args);
+        identity_cache_free(d->identities);
+        exec_chain_fini(&d->chain);
+        free(d);
 }
 
 /* Is pid still our tracee? Then it is in a stop and its PID cannot have been recycled. */
@@ -697,31 +993,32 @@ static bool traced_by_us(const struct exec_context *ctx) {
 /* A loader run as a command is about to map fd_number executable: its program. Judge that
  * file, then let the loader go on, or kill it before the program runs. */
 static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
+        struct decider *d = s->main;
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         struct verdict v = {};
         int r = exec_context_open(pid, &s->self, &ctx);
         if (r >= 0 && !traced_by_us(&ctx))
                 r = -ESRCH;
         if (r >= 0)
-                r = resolve_loaded_fd(&ctx, fd_number, &s->chain);
+                r = resolve_loaded_fd(&ctx, fd_number, &d->chain);
         struct policy_subject subj;
         if (r >= 0)
-                r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
+                r = creds_subject_of_process(d->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
                                              ctx.creds.n_groups, &subj);
         if (r >= 0)
-                r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
+                r = judge_chain(d->policy, &subj, d->identities, &d->chain, NULL, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed",
                                   s->report.approved, (int) pid);
                 verifier_kill(s->verifier, pid);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
         /* What it maps is an ordinary file: content that decided, its user could change. */
-        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&s->chain, &v);
+        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&d->chain, &v);
         if (!v.rule && !unpinned) {
                 verifier_release(s->verifier, pid);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
 
@@ -730,23 +1027,24 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                                     : "run by the dynamic loader";
         if (unpinned)
                 v.file = unpinned;
-        if (policy_mode(s->policy) == POLICY_MODE_AUDIT) {
-                record(s, &ctx, AUDIT_WOULD_BLOCK, session_of(s, s->report.tag), s->report.tag, s->report.approved,
+        if (policy_mode(d->policy) == POLICY_MODE_AUDIT) {
+                record(d, &ctx, AUDIT_WOULD_BLOCK, session_of(d, s->report.tag), s->report.tag, s->report.approved,
                        v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
-                tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
-                record(s, &ctx, AUDIT_KILL, session_of(s, s->report.tag), s->report.tag, s->report.approved, v.rule,
+                tell_process_pinned(d, &ctx, true, "blocked", v.file->path, "");
+                record(d, &ctx, AUDIT_KILL, session_of(d, s->report.tag), s->report.tag, s->report.approved, v.rule,
                        v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
         }
-        exec_chain_reset(&s->chain);
+        exec_chain_reset(&d->chain);
 }
 
 /* The kernel runs another program than the one approved, for a file none of its own
  * loaders take (a binfmt_misc handler, of the host's or of the process's own user
  * namespace): judge what runs, with the process held at its exec stop; allowed, it runs. */
 static void judge_ran(struct supervisor *s, pid_t pid) {
+        struct decider *d = s->main;
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         struct verdict v = {};
         struct policy_subject subj;
@@ -756,61 +1054,62 @@ static void judge_ran(struct supervisor *s, pid_t pid) {
         if (r >= 0 && !traced_by_us(&ctx))
                 r = -ESRCH;
         if (r >= 0)
-                r = resolve_ran(&ctx, &s->chain);
+                r = resolve_ran(&ctx, &d->chain);
         /* A dynamic loader would go on to map whatever program its arguments name (a
          * handler is given the file's name as its first: "--inhibit-cache" is an option to
          * ld.so), which is judged only when a loader is run as a command, foreseen: killed. */
-        if (r >= 0 && loader_set_recognises(&s->loaders, s->identities, &s->chain.files[0]) != 0)
+        if (r >= 0 && loader_set_recognises(&d->loaders, d->identities, &d->chain.files[0]) != 0)
                 r = -EPERM;
         if (r >= 0)
-                r = creds_subject_of_process(s->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
+                r = creds_subject_of_process(d->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
                                              ctx.creds.n_groups, &subj);
         if (r >= 0)
-                r = judge_chain(s->policy, &subj, s->identities, &s->chain, NULL, &v);
-        const struct session *from = session_of(s, s->report.tag);
+                r = judge_chain(d->policy, &subj, d->identities, &d->chain, NULL, &v);
+        const struct session *from = session_of(d, s->report.tag);
         char note[EG_PATH_MAX + 96];
         snprintf(note, sizeof note, "ran in place of %s (binfmt_misc)", s->report.approved);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge '%s', which process %d runs in place of '%s': %m; killed",
                                   s->report.ran, (int) pid, s->report.approved);
                 verifier_kill(s->verifier, pid);
-                record_exec(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, s->report.ran, NULL,
+                record_exec(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, s->report.ran, NULL,
                             s->report.ran, note, 0, 0);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
-        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&s->chain, &v);
+        const struct exec_file *unpinned = v.rule ? NULL : judge_unpinned(&d->chain, &v);
         if (unpinned)
                 v.file = unpinned;
-        bool audit_only = policy_mode(s->policy) == POLICY_MODE_AUDIT;
+        bool audit_only = policy_mode(d->policy) == POLICY_MODE_AUDIT;
         if ((v.rule || unpinned) && !audit_only) {
-                tell_process_pinned(s, &ctx, true, "blocked", v.file->path, "");
-                record(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
+                tell_process_pinned(d, &ctx, true, "blocked", v.file->path, "");
+                record(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
-                exec_chain_reset(&s->chain);
+                exec_chain_reset(&d->chain);
                 return;
         }
-        const struct exec_file *image = &s->chain.files[0];
-        const struct exec_file *interp = s->chain.n > 1 ? &s->chain.files[1] : NULL;
+        const struct exec_file *image = &d->chain.files[0];
+        const struct exec_file *interp = d->chain.n > 1 ? &d->chain.files[1] : NULL;
         r = verifier_confirm_ran(s->verifier, pid, &image->st, image->path, interp ? &interp->st : NULL,
                                  interp ? interp->path : NULL, s->report.mapped, sizeof s->report.mapped);
         if (r <= 0) {
                 log_warning("Process %d runs '%s' with another interpreter than it names (%s): killed", (int) pid,
                             image->path, s->report.mapped);
-                record(s, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, NULL, s->report.mapped,
+                record(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, NULL, s->report.mapped,
                        "exec changed after it was approved", 0, 0);
         } else if (v.rule || unpinned)
-                record(s, &ctx, AUDIT_WOULD_BLOCK, from, s->report.tag, s->report.approved, v.rule, v.file->path, note,
+                record(d, &ctx, AUDIT_WOULD_BLOCK, from, s->report.tag, s->report.approved, v.rule, v.file->path, note,
                        0, 0);
-        else if (policy_settings(s->policy)->log_allowed)
-                record(s, &ctx, AUDIT_ALLOW, from, s->report.tag, s->report.approved, v.allow, NULL, note, 0, 0);
-        exec_chain_reset(&s->chain);
+        else if (policy_settings(d->policy)->log_allowed)
+                record(d, &ctx, AUDIT_ALLOW, from, s->report.tag, s->report.approved, v.allow, NULL, note, 0, 0);
+        exec_chain_reset(&d->chain);
 }
 
 /* The race was run and lost by the racer: what the kernel loaded for pid is not what was
  * approved (s->report), and it was killed before running. The record names the program the
  * kernel loaded as the executable. */
 static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
+        struct decider *d = s->main;
         const struct verify_report *rep = &s->report;
         char note[sizeof rep->why + 64];
         if (content) {
@@ -825,20 +1124,21 @@ static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         if (exec_context_open(pid, &s->self, &ctx) < 0)
                 ctx.tid = pid; /* gone already: the record has what we know */
-        record_exec(s, &ctx, AUDIT_KILL, session_of(s, rep->tag), rep->tag, rep->approved,
+        record_exec(d, &ctx, AUDIT_KILL, session_of(d, rep->tag), rep->tag, rep->approved,
                     rep->ran[0] ? rep->ran : NULL, NULL, content ? rep->ran : rep->mapped, note, 0, 0);
 }
 
 /* The kernel engine killed an exec: what ran was not what was approved. */
 static void record_kernel_kill(const struct kverify_kill *kill, void *data) {
         struct supervisor *s = data;
+        struct decider *d = s->main;
         if (kill->pid == 0) {
                 log_error("The kernel engine killed %s: its reports were lost (the ring was full)", kill->ran);
-                s->verified_by = "kernel";
-                exec_chain_reset(&s->chain);
+                d->verified_by = "kernel";
+                exec_chain_reset(&d->chain);
                 struct exec_context none = EXEC_CONTEXT_NULL;
-                record_exec(s, &none, AUDIT_KILL, NULL, NULL, NULL, NULL, NULL, NULL, kill->ran, 0, 0);
-                s->verified_by = NULL;
+                record_exec(d, &none, AUDIT_KILL, NULL, NULL, NULL, NULL, NULL, NULL, kill->ran, 0, 0);
+                d->verified_by = NULL;
                 return;
         }
         log_warning("Process %d execed %s instead of the approved '%s' (%s): killed by the kernel engine",
@@ -861,18 +1161,20 @@ static void record_kernel_kill(const struct kverify_kill *kill, void *data) {
                 .audit_session = kill->audit_session,
         };
         struct exec_context none = EXEC_CONTEXT_NULL;
-        exec_chain_reset(&s->chain);
-        s->verified_by = "kernel";
-        record_exec_of(s, &none, &view, AUDIT_KILL, session_of(s, kill->tag), kill->tag,
+        exec_chain_reset(&d->chain);
+        d->verified_by = "kernel";
+        record_exec_of(d, &none, &view, AUDIT_KILL, session_of(d, kill->tag), kill->tag,
                        kill->approved[0] ? kill->approved : NULL, kill->ran_name[0] ? kill->ran_name : NULL, NULL,
                        kill->ran, note, 0, 0);
-        s->verified_by = NULL;
+        d->verified_by = NULL;
 }
 
 static void drain_kernel_reports(struct supervisor *s) {
         if (!s->kernel)
                 return;
+        decider_begin(s->main);
         int r = kverifier_drain(s->kernel, record_kernel_kill, s);
+        decider_end(s->main);
         if (r < 0)
                 log_warning_errno(r, "Cannot read the kernel engine's reports: %m");
 }
@@ -891,6 +1193,7 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 s->report.tag[0] = s->report.ran[0] = '\0';
                 s->report.fd = -1;
                 enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, &s->report);
+                decider_begin(s->main);
                 /* A tracee that ends may be our child too (the command): its end counts. */
                 if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
                         hooks->on_child(pid, status, hooks->data);
@@ -899,17 +1202,17 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                         judge_loaded(s, pid, s->report.fd);
                         break;
                 case VERIFY_UNPREDICTED:
-                        s->verified_by = "ptrace";
+                        s->main->verified_by = "ptrace";
                         judge_ran(s, pid);
-                        s->verified_by = NULL;
+                        s->main->verified_by = NULL;
                         break;
                 case VERIFY_NOT_OURS:
                         break;
                 case VERIFY_MISMATCH:
                 case VERIFY_CHANGED:
-                        s->verified_by = "ptrace";
+                        s->main->verified_by = "ptrace";
                         record_mismatch(s, pid, outcome == VERIFY_CHANGED);
-                        s->verified_by = NULL;
+                        s->main->verified_by = NULL;
                         break;
                 case VERIFY_KILLED:
                         /* Its parent's SIGKILL, say, in the middle of its exec (a timeout):
@@ -923,6 +1226,7 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
                 case VERIFY_CONFIRMED:
                         break;
                 }
+                decider_end(s->main);
         }
 }
 
@@ -944,8 +1248,7 @@ static void reidentify(struct supervisor *s) {
                           policy_source(s->policy), err.line, err.message);
                 return;
         }
-        policy_free(s->reidentified);
-        s->policy = s->reidentified = fresh;
+        replace_policy(s, fresh, fresh);
         log_debug("A blocked file changed: its identity and content were taken again");
 }
 
@@ -1086,9 +1389,11 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         _cleanup_(supervisor_freep) struct supervisor *s = calloc(1, sizeof *s);
         if (!s)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor: %m");
+        pthread_mutex_init(&s->lock, NULL);
         s->sigchld_fd = s->events_fd = -1;
         s->policy = policy;
         s->audit = audit;
+        s->epoch = 1; /* 0: a decider that is not deciding */
         int r = exec_self_get(&s->self);
         if (r < 0)
                 return log_error_errno(r, "Failed to identify our root directory and credentials: %m");
@@ -1103,31 +1408,24 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         r = add_event_fd(s->events_fd, s->sigchld_fd);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the supervisor's events: %m");
-        s->identities = identity_cache_new();
-        s->verifier = verifier_new(s->identities);
-        s->digest = digest_stream_new();
-        if (!s->identities || !s->verifier || !s->digest)
-                return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
-        r = choose_engine(s, policy);
-        if (r < 0)
-                return r;
-        r = teller_new(&s->teller);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up the writing to sessions' stderr: %m");
         r = loader_set_scan(&s->loaders);
         if (r < 0)
                 return log_error_errno(r, "Failed to find the host's dynamic loaders: %m");
         log_debug("%d dynamic loaders on this host", r);
+        r = decider_new(s, &s->main);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the supervisor's decisions: %m");
+        s->main->on_main = true;
+        s->verifier = verifier_new(s->main->identities);
+        if (!s->verifier)
+                return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
+        r = choose_engine(s, policy);
+        if (r < 0)
+                return r;
         r = watch_rules(s, policy);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the files of the policy's rules: %m (is "
                                           "fs.inotify.max_user_instances reached?)");
-        r = notify_alloc(&s->req, &s->resp);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate notification buffers: %m");
-        r = exec_chain_init(&s->chain);
-        if (r < 0)
-                return log_error_errno(r, "Failed to open /proc/self/fd: %m (is /proc mounted?)");
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -1135,26 +1433,20 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
 void supervisor_free(struct supervisor *s) {
         if (!s)
                 return;
-        if (s->req)
-                notify_free(s->req, s->resp);
         rule_watch_free(s->watch);
+        collect_retired(s, true);
         policy_free(s->reidentified);
         verifier_free(s->verifier);
         kverifier_free(s->kernel);
-        digest_stream_free(s->digest);
-        teller_free(s->teller);
-        free(s->args);
-        identity_cache_free(s->identities);
-        exec_chain_fini(&s->chain);
+        decider_free(s->main);
         safe_close(s->sigchld_fd);
         safe_close(s->events_fd);
+        pthread_mutex_destroy(&s->lock);
         free(s);
 }
 
 int supervisor_set_policy(struct supervisor *s, const struct policy *policy) {
-        policy_free(s->reidentified);
-        s->reidentified = NULL;
-        s->policy = policy;
+        replace_policy(s, policy, NULL);
         int r = watch_rules(s, policy);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the files of the new policy's rules: %m; a replaced "
@@ -1163,7 +1455,10 @@ int supervisor_set_policy(struct supervisor *s, const struct policy *policy) {
 }
 
 void supervisor_set_audit(struct supervisor *s, struct audit *audit) {
+        pthread_mutex_lock(&s->lock);
         s->audit = audit;
+        s->epoch++;
+        pthread_mutex_unlock(&s->lock);
 }
 
 int supervisor_fd(const struct supervisor *s) {
@@ -1178,7 +1473,7 @@ void supervisor_process_events(struct supervisor *s, const struct supervise_hook
 }
 
 void supervisor_set_inflight(struct supervisor *s, volatile pid_t *slot) {
-        s->inflight = slot;
+        s->main->inflight = slot;
 }
 
 /* Whether task tid sleeps in a seccomp user notification: waiting for an answer. */
@@ -1214,17 +1509,23 @@ size_t supervisor_verifying(const struct supervisor *s) {
         return verifier_count(s->verifier);
 }
 
-struct supervisor_stats supervisor_stats(const struct supervisor *s) {
-        return s->stats;
+struct supervisor_stats supervisor_stats(struct supervisor *s) {
+        pthread_mutex_lock(&s->lock);
+        struct supervisor_stats st = s->stats;
+        pthread_mutex_unlock(&s->lock);
+        return st;
 }
 
-struct supervisor_latency supervisor_latency(const struct supervisor *s) {
-        return (struct supervisor_latency){
+struct supervisor_latency supervisor_latency(struct supervisor *s) {
+        pthread_mutex_lock(&s->lock);
+        struct supervisor_latency lat = {
                 .count = s->latency.count,
                 .p50_ns = latency_percentile(&s->latency, 50),
                 .p99_ns = latency_percentile(&s->latency, 99),
                 .max_ns = s->latency.max_ns,
         };
+        pthread_mutex_unlock(&s->lock);
+        return lat;
 }
 
 /* supervise()'s one session. */

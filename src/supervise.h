@@ -1,11 +1,13 @@
 /* The supervisor: receive each exec notification of a session's listener, work out what
  * would run, ask the policy, record, answer. One supervisor serves any number of sessions
- * (the daemon) or one (`execguard run`); it is single-threaded, and everything it waits on
- * is an fd its caller polls. */
+ * (the daemon) or one (`execguard run`). Its own events (tracees, kernel reports, changed
+ * rule files) are the main thread's, on an fd its caller polls; notifications are decided
+ * by deciders, the main thread's own or those of worker threads (workers.h). */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/seccomp.h>
 #include <sys/types.h>
 
 #include "audit.h"
@@ -22,7 +24,7 @@ struct session {
         char id[SESSION_ID_LEN + 1];
         uid_t uid; /* who started it (SO_PEERCRED for the daemon; ourselves for run) */
         pid_t pid;
-        uint64_t decisions;
+        uint64_t decisions; /* atomic: deciders of several threads count */
         /* Where it came from, as SSH_CONNECTION said when it started (session_source_set());
          * "": not known. Every record of the session carries it. */
         char source_ip[SESSION_SOURCE_IP_MAX];
@@ -110,7 +112,7 @@ int supervisor_wake_stuck(pid_t tid);
 /* Execs approved and still being verified (ptrace): a supervisor that stops now kills them. */
 size_t supervisor_verifying(const struct supervisor *s);
 
-struct supervisor_stats supervisor_stats(const struct supervisor *s);
+struct supervisor_stats supervisor_stats(struct supervisor *s);
 
 /* How long decisions took, from a notification received to its answer sent (timed up to
  * the ioctl that sends it; the verification after the exec not included), over all served
@@ -119,7 +121,49 @@ struct supervisor_stats supervisor_stats(const struct supervisor *s);
 struct supervisor_latency {
         uint64_t count, p50_ns, p99_ns, max_ns;
 };
-struct supervisor_latency supervisor_latency(const struct supervisor *s);
+struct supervisor_latency supervisor_latency(struct supervisor *s);
+
+/* A decider: one thread's means to decide notifications. The supervisor has one of its own
+ * for supervisor_serve(); the daemon's workers (workers.h) each have theirs. */
+struct decider;
+
+/* Who else may answer a notification a decider serves: the workers' watchdog, which answers
+ * one not decided within resolve_timeout. claim() is asked before the decider's first act
+ * that shows (a record, a message to the process, a kill, an approval, the answer): true,
+ * and the answer is the decider's alone from then on; false, and it was given already: the
+ * decider drops the notification without a trace. requested() is told the path the exec
+ * names as soon as it is read, for the watchdog's record. */
+struct decision_owner {
+        bool (*claim)(void *data);
+        void (*requested)(void *data, const char *path);
+        void *data;
+};
+
+/* A decider of another thread runs fn(arg) on the main thread with this (the ptrace check
+ * is the main thread's: a tracee is its tracer thread's alone), and waits for it. */
+typedef void (*supervisor_main_call)(void (*fn)(void *arg), void *arg, void *data);
+void supervisor_set_main_call(struct supervisor *s, supervisor_main_call call, void *data);
+
+/* A decider for the calling thread (its message timer is bound to it). Returns 0 or -errno. */
+int decider_new(struct supervisor *s, struct decider **ret);
+void decider_free(struct decider *d);
+
+/* Decide and answer req, a notification of sess received at received_ns (latency.h's
+ * clock), as supervisor_serve() does. owner: who else may answer it (NULL: nobody). Returns
+ * whether this decider answered it (false: the owner had). */
+bool decider_serve(struct decider *d, struct session *sess, const struct seccomp_notif *req, uint64_t received_ns,
+                   const struct decision_owner *owner);
+
+/* Answer req of sess "denied" for a decider that has not in time, and record it with why
+ * (requested: the path the exec names, if known). Reads nothing of the process: what stalls
+ * its decider may stall that too. Returns 0 or -errno of the answer (-ENOENT: gone). */
+int supervisor_time_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
+                        const char *requested, const char *why);
+
+/* Hand over an object no longer in force (the daemon's policy, or its audit sinks, after a
+ * reload): freed with free_fn once no decision begun while it was in force is still being
+ * made. */
+void supervisor_retire(struct supervisor *s, void *object, void (*free_fn)(void *object));
 
 /* `execguard run`'s loop: serve sess until no supervised process is left (returns 0) or
  * its listener fails (returns -errno). hooks may be NULL. */
