@@ -38,7 +38,7 @@ LIB_SRCS   := src/audit.c src/binfmt.c src/check.c src/creds.c src/daemon.c src/
               src/kverify.c src/latency.c src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
               src/policy.c src/procmem.c src/procstatus.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/tell.c src/verify.c \
-              src/trusted.c src/utf8.c src/wallclock.c
+              src/trusted.c src/utf8.c src/wallclock.c src/workers.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
 LIB        := $(B)/libexecguard.a
 BIN        := $(B)/execguard

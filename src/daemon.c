@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "protocol.h"
 #include "supervise.h"
+#include "workers.h"
 #include "util.h"
 
 /* How long a stopping daemon waits for execs it approved to be verified: it must not kill
@@ -51,6 +52,7 @@ enum source_kind {
         SOURCE_POLICY_FILE, /* the policy file's directory changed */
         SOURCE_CLIENT,      /* a request, or a client gone */
         SOURCE_SESSION,     /* a session's listener: a notification, or the session is over */
+        SOURCE_WORKERS,     /* the workers: a call for the main thread, the watchdog, a session released */
 };
 
 struct source {
@@ -67,6 +69,8 @@ struct client {
 struct daemon_session {
         struct source source;
         struct session s;
+        bool paused; /* its listener is out of the epoll set: no job was free for it */
+        bool ending; /* over, and still held by a decision (workers_release()) */
         struct daemon_session *next;
 };
 
@@ -85,6 +89,9 @@ struct daemon {
         struct policy *policy; /* in force; replaced whole by a reload */
         struct audit *audit;
         struct supervisor *supervisor;
+        struct workers *workers;
+        struct source workers_source;
+        bool paused_sessions; /* some session's listener is paused (workers_take()) */
 
         struct client *clients;
         struct daemon_session *sessions;
@@ -136,6 +143,14 @@ static bool refresh_status(struct daemon *d) {
         return false;
 }
 
+static void free_policy(void *p) {
+        policy_free(p);
+}
+
+static void free_audit(void *a) {
+        audit_free(a);
+}
+
 static void log_policy_warnings(const struct policy *p) {
         for (size_t i = 0; i < policy_n_warnings(p); i++) {
                 char msg[512];
@@ -161,7 +176,7 @@ static void reopen_log_file(struct daemon *d) {
                 return;
         }
         supervisor_set_audit(d->supervisor, audit);
-        audit_free(d->audit);
+        supervisor_retire(d->supervisor, d->audit, free_audit);
         d->audit = audit;
 }
 
@@ -196,8 +211,11 @@ static int reload(struct daemon *d, char *msg, size_t size) {
         size_t before = policy_n_rules(d->policy), after = policy_n_rules(fresh);
         supervisor_set_policy(d->supervisor, fresh);
         supervisor_set_audit(d->supervisor, audit);
-        policy_free(d->policy);
-        audit_free(d->audit);
+        workers_set_timeout(d->workers, policy_settings(fresh)->resolve_timeout);
+        /* Decisions begun under the old ones may still be made: the supervisor frees them
+         * once none is. */
+        supervisor_retire(d->supervisor, d->policy, free_policy);
+        supervisor_retire(d->supervisor, d->audit, free_audit);
         d->policy = fresh;
         d->audit = audit;
         /* A file cut short (an editor's crash, a half-copied file reloaded) loses rules
@@ -284,30 +302,37 @@ static int watch_policy_file(struct daemon *d) {
         return epoll_add(d, d->policy_watch_fd, &d->policy_file_source);
 }
 
-/* The task whose notification is being answered, in a file next to the socket: if we are
- * killed mid-answer, the next daemon finds it there and wakes it (supervisor_wake_stuck()),
- * else its exec would wait for ever. */
+/* The tasks whose notifications are received and not yet answered, one slot per job of the
+ * workers, in a file next to the socket: if we are killed meanwhile, the next daemon finds
+ * them there and wakes them (supervisor_wake_stuck()), else their execs would wait for ever.
+ * (A file of one slot is a daemon's from before the workers.) */
+#define INFLIGHT_SIZE (WORKERS_JOBS_MAX * sizeof(pid_t))
+
 static int open_inflight(struct daemon *d) {
         snprintf(d->inflight_path, sizeof d->inflight_path, "%s.inflight", d->socket_path);
         _cleanup_close_ int fd = open(d->inflight_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
                 return log_error_errno(negative_errno(), "Failed to open %s: %m", d->inflight_path);
-        if (!S_ISREG(st.st_mode) || (st.st_size != 0 && st.st_size != sizeof(pid_t)) ||
-            ftruncate(fd, sizeof(pid_t)) < 0)
+        if (!S_ISREG(st.st_mode) ||
+            (st.st_size != 0 && st.st_size != sizeof(pid_t) && st.st_size != (off_t) INFLIGHT_SIZE) ||
+            ftruncate(fd, INFLIGHT_SIZE) < 0)
                 return log_error_errno(-EINVAL, "%s is not ours: remove it", d->inflight_path);
-        void *map = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        void *map = mmap(NULL, INFLIGHT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (map == MAP_FAILED)
                 return log_error_errno(negative_errno(), "Failed to map %s: %m", d->inflight_path);
         d->inflight = map;
-        pid_t stuck = *d->inflight;
-        *d->inflight = 0;
-        int r = supervisor_wake_stuck(stuck);
-        if (r > 0)
-                log_warning("The daemon before us died answering process %d: its exec is notified again", (int) stuck);
-        else if (r < 0)
-                log_warning_errno(r, "Cannot wake process %d, left waiting by the daemon before us: %m", (int) stuck);
-        supervisor_set_inflight(d->supervisor, d->inflight);
+        for (size_t i = 0; i < WORKERS_JOBS_MAX; i++) {
+                pid_t stuck = d->inflight[i];
+                d->inflight[i] = 0;
+                int r = supervisor_wake_stuck(stuck);
+                if (r > 0)
+                        log_warning("The daemon before us died answering process %d: its exec is notified again",
+                                    (int) stuck);
+                else if (r < 0)
+                        log_warning_errno(r, "Cannot wake process %d, left waiting by the daemon before us: %m",
+                                          (int) stuck);
+        }
         return 0;
 }
 
@@ -522,20 +547,52 @@ static const struct session *find_session(const char *id, void *data) {
         return NULL;
 }
 
-static void end_session(struct daemon *d, struct daemon_session *ds) {
+/* A session over and held by no decision: gone. */
+static void finish_session(struct daemon *d, struct daemon_session *ds) {
         for (struct daemon_session **pp = &d->sessions; *pp; pp = &(*pp)->next)
                 if (*pp == ds) {
                         *pp = ds->next;
                         break;
                 }
-        log_info("Session %s: ended after %llu decisions", ds->s.id, (unsigned long long) ds->s.decisions);
-        /* Explicitly: the wrapper holds the same open file, so closing our fd would not
-         * take it out of the epoll set, which would go on reporting it. */
-        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
+        log_info("Session %s: ended after %llu decisions", ds->s.id,
+                 (unsigned long long) __atomic_load_n(&ds->s.decisions, __ATOMIC_RELAXED));
         safe_close(ds->s.listener);
         free(ds);
         d->n_sessions--;
         notify_status(d, NULL);
+}
+
+static void end_session(struct daemon *d, struct daemon_session *ds) {
+        /* Explicitly: the wrapper holds the same open file, so closing our fd would not
+         * take it out of the epoll set, which would go on reporting it. */
+        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
+        if (workers_release(d->workers, &ds->s))
+                finish_session(d, ds);
+        else
+                ds->ending = true; /* finished when its last decision is done with */
+}
+
+static void session_released(struct session *sess, void *data) {
+        struct daemon *d = data;
+        for (struct daemon_session *ds = d->sessions; ds; ds = ds->next)
+                if (&ds->s == sess) {
+                        finish_session(d, ds);
+                        return;
+                }
+}
+
+/* Jobs are free again: take the paused sessions' notifications. */
+static void resume_sessions(void *data) {
+        struct daemon *d = data;
+        if (!d->paused_sessions || d->stopping)
+                return;
+        d->paused_sessions = false;
+        for (struct daemon_session *ds = d->sessions; ds; ds = ds->next)
+                if (ds->paused && !ds->ending) {
+                        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ds->source };
+                        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, ds->s.listener, &ev);
+                        ds->paused = false;
+                }
 }
 
 /* One request of a client; a client that sends garbage is answered and dropped. */
@@ -608,9 +665,17 @@ static void serve_client(struct daemon *d, struct client *c) {
 }
 
 static void serve_session(struct daemon *d, struct daemon_session *ds, uint32_t events) {
+        if (ds->ending)
+                return;
         if (events & EPOLLIN) {
-                int r = supervisor_serve(d->supervisor, &ds->s);
-                if (r < 0) {
+                int r = workers_take(d->workers, &ds->s);
+                if (r == -EAGAIN) {
+                        /* Every job is taken: the notification waits in the kernel, and the
+                         * listener out of the set (but for its end), until one is free. */
+                        struct epoll_event ev = { .events = 0, .data.ptr = &ds->source };
+                        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, ds->s.listener, &ev);
+                        ds->paused = d->paused_sessions = true;
+                } else if (r < 0) {
                         log_error_errno(r,
                                         "Session %s: the listener failed (%m); the session is dropped, and its "
                                         "execs fail",
@@ -657,7 +722,7 @@ static int event_loop(struct daemon *d) {
         for (;;) {
                 int timeout = -1;
                 if (d->stopping) {
-                        if (supervisor_verifying(d->supervisor) == 0)
+                        if (supervisor_verifying(d->supervisor) == 0 && workers_pending(d->workers) == 0)
                                 return 0;
                         struct timespec now;
                         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -667,8 +732,9 @@ static int event_loop(struct daemon *d) {
                         }
                         long left = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
                         if (left <= 0) {
-                                log_warning("%zu approved execs not verified in time: they are killed as we stop",
-                                            supervisor_verifying(d->supervisor));
+                                log_warning("%zu approved execs not verified in time, and %u not answered: they "
+                                            "are killed, or notified again to the next daemon, as we stop",
+                                            supervisor_verifying(d->supervisor), workers_pending(d->workers));
                                 return 0;
                         }
                         timeout = (int) left;
@@ -712,6 +778,9 @@ static int event_loop(struct daemon *d) {
                                 if (!d->stopping)
                                         serve_session(d, (struct daemon_session *) src, evs[i].events);
                                 break;
+                        case SOURCE_WORKERS:
+                                workers_process(d->workers);
+                                break;
                         }
                 }
         }
@@ -720,22 +789,28 @@ static int event_loop(struct daemon *d) {
 static void daemon_free(struct daemon *d) {
         while (d->clients)
                 client_free(d, d->clients);
-        while (d->sessions) {
+        /* Workers stuck in a file system that does not answer may yet use the supervisor,
+         * the policy, the audit sinks and the sessions: those are left to the exit. */
+        bool clean = workers_free(d->workers);
+        while (clean && d->sessions) {
                 struct daemon_session *ds = d->sessions;
                 d->sessions = ds->next;
                 safe_close(ds->s.listener);
                 free(ds);
         }
-        supervisor_free(d->supervisor);
+        if (clean)
+                supervisor_free(d->supervisor);
         if (d->inflight) {
-                munmap((void *) d->inflight, sizeof(pid_t));
+                munmap((void *) d->inflight, INFLIGHT_SIZE);
                 (void) unlink(d->inflight_path);
         }
-        audit_free(d->audit);
+        if (clean)
+                audit_free(d->audit);
         /* syslog's connection is the process's (see audit_free()); the daemon is done with
          * it here, and leaves no fd of its own open (make check-valgrind, --track-fds). */
         closelog();
-        policy_free(d->policy);
+        if (clean)
+                policy_free(d->policy);
         if (d->listen_fd >= 0) {
                 (void) unlink(d->socket_path);
                 safe_close(d->listen_fd);
@@ -818,7 +893,18 @@ static int daemon_start(struct daemon *d) {
         r = open_socket(d);
         if (r < 0)
                 return r;
-        return open_inflight(d);
+        r = open_inflight(d);
+        if (r < 0)
+                return r;
+        const struct workers_hooks hooks = { .released = session_released, .resume = resume_sessions, .data = d };
+        const struct policy_settings *st = policy_settings(d->policy);
+        r = workers_new(d->supervisor, st->workers, st->resolve_timeout, d->inflight, &hooks, &d->workers);
+        if (r < 0)
+                return r;
+        r = epoll_add(d, workers_fd(d->workers), &d->workers_source);
+        if (r < 0)
+                return log_error_errno(r, "epoll_ctl() failed: %m");
+        return 0;
 }
 
 /* What an exec control cannot stop, and the host can: a session's user who has processes
@@ -857,12 +943,13 @@ int daemon_run(const struct daemon_options *o) {
                 .signal_source = { SOURCE_SIGNAL },
                 .supervisor_source = { SOURCE_SUPERVISOR },
                 .policy_file_source = { SOURCE_POLICY_FILE },
+                .workers_source = { SOURCE_WORKERS },
         };
         int r = daemon_start(&d);
         if (r >= 0) {
                 warn_about_ptrace_scope();
-                log_info("Listening on %s with %s (%zu rules); verifier: %s", d.socket_path, d.config,
-                         policy_n_rules(d.policy), supervisor_verifier(d.supervisor));
+                log_info("Listening on %s with %s (%zu rules); verifier: %s; %u workers", d.socket_path, d.config,
+                         policy_n_rules(d.policy), supervisor_verifier(d.supervisor), workers_count(d.workers));
                 notify_status(&d, "READY=1");
                 r = event_loop(&d);
         }

@@ -261,7 +261,8 @@ struct parser {
         bool in_section;
         unsigned mode_line, action_line, default_line, trusted_path_line, match_content_line, fileless_line;
         unsigned log_file_line, log_allowed_line, no_new_privs_line, capabilities_line, daemon_line, verifier_line;
-        unsigned max_sessions_line, max_pending_line, max_path_line, max_args_line, max_argv_bytes_line;
+        unsigned max_sessions_line, max_pending_line, max_path_line, max_args_line, max_argv_bytes_line, workers_line,
+                resolve_timeout_line;
 };
 
 static int add_rule(struct parser *ps, size_t scope, const char *key, bool allow, enum policy_rule_kind kind,
@@ -399,7 +400,15 @@ static int handle_limit(struct parser *ps, const char *name, const char *value) 
                 r = parse_limit(ps, name, value, &ps->max_args_line, 1, 1u << 24, &st->max_args);
         else if (strcmp(name, "max_argv_bytes") == 0)
                 r = parse_limit(ps, name, value, &ps->max_argv_bytes_line, 256, 1u << 30, &st->max_argv_bytes);
-        else
+        else if (strcmp(name, "workers") == 0) {
+                r = parse_limit(ps, name, value, &ps->workers_line, 1, POLICY_WORKERS_MAX, &n);
+                if (r >= 0)
+                        st->workers = (unsigned) n;
+        } else if (strcmp(name, "resolve_timeout") == 0) {
+                r = parse_limit(ps, name, value, &ps->resolve_timeout_line, 1, 3600, &n);
+                if (r >= 0)
+                        st->resolve_timeout = (unsigned) n;
+        } else
                 return -ENOENT;
         return r;
 }
@@ -480,7 +489,7 @@ static int handle_setting(struct parser *ps, const char *name, const char *value
                              "match_content, fileless, log_file, "
                              "log_allowed, no_new_privs, on_daemon_unavailable, verifier, capabilities, "
                              "max_sessions_per_user, "
-                             "max_pending_per_user, max_path, max_args, max_argv_bytes)",
+                             "max_pending_per_user, max_path, max_args, max_argv_bytes, workers, resolve_timeout)",
                              name);
                 return -EINVAL;
         }
@@ -1427,6 +1436,7 @@ int policy_parse(FILE *stream, const char *name, struct policy **ret_policy, str
         p->settings.no_new_privs = true;
         p->settings.max_sessions_per_user = POLICY_MAX_SESSIONS_PER_USER_DEFAULT;
         p->settings.max_pending_per_user = POLICY_MAX_PENDING_PER_USER_DEFAULT;
+        p->settings.resolve_timeout = POLICY_RESOLVE_TIMEOUT_DEFAULT;
         p->settings.max_path = POLICY_MAX_PATH_DEFAULT;
         p->settings.max_args = POLICY_MAX_ARGS_DEFAULT;
         p->settings.max_argv_bytes = POLICY_MAX_ARGV_BYTES_DEFAULT;
@@ -2046,6 +2056,11 @@ void policy_dump(const struct policy *p, FILE *out) {
                 "max_sessions_per_user = %u\nmax_pending_per_user = %u\nmax_path = %zu\nmax_args = %zu\n"
                 "max_argv_bytes = %zu\n",
                 st->max_sessions_per_user, st->max_pending_per_user, st->max_path, st->max_args, st->max_argv_bytes);
+        if (st->workers)
+                fprintf(out, "workers = %u\n", st->workers);
+        else
+                fputs("workers = (one per CPU)\n", out);
+        fprintf(out, "resolve_timeout = %u\n", st->resolve_timeout);
         for (size_t i = 0; i < p->n_scopes; i++) {
                 const struct scope *sc = &p->scopes[i];
                 if (!sc->has_hours && !sc->days && !sc->n_parents)

@@ -17,6 +17,8 @@
  *     max_pending_per_user = N      (execs of one user's sessions being verified at once)
  *     max_path = BYTES              (of the path an exec names)
  *     max_args = N, max_argv_bytes = BYTES (of an exec's arguments)
+ *     workers = N                   (the daemon's deciding threads; default one per CPU)
+ *     resolve_timeout = SECONDS     (the daemon denies an exec not decided by then)
  *     [block] and [allow]                        (everybody)
  *     path = /absolute/path or fnmatch(3) glob   (repeatable, as all rules)
  *     dir = /directory                           (every file under it)
@@ -128,6 +130,10 @@ struct policy_settings {
         size_t max_path;       /* bytes, with the terminating NUL */
         size_t max_args;       /* arguments */
         size_t max_argv_bytes; /* bytes of all arguments, each with its NUL */
+        /* The daemon's: threads that decide (0: one per CPU), and how long a decision may
+         * take before the exec is denied (a file system that does not answer). */
+        unsigned workers;
+        unsigned resolve_timeout; /* seconds */
 };
 
 /* Defaults and bounds of the limits (execguard.ini(5)). */
@@ -137,6 +143,8 @@ struct policy_settings {
 #define POLICY_MAX_PATH_DEFAULT              4096 /* the kernel's own PATH_MAX */
 #define POLICY_MAX_ARGS_DEFAULT              131072
 #define POLICY_MAX_ARGV_BYTES_DEFAULT        (2u << 20) /* ARG_MAX under the usual 8 MiB stack */
+#define POLICY_WORKERS_MAX                   256
+#define POLICY_RESOLVE_TIMEOUT_DEFAULT       5
 
 /* Where a parse failed. line is 0 when the failure is not tied to a line (open, fstat). */
 struct policy_error {

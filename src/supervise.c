@@ -663,6 +663,8 @@ static void decide(struct decider *d) {
                 return;
         }
         r = procmem_read_string((pid_t) req->pid, path_addr, d->path, sizeof d->path);
+        if (r >= 0 && d->owner && d->owner->requested)
+                d->owner->requested(d->owner->data, d->path);
         const struct policy_settings *st = policy_settings(d->policy);
         struct argv_measure m = {};
         if (r >= 0 && (size_t) r < st->max_path)

@@ -32,6 +32,11 @@ struct session {
         /* What it lacks of its policy, supervised standalone for want of a daemon (run.h);
          * NULL: nothing. Every record of the session carries it. */
         const char *degraded;
+        /* The workers' (workers.h), under their lock: notifications received and not done
+         * with, those among them whose worker is stuck, and whether the daemon is done with
+         * the session. */
+        unsigned held, stuck;
+        bool over;
 };
 
 /* Fill id with a fresh random session id. Returns 0 or -errno. */

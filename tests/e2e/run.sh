@@ -135,14 +135,15 @@ expect_df_refused() {
 # the records of execs killed by another mid-exec (killed.sh); =fleet only the policy's
 # warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh);
 # =audittrail only who, from where and by which rule the records say (audittrail.sh);
-# =outage only what run and login do when no daemon answers (outage.sh).
+# =outage only what run and login do when no daemon answers (outage.sh); =stall only a
+# session stalled in its file system while others run (stall.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage)
+writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage | stall)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -1069,5 +1070,6 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/audittrail.sh"
 # A daemon outage never locks operators out: run and login supervise standalone, degraded.
 . "$HERE/outage.sh"
+. "$HERE/stall.sh"
 
 summary

@@ -24,7 +24,8 @@
         "unchanged\n" LIMITS_DEFAULT
 #define LIMITS(sessions, pending, path, args, bytes)                                                 \
         "max_sessions_per_user = " sessions "\nmax_pending_per_user = " pending "\nmax_path = " path \
-        "\nmax_args = " args "\nmax_argv_bytes = " bytes "\n"
+        "\nmax_args = " args "\nmax_argv_bytes = " bytes "\n" DAEMON_DEFAULT
+#define DAEMON_DEFAULT "workers = (one per CPU)\nresolve_timeout = 5\n"
 #define LIMITS_DEFAULT LIMITS("256", "256", "4096", "131072", "2097152")
 
 /* What a global rule decides for a file, by identity, path or glob (st may be NULL). */
@@ -137,6 +138,12 @@ static const struct valid_case valid_cases[] = {
           "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = "
           "auto\ncapabilities = "
           "unchanged\n" LIMITS("1", "1024", "64", "1", "256") },
+        { "workers and resolve_timeout", "[execguard]\nworkers = 3\nresolve_timeout = 1\n", 0,
+          "source = " SOURCE "\nmode = enforce\naction = deny\ndefault = allow\ntrusted_path = no\nmatch_content = "
+          "yes\nfileless = content\n"
+          "log_file = \nlog_allowed = no\nno_new_privs = yes\non_daemon_unavailable = standalone\nverifier = "
+          "auto\ncapabilities = unchanged\nmax_sessions_per_user = 256\nmax_pending_per_user = 256\nmax_path = "
+          "4096\nmax_args = 131072\nmax_argv_bytes = 2097152\nworkers = 3\nresolve_timeout = 1\n" },
 };
 
 static void test_valid(int i) {
@@ -341,6 +348,11 @@ static const struct error_case error_cases[] = {
         { "limit overflows", "[execguard]\nmax_args = 99999999999999999999999\n", 0, 2, "invalid max_args" },
         { "max_path beyond PATH_MAX", "[execguard]\nmax_path = 4097\n", 0, 2, "from 64 to 4096" },
         { "limit set twice", "[execguard]\nmax_path = 100\nmax_path = 100\n", 0, 3, "'max_path' set twice" },
+        { "no workers", "[execguard]\nworkers = 0\n", 0, 2, "invalid workers '0' (expected a number from 1 to 256)" },
+        { "too many workers", "[execguard]\nworkers = 257\n", 0, 2, "invalid workers '257'" },
+        { "resolve_timeout zero", "[execguard]\nresolve_timeout = 0\n", 0, 2,
+          "invalid resolve_timeout '0' (expected a number from 1 to 3600)" },
+        { "resolve_timeout with unit", "[execguard]\nresolve_timeout = 5s\n", 0, 2, "invalid resolve_timeout '5s'" },
 };
 
 static void test_error(int i) {

@@ -24,7 +24,7 @@ enum { UID_ROOT = 0, UID_NOBODY = 65534, GID_ROOT = 0, GID_ADM = 4, GID_NOGROUP 
 
 /* What the dump says after the settings: the sections' conditions and the rules. */
 static const char *rules_part(const char *dump) {
-        const char *s = strstr(dump, "max_argv_bytes = ");
+        const char *s = strstr(dump, "resolve_timeout = ");
         ck_assert_ptr_nonnull(s);
         return strchr(s, '\n') + 1;
 }
