@@ -76,7 +76,7 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARNINGS) -D_GNU_SOURCE -DEXECGUARD_VERSION=
 FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
-.PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick \
+.PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick check-tsan tsan-build \
         asan-build check-valgrind check-valgrind-quick bench install uninstall deb deb-build check-deb clean \
         format check-format
 all: $(BIN)
@@ -133,7 +133,7 @@ $(BENCH_B)/floor: bench/floor.c $(LIB) | $(BENCH_B)
 $(BENCH_B)/%: bench/%.c | $(BENCH_B)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-bench: $(BIN) $(BENCH_DRIVERS)
+bench: $(BIN) $(BENCH_DRIVERS) $(B)/helpers/fuse-stall
 	python3 bench/bench.py $(abspath $(BIN)) $(abspath $(BENCH_B)) $(abspath $(B)/bench.json)
 
 $(B) $(B)/tests $(B)/helpers $(B)/soak $(BENCH_B):
@@ -208,6 +208,16 @@ check-asan: asan-build $(BIN) $(HELPERS)
 check-asan-quick: asan-build
 	tests/asan.sh $(ASAN_B) $(B)/helpers quick
 
+# The daemon's threads under ThreadSanitizer (build-tsan/): its e2e cases, a soak with
+# workers = 2 and W5 of the benchmark; any report fails it (tests/tsan.sh). Root.
+TSAN_B      := build-tsan
+TSAN_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+tsan-build:
+	$(MAKE) B=$(TSAN_B) CFLAGS="$(TSAN_CFLAGS)" LDFLAGS="-fsanitize=thread" $(TSAN_B)/execguard
+
+check-tsan: tsan-build $(BIN) $(HELPERS) $(SOAK_EXEC) $(BENCH_DRIVERS)
+	tests/tsan.sh $(TSAN_B) $(B)/helpers $(BENCH_B)
+
 # The daemon under valgrind's memcheck through VALGRIND_SESSIONS sessions (default 1000):
 # no error, no leak, no fd left open (tests/valgrind.sh). Root and valgrind.
 check-valgrind: $(BIN) $(HELPERS)
@@ -272,7 +282,7 @@ check-deb:
 	tests/deb/check-deb.sh $(DEB_CHANGES:.changes=.deb)
 
 clean:
-	rm -rf $(B) $(ASAN_B) $(FB)
+	rm -rf $(B) $(ASAN_B) $(TSAN_B) $(FB)
 
 FORMAT_FILES := $(wildcard src/*.c src/*.h src/bpf/*.c tests/*.c tests/unit/*.c tests/e2e/helpers/*.c tests/soak/*.c \
                 tests/fuzz/*.c tests/fuzz/*.h bench/*.c bench/*.h)

@@ -19,7 +19,10 @@ traced to its exec and let go unchecked; W0-W2 only), floor-bpf (the floor plus 
 approval for the kernel engine, loaded and proven, whose program checks it; W0-W2 only; root),
 execguard (standalone `run -c`), execguard-ptrace (the same with verifier = ptrace: the fallback;
 W0-W2), daemon
-(`run --socket` to a private daemon), strace (`strace -f -e trace=execve`, where installed).
+(`run --socket` to a private daemon, workers one per CPU), strace (`strace -f -e trace=execve`,
+where installed); for W5 also daemon-w1 and daemon-w2 (workers = 1, 2) and daemon-stalled (2
+workers, and one more session whose exec is stuck all along in a file system that does not
+answer: build/helpers/fuse-stall).
 
 Each round runs every workload under every configuration, the order of the configurations
 rotating from round to round, so that a machine's drift falls on all of them alike. Times are
@@ -74,11 +77,18 @@ WORKLOADS = {
 }
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
         "W5": "exec (wall time / all sessions' execs)"}
-ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "execguard-ptrace", "daemon", "strace"]
+# W5's variants of the daemon: 1 and 2 workers ("daemon" has its default, one per CPU), and 2
+# workers with one more session stalled in a file system that does not answer (fuse-stall,
+# of the e2e helpers) all along.
+W5_VARIANTS = ["daemon-w1", "daemon-w2", "daemon-stalled"]
+W5_POLICY = {"daemon": "small", "daemon-w1": "small-w1", "daemon-w2": "small-w2", "daemon-stalled": "small-stalled"}
+ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "execguard-ptrace", "daemon"] + \
+    W5_VARIANTS + ["strace"]
 # strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
 # supervisors would each need an inotify instance (the rule watch), beyond the default
 # fs.inotify.max_user_instances = 128.
-SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c != "daemon"}
+SKIP = {("W4", "strace"), ("W6", "strace")} | {("W5", c) for c in ALL_CONFIGS if c not in W5_POLICY}
+SKIP |= {(w, c) for w in WORKLOADS if w != "W5" for c in W5_VARIANTS}
 # execguard-ptrace (standalone with verifier = ptrace) is the fallback's cost, where there are
 # execs to verify.
 SKIP |= {(w, "execguard-ptrace") for w in ("W3", "W4", "W6")}
@@ -128,6 +138,13 @@ class Bench:
             self.notes.append("strace is not installed: no strace configuration")
         if "daemon" in self.configs and not self.root:
             self.configs.remove("daemon")
+        if not self.root:
+            self.configs = [c for c in self.configs if c not in W5_VARIANTS]
+        self.fuse_stall = os.path.join(os.path.dirname(os.path.abspath(drivers)), "helpers", "fuse-stall")
+        if "daemon-stalled" in self.configs and not (os.access(self.fuse_stall, os.X_OK) and
+                                                     os.path.exists("/dev/fuse")):
+            self.configs.remove("daemon-stalled")
+            self.notes.append("no daemon-stalled configuration: %s or /dev/fuse missing" % self.fuse_stall)
             self.notes.append("not root: no daemon configuration")
         self.verifiers = {}  # execguard, daemon -> the check after exec each used
         self.daemons = {}  # policy name -> (Popen, socket path, notify socket)
@@ -157,6 +174,12 @@ class Bench:
         self.policies["small-ptrace"] = os.path.join(self.tmp, "small-ptrace.ini")
         with open(self.policies["small-ptrace"], "w") as f:
             f.write(SMALL_POLICY.replace("[execguard]\n", "[execguard]\nverifier = ptrace\n"))
+        # The stalled session's exec must stay stuck all along: no timeout within the run.
+        for name, extra in (("small-w1", "workers = 1\n"), ("small-w2", "workers = 2\n"),
+                            ("small-stalled", "workers = 2\nresolve_timeout = 3600\n")):
+            self.policies[name] = os.path.join(self.tmp, name + ".ini")
+            with open(self.policies[name], "w") as f:
+                f.write(SMALL_POLICY.replace("[execguard]\n", "[execguard]\n" + extra))
         t = time.monotonic()
         self.write_big_policy(self.policies["big"])
         log("bench: big policy (%d path rules, %d hash rules) written in %.1f s"
@@ -407,17 +430,64 @@ class Bench:
         (end of file on the pipe that is their standard input) and let them all run."""
         n, execs = self.counts["W5_sessions"], self.counts["W5_execs"]
         daemon = None
-        if config == "daemon":
+        if config in W5_POLICY:
             # A daemon of its own, so that its counts, latency histogram and RSS are this
             # round's alone.
-            name = "w5-%d" % rnd
-            self.start_daemon(name, "small")
+            name = "w5-%s-%d" % (config, rnd)
+            self.start_daemon(name, W5_POLICY[config])
             daemon = self.daemons[name]
+            stall = None
             try:
+                if config == "daemon-stalled":
+                    stall = self.start_stall(name, daemon)
+                    if "failed" in stall:
+                        return stall
                 return self.run_sessions_with(config, rnd, n, execs, daemon)
             finally:
+                if stall:
+                    self.stop_stall(stall)
                 self.stop_daemon(name)
         return self.run_sessions_with(config, rnd, n, execs, None)
+
+    def start_stall(self, name, daemon):
+        """One more session, whose first exec is stuck in a file system that does not
+        answer (fuse-stall holds every lookup of "prog") until stop_stall()."""
+        mnt = os.path.join(self.tmp, "stall-%s" % name)
+        os.makedirs(mnt, exist_ok=True)
+        out = os.path.join(self.tmp, "stall-%s.out" % name)
+        st = {"mnt": mnt, "out": out, "session": None}
+        with open(out, "w") as f:
+            st["fuse"] = subprocess.Popen([self.fuse_stall, mnt], stdin=subprocess.DEVNULL, stdout=f, stderr=f)
+        if not self.wait_text(out, "ready"):
+            return dict(st, failed="fuse-stall did not mount: " + tail(open(out).read()))
+        st["session"] = subprocess.Popen([self.eg, "run", "--socket", daemon["sock"], "--", os.path.join(mnt, "prog")],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+        if not self.wait_text(out, "held 1"):
+            return dict(st, failed="the stalled session's lookup was never held")
+        return st
+
+    @staticmethod
+    def wait_text(path, text, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with open(path) as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def stop_stall(self, st):
+        st["fuse"].send_signal(signal.SIGUSR1)  # the held lookups answered: the session ends
+        if st["session"]:
+            try:
+                st["session"].wait(10)
+            except subprocess.TimeoutExpired:
+                st["session"].kill()
+                st["session"].wait()
+        st["fuse"].terminate()
+        st["fuse"].wait()
+        subprocess.run(["umount", "-l", st["mnt"]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def run_sessions_with(self, config, rnd, n, execs, daemon):
         gate_r, gate_w = os.pipe()
@@ -694,11 +764,18 @@ class Bench:
                     r["config"], r["decisions_per_s"], fmt(r.get("p50_us")), fmt(r.get("p99_us")),
                     fmt(r.get("max_us")), fmt(r.get("spawn_p50_us")), fmt(r.get("spawn_p99_us")),
                     r.get("decisions_lost", "-")))
-                if "rss_kb_per_session" in r:
+                if "rss_kb_per_session" in r and r["config"] == "daemon":
                     print("    daemon RSS: idle %d kB; %d sessions set up (idle) %d kB: %.1f kB/session; peak %d kB "
                           "(%.1f kB/session)" % (r["rss_idle_kb"], self.counts["W5_sessions"], r["rss_ready_kb"],
                                                  r["rss_kb_per_session"], r["rss_peak_kb"],
                                                  r["rss_peak_kb_per_session"]))
+        by = {r["config"]: r for r in w5}
+        if "daemon-w1" in by and "daemon-w2" in by:
+            print("    2 workers: %.2fx the decisions/s of 1" % (by["daemon-w2"]["decisions_per_s"] /
+                                                              by["daemon-w1"]["decisions_per_s"]))
+        if "daemon-w2" in by and "daemon-stalled" in by and by["daemon-w2"].get("p99_us"):
+            print("    one session stalled: the others' decision p99 %.2fx unstalled (2 workers each)" % (
+                by["daemon-stalled"]["p99_us"] / by["daemon-w2"]["p99_us"]))
         loads = [r for r in records if r["workload"] == "W4-load"]
         if loads:
             print("\nW4 policy load (`execguard check -c POLICY /bin/true`, whole process):")

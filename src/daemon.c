@@ -51,7 +51,8 @@ enum source_kind {
         SOURCE_SUPERVISOR,  /* children, tracees, changed rule files */
         SOURCE_POLICY_FILE, /* the policy file's directory changed */
         SOURCE_CLIENT,      /* a request, or a client gone */
-        SOURCE_SESSION,     /* a session's listener: a notification, or the session is over */
+        SOURCE_SESSIONS,    /* the sessions' listeners' own epoll set: a notification, or a session over */
+        SOURCE_SESSION,     /* in that set: a session's listener */
         SOURCE_WORKERS,     /* the workers: a call for the main thread, the watchdog, a session released */
 };
 
@@ -69,7 +70,6 @@ struct client {
 struct daemon_session {
         struct source source;
         struct session s;
-        bool paused; /* its listener is out of the epoll set: no job was free for it */
         bool ending; /* over, and still held by a decision (workers_release()) */
         struct daemon_session *next;
 };
@@ -91,7 +91,12 @@ struct daemon {
         struct supervisor *supervisor;
         struct workers *workers;
         struct source workers_source;
-        bool paused_sessions; /* some session's listener is paused (workers_take()) */
+        /* The sessions' listeners, in an epoll set of their own that is in the main one but
+         * while the workers can take no more (workers_take()): then the notifications wait
+         * in the kernel. */
+        int sessions_fd;
+        struct source sessions_source;
+        bool sessions_paused;
 
         struct client *clients;
         struct daemon_session *sessions;
@@ -521,8 +526,10 @@ static int add_session(struct daemon *d, const struct client *c, const struct re
                 snprintf(ds->s.id, sizeof ds->s.id, "%s", id);
         else
                 r = session_id_new(ds->s.id);
-        if (r >= 0)
-                r = epoll_add(d, listener, &ds->source);
+        if (r >= 0) {
+                struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ds->source };
+                r = epoll_ctl(d->sessions_fd, EPOLL_CTL_ADD, listener, &ev) < 0 ? negative_errno() : 0;
+        }
         if (r < 0) {
                 free(ds);
                 snprintf(msg, size, "cannot supervise: %s", strerror(-r));
@@ -565,7 +572,7 @@ static void finish_session(struct daemon *d, struct daemon_session *ds) {
 static void end_session(struct daemon *d, struct daemon_session *ds) {
         /* Explicitly: the wrapper holds the same open file, so closing our fd would not
          * take it out of the epoll set, which would go on reporting it. */
-        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
+        (void) epoll_ctl(d->sessions_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
         if (workers_release(d->workers, &ds->s))
                 finish_session(d, ds);
         else
@@ -581,18 +588,13 @@ static void session_released(struct session *sess, void *data) {
                 }
 }
 
-/* Jobs are free again: take the paused sessions' notifications. */
+/* The workers can take notifications again. */
 static void resume_sessions(void *data) {
         struct daemon *d = data;
-        if (!d->paused_sessions || d->stopping)
+        if (!d->sessions_paused || d->stopping)
                 return;
-        d->paused_sessions = false;
-        for (struct daemon_session *ds = d->sessions; ds; ds = ds->next)
-                if (ds->paused && !ds->ending) {
-                        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ds->source };
-                        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, ds->s.listener, &ev);
-                        ds->paused = false;
-                }
+        if (epoll_add(d, d->sessions_fd, &d->sessions_source) == 0)
+                d->sessions_paused = false;
 }
 
 /* One request of a client; a client that sends garbage is answered and dropped. */
@@ -664,29 +666,40 @@ static void serve_client(struct daemon *d, struct client *c) {
                 client_free(d, c);
 }
 
-static void serve_session(struct daemon *d, struct daemon_session *ds, uint32_t events) {
+/* A session's listener is ready. Returns false if the workers can take no more now. */
+static bool serve_session(struct daemon *d, struct daemon_session *ds, uint32_t events) {
         if (ds->ending)
-                return;
+                return true;
         if (events & EPOLLIN) {
                 int r = workers_take(d->workers, &ds->s);
-                if (r == -EAGAIN) {
-                        /* Every job is taken: the notification waits in the kernel, and the
-                         * listener out of the set (but for its end), until one is free. */
-                        struct epoll_event ev = { .events = 0, .data.ptr = &ds->source };
-                        (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, ds->s.listener, &ev);
-                        ds->paused = d->paused_sessions = true;
-                } else if (r < 0) {
+                if (r == -EAGAIN)
+                        return false;
+                if (r < 0) {
                         log_error_errno(r,
                                         "Session %s: the listener failed (%m); the session is dropped, and its "
                                         "execs fail",
                                         ds->s.id);
                         end_session(d, ds);
                 }
-                return;
+                return true;
         }
         /* EPOLLHUP: no process of the session is left. */
         if (events & (EPOLLHUP | EPOLLERR))
                 end_session(d, ds);
+        return true;
+}
+
+/* The sessions' listeners that are ready, while the workers take their notifications; when
+ * they can take no more, the set is out of the main one until they can (resume_sessions()). */
+static void serve_sessions(struct daemon *d) {
+        struct epoll_event evs[64];
+        int n = epoll_wait(d->sessions_fd, evs, ELEMENTSOF(evs), 0);
+        for (int i = 0; i < n; i++)
+                if (!serve_session(d, evs[i].data.ptr, evs[i].events)) {
+                        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->sessions_fd, NULL) == 0)
+                                d->sessions_paused = true;
+                        return;
+                }
 }
 
 /* SIGTERM: stop taking work, let the execs already approved be verified, then go. What is
@@ -700,8 +713,9 @@ static void begin_stop(struct daemon *d) {
                 (void) unlink(d->socket_path);
                 d->listen_fd = safe_close(d->listen_fd);
         }
-        for (struct daemon_session *ds = d->sessions; ds; ds = ds->next)
-                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, ds->s.listener, NULL);
+        if (!d->sessions_paused)
+                (void) epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->sessions_fd, NULL);
+        d->sessions_paused = true;
 }
 
 static void handle_signal(struct daemon *d) {
@@ -774,9 +788,11 @@ static int event_loop(struct daemon *d) {
                         case SOURCE_CLIENT:
                                 serve_client(d, (struct client *) src);
                                 break;
-                        case SOURCE_SESSION:
+                        case SOURCE_SESSIONS:
                                 if (!d->stopping)
-                                        serve_session(d, (struct daemon_session *) src, evs[i].events);
+                                        serve_sessions(d);
+                                break;
+                        case SOURCE_SESSION: /* in sessions_fd's set, not ours */
                                 break;
                         case SOURCE_WORKERS:
                                 workers_process(d->workers);
@@ -817,6 +833,7 @@ static void daemon_free(struct daemon *d) {
         }
         safe_close(d->policy_watch_fd);
         safe_close(d->signal_fd);
+        safe_close(d->sessions_fd);
         safe_close(d->epoll_fd);
         safe_close(d->reserve_fd);
 }
@@ -874,9 +891,12 @@ static int daemon_start(struct daemon *d) {
         sigdelset(&mask, SIGCHLD); /* the supervisor's own signalfd takes that one */
         d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->signal_fd < 0 || d->epoll_fd < 0)
+        d->sessions_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->signal_fd < 0 || d->epoll_fd < 0 || d->sessions_fd < 0)
                 return log_error_errno(negative_errno(), "Failed to set up the event loop: %m");
         r = epoll_add(d, d->signal_fd, &d->signal_source);
+        if (r >= 0)
+                r = epoll_add(d, d->sessions_fd, &d->sessions_source);
         if (r < 0)
                 return log_error_errno(r, "epoll_ctl() failed: %m");
 
@@ -944,6 +964,8 @@ int daemon_run(const struct daemon_options *o) {
                 .supervisor_source = { SOURCE_SUPERVISOR },
                 .policy_file_source = { SOURCE_POLICY_FILE },
                 .workers_source = { SOURCE_WORKERS },
+                .sessions_source = { SOURCE_SESSIONS },
+                .sessions_fd = -1,
         };
         int r = daemon_start(&d);
         if (r >= 0) {

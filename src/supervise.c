@@ -789,8 +789,8 @@ static void decide(struct decider *d) {
                                  * NULL only when none matched (default = allow). */
                                 record(d, &ctx, AUDIT_ALLOW, d->sess, session, d->path, v.allow, NULL, NULL, argv_addr,
                                        pointer_size);
-                        else
-                                d->s->stats.allowed++;
+                        else if (decider_claim(d))
+                                count_decision(d->s, AUDIT_ALLOW);
                 } else
                         record(d, &ctx, AUDIT_DENY, d->sess, session, d->path, NULL, NULL, "cannot be verified",
                                argv_addr, pointer_size);

@@ -54,6 +54,7 @@ static inline void closep(int *fd) {
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
 
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;

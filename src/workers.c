@@ -17,6 +17,10 @@
 
 /* How often the watchdog looks, while notifications are pending. */
 #define WATCHDOG_TICK_MS 100
+/* A decision taking longer than this is slow: a spare worker decides the others' meanwhile,
+ * so that a file system that stalls takes no capacity from the other sessions even before
+ * resolve_timeout. */
+#define SLOW_MS 200
 
 #define TIMED_OUT "resolution timed out"
 
@@ -70,9 +74,12 @@ struct workers {
         struct job jobs[WORKERS_JOBS_MAX];
         struct job *free_jobs, *queue_head, *queue_tail;
         unsigned pending; /* jobs not free */
+        unsigned queued;  /* jobs waiting for a worker */
         bool starved;     /* workers_take() said -EAGAIN: resume() is owed */
         struct worker *workers;
+        unsigned want;       /* workers = */
         unsigned live, lost; /* workers deciding or waiting; stuck ones */
+        unsigned slow;       /* decisions older than SLOW_MS, at the watchdog's last look */
         bool stopping;
         struct main_call *calls;
         struct session **released; /* sessions to hand back to the daemon */
@@ -214,6 +221,9 @@ static void *worker_main(void *arg) {
                 w->queue_head = job->next;
                 if (!w->queue_head)
                         w->queue_tail = NULL;
+                w->queued--;
+                if (w->starved)
+                        wake_main(w); /* room for the next notification */
                 job->state = JOB_DECIDING;
                 job->worker = me;
                 pthread_mutex_unlock(&w->lock);
@@ -233,6 +243,16 @@ static void *worker_main(void *arg) {
                         log_info("A worker stuck past resolve_timeout has returned");
                         decider_free(d);
                         free(me); /* detached when it was replaced */
+                        return NULL;
+                }
+                /* A spare no longer needed: the slow decision it stood in for is done. */
+                if (!w->stopping && w->live > w->want + w->slow) {
+                        w->live--;
+                        forget_worker(w, me);
+                        pthread_detach(me->thread);
+                        pthread_mutex_unlock(&w->lock);
+                        decider_free(d);
+                        free(me);
                         return NULL;
                 }
         }
@@ -269,12 +289,17 @@ static void watchdog(struct workers *w) {
         uint64_t now = latency_now_ns();
         struct job *late[WORKERS_JOBS_MAX];
         size_t n_late = 0;
+        unsigned slow = 0;
         pthread_mutex_lock(&w->lock);
         for (unsigned i = 0; i < WORKERS_JOBS_MAX; i++) {
                 struct job *job = &w->jobs[i];
+                if (job->state == JOB_DECIDING && now - job->received_ns >= SLOW_MS * 1000000ull &&
+                    now - job->received_ns < w->timeout_ns)
+                        slow++;
                 if ((job->state != JOB_QUEUED && job->state != JOB_DECIDING) || now - job->received_ns < w->timeout_ns)
                         continue;
                 if (job->state == JOB_QUEUED) {
+                        w->queued--;
                         for (struct job **pp = &w->queue_head; *pp; pp = &(*pp)->next)
                                 if (*pp == job) {
                                         *pp = job->next;
@@ -294,14 +319,18 @@ static void watchdog(struct workers *w) {
                                 log_error("%u workers are stuck in file systems that do not answer: this one is "
                                           "not replaced",
                                           w->lost);
-                        else {
-                                int r = start_worker(w);
-                                if (r < 0)
-                                        log_error_errno(r, "Cannot start a worker in place of a stuck one: %m");
-                        }
                 }
                 job->state = JOB_TIMED_OUT;
                 late[n_late++] = job;
+        }
+        /* A spare for each slow decision, within the bound of stuck ones. */
+        w->slow = slow;
+        while (w->live < w->want + slow && w->live + w->lost < w->want + WORKERS_STUCK_MAX) {
+                int r = start_worker(w);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot start a spare worker: %m");
+                        break;
+                }
         }
         pthread_mutex_unlock(&w->lock);
 
@@ -340,7 +369,7 @@ void workers_process(struct workers *w) {
         w->n_released -= n_released;
         if (w->n_released > 0)
                 wake_main(w); /* more next time */
-        bool resume = w->starved && w->free_jobs;
+        bool resume = w->starved && w->free_jobs && w->queued < MAX(w->live, 1u);
         if (resume)
                 w->starved = false;
         arm_watchdog(w, w->pending > 0);
@@ -355,7 +384,9 @@ void workers_process(struct workers *w) {
 int workers_take(struct workers *w, struct session *sess) {
         pthread_mutex_lock(&w->lock);
         struct job *job = w->free_jobs;
-        if (!job) {
+        /* No more received than the workers can take up at once: the rest wait in the
+         * kernel, where a daemon that dies leaves them to the next. */
+        if (!job || w->queued >= MAX(w->live, 1u)) {
                 w->starved = true;
                 pthread_mutex_unlock(&w->lock);
                 return -EAGAIN;
@@ -400,6 +431,7 @@ int workers_take(struct workers *w, struct session *sess) {
                 return 0;
         }
         job->state = JOB_QUEUED;
+        w->queued++;
         if (w->queue_tail)
                 w->queue_tail->next = job;
         else
@@ -482,6 +514,7 @@ int workers_new(struct supervisor *s, unsigned n, unsigned timeout_s, volatile p
         }
         supervisor_set_main_call(s, call_on_main, w);
         pthread_mutex_lock(&w->lock);
+        w->want = n;
         for (unsigned i = 0; r >= 0 && i < n; i++)
                 r = start_worker(w);
         pthread_mutex_unlock(&w->lock);

@@ -54,8 +54,9 @@ int workers_fd(const struct workers *w);
 void workers_process(struct workers *w);
 
 /* Receive the next notification of sess (its listener is readable) and queue it. Returns 0,
- * -EAGAIN if no more can be held now (nothing received: pause the listener until resume()),
- * or -errno if the listener failed. */
+ * -EAGAIN if no more can be taken now: as many wait for a worker as there are workers, or
+ * every job is held (nothing received: stop taking until resume()), or -errno if the
+ * listener failed. */
 int workers_take(struct workers *w, struct session *sess);
 
 /* sess is over (no process left, or its listener failed): returns true if nothing of the

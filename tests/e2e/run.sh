@@ -136,14 +136,15 @@ expect_df_refused() {
 # warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh);
 # =audittrail only who, from where and by which rule the records say (audittrail.sh);
 # =outage only what run and login do when no daemon answers (outage.sh); =stall only a
-# session stalled in its file system while others run (stall.sh).
+# session stalled in its file system while others run (stall.sh); =daemon only the
+# daemon's own cases (daemon.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
         ;;
-writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage | stall)
+daemon | writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage | stall)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary

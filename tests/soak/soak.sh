@@ -28,7 +28,7 @@ WARMUP_PERCENT=20
 # the 80% of the default run after warm-up, 51,200 execs) is 1.6 MiB, beyond this bound;
 # what stays within it is the noise of a heap that has reached its working set (malloc
 # keeping freed chunks, pages touched once more by a peak of concurrent execs).
-RSS_SLACK_KB=1024
+RSS_SLACK_KB=${SOAK_RSS_SLACK_KB:-1024} # check-tsan: TSan's own memory grows with what it watches
 # The daemon's fds while sessions run: each session holds its listener and its client
 # connection; an exec being judged holds a few more (/proc/PID, its memory, a pidfd, the
 # file), one exec at a time. A leak of one fd per exec goes far beyond; one per session is
@@ -129,6 +129,7 @@ mode = enforce
 action = deny
 log_file = $JSON
 log_allowed = yes
+workers = ${SOAK_WORKERS:-2}
 [block]
 path = $T/bin/blocked
 EOF
