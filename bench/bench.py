@@ -379,12 +379,19 @@ class Bench:
 
     @staticmethod
     def cpu_ns(pid):
-        """A one-thread process's CPU time so far (/proc/PID/schedstat, ns), or None."""
+        """A process's CPU time so far, all its threads' (/proc/PID/task/*/schedstat, ns: the
+        daemon's workers too; a spare worker that has ended is not counted), or None."""
+        total = 0
         try:
-            with open("/proc/%d/schedstat" % pid) as f:
-                return int(f.read().split()[0])
+            for tid in os.listdir("/proc/%d/task" % pid):
+                try:
+                    with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                        total += int(f.read().split()[0])
+                except OSError:
+                    pass  # ended meanwhile
         except (OSError, ValueError, IndexError):
             return None
+        return total
 
     def run_one(self, w, config, rnd):
         tag = "%s-%s-%d" % (w, config, rnd)
