@@ -54,6 +54,7 @@ UNIT_BIN   := $(B)/unit-tests
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 HELPERS     := $(HELPER_SRCS:tests/e2e/helpers/%.c=$(B)/helpers/%) $(B)/helpers/marker-static
 SOAK_EXEC   := $(B)/soak/soak-exec
+FLOOD_EXEC  := $(B)/soak/flood-exec
 # make soak: the full soak (tests/soak/soak.sh); check-soak, part of check, a short one.
 SOAK_SESSIONS ?= 64
 SOAK_EXECS    ?= 2000
@@ -76,7 +77,7 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARNINGS) -D_GNU_SOURCE -DEXECGUARD_VERSION=
 FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FB)/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FB)/fuzz_%)
 
-.PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick check-tsan tsan-build \
+.PHONY: all shell check check-suite check-unit check-e2e check-fuzz fuzz check-faults check-soak soak check-asan check-asan-quick check-tsan tsan-build check-flood flood \
         asan-build check-valgrind check-valgrind-quick bench install uninstall deb deb-build check-deb clean \
         format check-format
 all: $(BIN)
@@ -121,6 +122,10 @@ $(B)/helpers/%: tests/e2e/helpers/%.c | $(B)/helpers
 # A static marker runs in a bare chroot.
 $(B)/helpers/marker-static: tests/e2e/helpers/marker.c | $(B)/helpers
 	$(CC) $(CFLAGS) -static -o $@ $<
+
+# The flood's load: threads that exec a blocked program at once.
+$(FLOOD_EXEC): tests/soak/flood-exec.c | $(B)/soak
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The soak's load: fork+execve of an allowed and a blocked program, alternately.
 $(SOAK_EXEC): tests/soak/soak-exec.c | $(B)/soak
@@ -169,7 +174,7 @@ check:
 	@$(MAKE) --no-print-directory check-suite
 
 # The suite: a quick form of the fuzzing, the soak and the two memory proofs with the rest.
-check-suite: check-unit check-e2e check-fuzz check-soak check-asan-quick check-valgrind-quick
+check-suite: check-unit check-e2e check-fuzz check-soak check-flood check-asan-quick check-valgrind-quick
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -189,6 +194,16 @@ check-soak: $(SOAK_DEPS)
 
 soak: $(SOAK_DEPS)
 	SOAK_SESSIONS=$(SOAK_SESSIONS) SOAK_EXECS=$(SOAK_EXECS) tests/soak/soak.sh $(SOAK_ARGS)
+
+# The daemon under a flood: FLOOD_SESSIONS sessions with FLOOD_PENDING execs pending at once
+# each (tests/soak/flood.sh); check-flood, part of check, a small one.
+FLOOD_DEPS := $(BIN) $(B)/helpers/marker $(B)/helpers/syslog-sink $(FLOOD_EXEC)
+FLOOD_ARGS := $(abspath $(BIN)) $(abspath $(B)/helpers) $(abspath $(FLOOD_EXEC))
+flood: $(FLOOD_DEPS)
+	tests/soak/flood.sh $(FLOOD_ARGS)
+
+check-flood: $(FLOOD_DEPS)
+	FLOOD_SESSIONS=100 FLOOD_PENDING=16 tests/soak/flood.sh $(FLOOD_ARGS)
 
 # execguard and the unit tests built with AddressSanitizer and UBSan in build-asan/, the
 # whole suite run against them; any sanitizer report fails it (tests/asan.sh). The e2e

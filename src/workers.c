@@ -21,6 +21,8 @@
  * so that a file system that stalls takes no capacity from the other sessions even before
  * resolve_timeout. */
 #define SLOW_MS 200
+/* How long a stopping daemon waits for its workers to end. */
+#define STOP_WAIT_MS 5000
 
 #define TIMED_OUT "resolution timed out"
 
@@ -44,7 +46,7 @@ struct job {
         struct session *sess;
         uint64_t received_ns;
         struct worker *worker;
-        char requested[EG_PATH_MAX]; /* the path the exec names, once read ("": not yet) */
+        char *requested; /* EG_PATH_MAX: the path the exec names, once read ("": not yet) */
         struct decision_owner owner;
         struct job *next; /* in the queue, or the free list */
 };
@@ -72,6 +74,7 @@ struct workers {
         pthread_cond_t work;       /* a job queued, or stopping */
         pthread_cond_t calls_done; /* a main call done, or a worker gone */
         struct job jobs[WORKERS_JOBS_MAX];
+        char *paths; /* the jobs' requested buffers: pages touched only by the jobs used */
         struct job *free_jobs, *queue_head, *queue_tail;
         unsigned pending; /* jobs not free */
         unsigned queued;  /* jobs waiting for a worker */
@@ -86,6 +89,14 @@ struct workers {
         size_t n_released, released_size;
         uint64_t timeout_ns;
         bool ticking;
+        /* The watchdog's: what it answers, copied while the lock is held (a stuck worker
+         * that returns meanwhile ends its job, which may then serve another notification). */
+        struct late {
+                struct job *job;
+                struct session *sess; /* held for the answer */
+                struct seccomp_notif req;
+                bool queued;
+        } late[WORKERS_JOBS_MAX];
         volatile pid_t *inflight;
         int wake_fd, timer_fd, epoll_fd;
 };
@@ -138,13 +149,12 @@ static bool job_claim(void *data) {
 static void job_requested(void *data, const char *path) {
         struct job *job = data;
         pthread_mutex_lock(&job->w->lock);
-        snprintf(job->requested, sizeof job->requested, "%s", path);
+        snprintf(job->requested, EG_PATH_MAX, "%s", path);
         pthread_mutex_unlock(&job->w->lock);
 }
 
-/* Under the lock: job is done with; its session may be over and free now. */
-static void job_done(struct workers *w, struct job *job) {
-        struct session *sess = job->sess;
+/* Under the lock: one hold on sess less; it may be over and free now. */
+static void unhold(struct workers *w, struct session *sess) {
         if (--sess->held == 0 && sess->over) {
                 if (w->n_released == w->released_size) {
                         size_t size = w->released_size ? 2 * w->released_size : 16;
@@ -159,6 +169,11 @@ static void job_done(struct workers *w, struct job *job) {
                         w->released[w->n_released++] = sess;
                 wake_main(w);
         }
+}
+
+/* Under the lock: job is done with. */
+static void job_done(struct workers *w, struct job *job) {
+        unhold(w, job->sess);
         job->state = JOB_FREE;
         job->sess = NULL;
         job->worker = NULL;
@@ -233,8 +248,8 @@ static void *worker_main(void *arg) {
                         w->inflight[job->slot] = 0;
 
                 pthread_mutex_lock(&w->lock);
-                if (me->lost)
-                        job->sess->stuck--;
+                if (me->lost && job->state == JOB_TIMED_OUT)
+                        job->sess->stuck--; /* counted by the watchdog */
                 job_done(w, job);
                 if (me->lost) {
                         w->lost--;
@@ -275,19 +290,23 @@ static void arm_watchdog(struct workers *w, bool on) {
 }
 
 /* Answer job, whose decision is late, "denied" (on the main thread, the lock not held). */
-static void time_out(struct workers *w, struct job *job, const char *requested, const char *why) {
-        int r = supervisor_time_out(w->s, job->sess, job->req, requested[0] ? requested : NULL, why);
-        if (w->inflight)
-                w->inflight[job->slot] = 0;
+/* Answer req of sess "denied", now (on the main thread, the lock not held). */
+static void time_out(struct workers *w, struct session *sess, const struct seccomp_notif *req, const char *requested,
+                     const char *why) {
+        int r = supervisor_time_out(w->s, sess, req, requested[0] ? requested : NULL, why);
         if (r < 0 && r != -ENOENT)
-                log_warning_errno(r, "Session %s: cannot answer process %u: %m", job->sess->id, job->req->pid);
+                log_warning_errno(r, "Session %s: cannot answer process %u: %m", sess->id, req->pid);
+}
+
+/* Under the lock: is job still the one timed out for req (not ended and taken again)? */
+static bool still_late(const struct job *job, const struct seccomp_notif *req) {
+        return job->state == JOB_TIMED_OUT && job->req->id == req->id;
 }
 
 /* The watchdog: answer what is late. A queued job is done with at once; a deciding one is
- * answered and its worker, stuck, replaced (up to WORKERS_STUCK_MAX). */
+ * answered and its worker, stuck, replaced (by a spare, up to WORKERS_STUCK_MAX). */
 static void watchdog(struct workers *w) {
         uint64_t now = latency_now_ns();
-        struct job *late[WORKERS_JOBS_MAX];
         size_t n_late = 0;
         unsigned slow = 0;
         pthread_mutex_lock(&w->lock);
@@ -298,7 +317,8 @@ static void watchdog(struct workers *w) {
                         slow++;
                 if ((job->state != JOB_QUEUED && job->state != JOB_DECIDING) || now - job->received_ns < w->timeout_ns)
                         continue;
-                if (job->state == JOB_QUEUED) {
+                bool queued = job->state == JOB_QUEUED;
+                if (queued) {
                         w->queued--;
                         for (struct job **pp = &w->queue_head; *pp; pp = &(*pp)->next)
                                 if (*pp == job) {
@@ -312,6 +332,7 @@ static void watchdog(struct workers *w) {
                         struct worker *stuck = job->worker;
                         stuck->lost = true;
                         job->sess->stuck++;
+                        job->sess->held++; /* for the answer: the worker's job may end first */
                         w->live--;
                         w->lost++;
                         pthread_detach(stuck->thread);
@@ -321,7 +342,7 @@ static void watchdog(struct workers *w) {
                                           w->lost);
                 }
                 job->state = JOB_TIMED_OUT;
-                late[n_late++] = job;
+                w->late[n_late++] = (struct late){ .job = job, .sess = job->sess, .req = *job->req, .queued = queued };
         }
         /* A spare for each slow decision, within the bound of stuck ones. */
         w->slow = slow;
@@ -335,23 +356,26 @@ static void watchdog(struct workers *w) {
         pthread_mutex_unlock(&w->lock);
 
         for (size_t i = 0; i < n_late; i++) {
-                struct job *job = late[i];
-                char requested[EG_PATH_MAX];
+                const struct late *l = &w->late[i];
+                char requested[EG_PATH_MAX] = "";
                 pthread_mutex_lock(&w->lock);
-                snprintf(requested, sizeof requested, "%s", job->requested);
-                bool queued = job->worker == NULL;
+                if (still_late(l->job, &l->req))
+                        snprintf(requested, sizeof requested, "%s", l->job->requested);
                 pthread_mutex_unlock(&w->lock);
                 log_warning("Session %s: the exec of '%s' by %u was not decided within resolve_timeout (%llu s): "
                             "denied%s",
-                            job->sess->id, requested[0] ? requested : "?", job->req->pid,
+                            l->sess->id, requested[0] ? requested : "?", l->req.pid,
                             (unsigned long long) (w->timeout_ns / 1000000000u),
-                            queued ? " (no worker was free)" : "; its worker is stuck, and replaced");
-                time_out(w, job, requested, TIMED_OUT);
-                if (queued) {
-                        pthread_mutex_lock(&w->lock);
-                        job_done(w, job);
-                        pthread_mutex_unlock(&w->lock);
-                }
+                            l->queued ? " (no worker was free)" : "; its worker is stuck, and replaced");
+                time_out(w, l->sess, &l->req, requested, TIMED_OUT);
+                pthread_mutex_lock(&w->lock);
+                if (still_late(l->job, &l->req) && w->inflight)
+                        w->inflight[l->job->slot] = 0;
+                if (l->queued)
+                        job_done(w, l->job);
+                else
+                        unhold(w, l->sess);
+                pthread_mutex_unlock(&w->lock);
         }
 }
 
@@ -365,7 +389,8 @@ void workers_process(struct workers *w) {
         pthread_mutex_lock(&w->lock);
         struct session *released[64];
         size_t n_released = MIN(w->n_released, ELEMENTSOF(released));
-        memcpy(released, w->released + w->n_released - n_released, n_released * sizeof *released);
+        if (n_released > 0)
+                memcpy(released, w->released + w->n_released - n_released, n_released * sizeof *released);
         w->n_released -= n_released;
         if (w->n_released > 0)
                 wake_main(w); /* more next time */
@@ -424,8 +449,10 @@ int workers_take(struct workers *w, struct session *sess) {
                 char why[128];
                 snprintf(why, sizeof why, TIMED_OUT ": %u earlier execs of this session are still stuck",
                          WORKERS_STUCK_PER_SESSION);
-                time_out(w, job, "", why);
+                time_out(w, sess, job->req, "", why);
                 pthread_mutex_lock(&w->lock);
+                if (w->inflight)
+                        w->inflight[job->slot] = 0;
                 job_done(w, job);
                 pthread_mutex_unlock(&w->lock);
                 return 0;
@@ -457,8 +484,11 @@ unsigned workers_pending(struct workers *w) {
         return n;
 }
 
-unsigned workers_count(const struct workers *w) {
-        return w->live;
+unsigned workers_count(struct workers *w) {
+        pthread_mutex_lock(&w->lock);
+        unsigned n = w->live;
+        pthread_mutex_unlock(&w->lock);
+        return n;
 }
 
 void workers_set_timeout(struct workers *w, unsigned timeout_s) {
@@ -491,14 +521,19 @@ int workers_new(struct supervisor *s, unsigned n, unsigned timeout_s, volatile p
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        int r = w->wake_fd < 0 || w->timer_fd < 0 || w->epoll_fd < 0 ? negative_errno() : 0;
+        w->paths = calloc(WORKERS_JOBS_MAX, EG_PATH_MAX);
+        int r = w->wake_fd < 0 || w->timer_fd < 0 || w->epoll_fd < 0 ? negative_errno() : !w->paths ? -ENOMEM : 0;
         if (r >= 0)
                 r = add_fd(w->epoll_fd, w->wake_fd);
         if (r >= 0)
                 r = add_fd(w->epoll_fd, w->timer_fd);
         for (unsigned i = WORKERS_JOBS_MAX; r >= 0 && i-- > 0;) {
                 struct job *job = &w->jobs[i];
-                *job = (struct job){ .w = w, .slot = i, .next = w->free_jobs };
+                /* Field by field: the jobs' path buffers stay untouched pages until used. */
+                job->w = w;
+                job->slot = i;
+                job->requested = w->paths ? w->paths + (size_t) i * EG_PATH_MAX : NULL;
+                job->next = w->free_jobs;
                 job->owner = (struct decision_owner){ .claim = job_claim, .requested = job_requested, .data = job };
                 r = notify_alloc(&job->req, &job->resp);
                 w->free_jobs = job;
@@ -534,7 +569,9 @@ bool workers_free(struct workers *w) {
         w->stopping = true;
         pthread_mutex_unlock(&w->lock);
         pthread_cond_broadcast(&w->work);
-        /* A worker may wait for a main call: run them until every worker is gone. */
+        /* A worker may wait for a main call: run them until every worker is gone. One that
+         * is not gone by the deadline is stuck (the watchdog no longer runs to say so). */
+        uint64_t deadline = latency_now_ns() + STOP_WAIT_MS * 1000000ull;
         for (;;) {
                 pthread_mutex_lock(&w->lock);
                 struct worker *done = NULL;
@@ -543,6 +580,15 @@ bool workers_free(struct workers *w) {
                                 done = k;
                                 break;
                         }
+                if (done && latency_now_ns() > deadline) {
+                        for (struct worker *k = w->workers; k; k = k->next)
+                                if (!k->lost) {
+                                        k->lost = true;
+                                        w->lost++;
+                                        pthread_detach(k->thread);
+                                }
+                        done = NULL;
+                }
                 pthread_mutex_unlock(&w->lock);
                 if (!done)
                         break;
@@ -575,6 +621,7 @@ bool workers_free(struct workers *w) {
                 notify_free(w->jobs[i].req, w->jobs[i].resp);
         supervisor_set_main_call(w->s, NULL, NULL);
         free(w->released);
+        free(w->paths);
         safe_close(w->wake_fd);
         safe_close(w->timer_fd);
         safe_close(w->epoll_fd);

@@ -43,7 +43,7 @@ int workers_new(struct supervisor *s, unsigned n, unsigned timeout_s, volatile p
  * and what it holds must not be freed, as they may yet use them. */
 bool workers_free(struct workers *w);
 
-unsigned workers_count(const struct workers *w);
+unsigned workers_count(struct workers *w);
 
 /* How long a decision may take from now on (a reload). */
 void workers_set_timeout(struct workers *w, unsigned timeout_s);
