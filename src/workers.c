@@ -289,7 +289,6 @@ static void arm_watchdog(struct workers *w, bool on) {
                 w->ticking = on;
 }
 
-/* Answer job, whose decision is late, "denied" (on the main thread, the lock not held). */
 /* Answer req of sess "denied", now (on the main thread, the lock not held). */
 static void time_out(struct workers *w, struct session *sess, const struct seccomp_notif *req, const char *requested,
                      const char *why) {
