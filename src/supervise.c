@@ -1354,8 +1354,12 @@ static int watch_rules(struct supervisor *s, const struct policy *policy) {
                 rule_watch_free(watch);
                 return r;
         }
-        rule_watch_free(s->watch); /* closing its fd takes it out of the epoll set */
+        /* Swapped under the lock: a decider of another thread looks at it (rule_change_pending()). */
+        pthread_mutex_lock(&s->lock);
+        struct rule_watch *old = s->watch;
         s->watch = watch;
+        pthread_mutex_unlock(&s->lock);
+        rule_watch_free(old); /* closing its fd takes it out of the epoll set */
         return 0;
 }
 
