@@ -414,6 +414,7 @@ struct ptrace_arm {
         struct decider *d;
         const struct exec_context *ctx;
         const struct verdict *v;
+        const struct exec_file *image, *interp; /* interp: NULL if none */
         bool loader;
         int r; /* 0: attached; -EDQUOT: max_pending_per_user; -ESRCH: not ours to answer; -errno */
 };
@@ -423,11 +424,7 @@ static void arm_ptrace(void *arg) {
         struct decider *d = a->d;
         struct verifier *verifier = d->s->verifier;
         const struct exec_chain *chain = &d->chain;
-        const struct exec_file *image = &chain->files[chain->image];
-        const struct exec_file *interp =
-                chain->image + 1 < chain->n && chain->files[chain->image + 1].role == EXEC_ROLE_ELF_INTERP
-                        ? &chain->files[chain->image + 1]
-                        : NULL;
+        const struct exec_file *image = a->image, *interp = a->interp;
         /* One more exec of this session's user to verify: within max_pending_per_user? (The
          * count of one user is taken only when the whole table is that full.) */
         unsigned max = policy_settings(d->policy)->max_pending_per_user;
@@ -507,7 +504,7 @@ static bool allow_verified(struct decider *d, const struct exec_context *ctx, co
                 }
         }
         d->verified_by = "ptrace";
-        struct ptrace_arm arm = { .d = d, .ctx = ctx, .v = v, .loader = loader };
+        struct ptrace_arm arm = { .d = d, .ctx = ctx, .v = v, .image = image, .interp = interp, .loader = loader };
         on_main(d, arm_ptrace, &arm);
         if (arm.r == -EDQUOT) {
                 unsigned max = policy_settings(d->policy)->max_pending_per_user;
