@@ -67,18 +67,17 @@ struct supervisor {
         struct supervisor_stats stats;
         int events_fd;               /* epoll: sigchld_fd and the rule watch */
         struct exec_self self;       /* our root and credentials */
-        struct verifier *verifier;   /* the ptrace check: always there, the fallback (main thread only) */
+        struct verifier *verifier;   /* the ptrace check: always there, the fallback */
         struct kverifier *kernel;    /* the kernel engine, or NULL */
         const char *engine;          /* "kernel" or "ptrace": the check of this supervisor */
         struct decider *main;        /* the main thread's: supervisor_serve(), and what follows execs */
-        struct verify_report report; /* what the verifier says of a tracee */
         struct loader_set loaders;   /* as found at start: each decider keeps a copy */
         int sigchld_fd;
         /* How long each decision took: supervisor_serve(). */
         struct latency_histogram latency;
         supervisor_session_lookup lookup;
         void *lookup_data;
-        /* How a decider of another thread has the ptrace check run on the main thread. */
+        /* How a decider of another thread has the main thread take in a rule change. */
         supervisor_main_call main_call;
         void *main_call_data;
 };
@@ -87,7 +86,7 @@ struct supervisor {
  * once (nothing on the exec path allocates). */
 struct decider {
         struct supervisor *s;
-        bool on_main;                /* the main thread's: may use the ptrace check itself */
+        bool on_main;                /* the main thread's: its tracees' stops come to reap() */
         uint64_t epoch;              /* the epoch its decision began in; 0: not deciding */
         const struct policy *policy; /* this decision's */
         struct audit *audit;
@@ -99,6 +98,7 @@ struct decider {
         const char *verified_by; /* the check of the exec being answered, NULL: the engine */
         struct loader_set loaders;
         pid_t armed;              /* attached for verification, answer not sent yet */
+        int follow_pidfd;         /* a worker's: the process armed, for the watchdog's kill, or -1 */
         pid_t kernel_armed;       /* approved to the kernel engine, answer not sent yet */
         volatile pid_t *inflight; /* the task whose notification is being answered, or NULL */
         struct exec_chain chain;
@@ -108,7 +108,9 @@ struct decider {
         size_t args_size;                /* allocated: it only grows */
         struct exec_args exec_args;
         struct digest_stream *digest;
-        struct teller *teller; /* bound to its thread */
+        struct verify_scratch *vs;  /* the ptrace check's reads */
+        struct verify_report report; /* what the ptrace check says of a tracee */
+        struct teller *teller;       /* bound to its thread */
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
         struct decider *next;
@@ -408,8 +410,8 @@ static int allow_kernel_checked(struct decider *d, const struct exec_context *ct
         return 0;
 }
 
-/* The ptrace check's part of an approval, made on the main thread: a tracee is its tracer
- * thread's alone. */
+/* The ptrace check's part of an approval. The deciding thread attaches: a tracee is its
+ * tracer thread's alone, and this one follows the exec to its end. */
 struct ptrace_arm {
         struct decider *d;
         const struct exec_context *ctx;
@@ -452,8 +454,25 @@ static void arm_ptrace(void *arg) {
                         log_warning_errno(a->r, "Cannot verify the arguments of the exec of '%s' by %d: %m; denied",
                                           d->path, (int) a->ctx->tid);
         }
-        if (a->r < 0)
+        if (a->r < 0) {
                 verifier_cancel(verifier, a->ctx->tid);
+                return;
+        }
+        /* What the watchdog kills should the exec not be verified in time: the process (its
+         * exec may give the thread the leader's PID), by a pidfd of its leader, whose PID
+         * stays while the group lives; the Tgid read through /proc/TID, pinned to the task. */
+        if (d->owner && d->owner->following) {
+                char status[PROCSTATUS_BUF];
+                unsigned long tgid;
+                if (procstatus_read(a->ctx->proc_fd, status, sizeof status) >= 0 &&
+                    procstatus_number(status, "Tgid", 0, &tgid) == 0)
+                        d->follow_pidfd = (int) syscall_fd4(SYS_pidfd_open, (long) tgid, 0, 0, 0);
+                /* Never followed without the means to end it. */
+                if (d->follow_pidfd < 0) {
+                        a->r = errno > 0 ? -errno : -ESRCH;
+                        verifier_cancel(verifier, a->ctx->tid);
+                }
+        }
 }
 
 /* Run fn(arg) on the main thread: here, or through the caller's means. */
@@ -462,21 +481,6 @@ static void on_main(struct decider *d, void (*fn)(void *arg), void *arg) {
                 fn(arg);
         else
                 d->s->main_call(fn, arg, d->s->main_call_data);
-}
-
-/* After the answer to an exec the ptrace check holds: expect its stop, or let it go. */
-struct ptrace_settle {
-        struct decider *d;
-        pid_t tid;
-        bool answered;
-};
-
-static void settle_ptrace(void *arg) {
-        const struct ptrace_settle *p = arg;
-        if (p->answered)
-                verifier_armed(p->d->s->verifier, p->tid);
-        else
-                verifier_cancel(p->d->s->verifier, p->tid);
 }
 
 static void refuse_over_limit(struct decider *d, const struct exec_context *ctx, const char *why, uint64_t argv_addr,
@@ -505,7 +509,7 @@ static bool allow_verified(struct decider *d, const struct exec_context *ctx, co
         }
         d->verified_by = "ptrace";
         struct ptrace_arm arm = { .d = d, .ctx = ctx, .v = v, .image = image, .interp = interp, .loader = loader };
-        on_main(d, arm_ptrace, &arm);
+        arm_ptrace(&arm);
         if (arm.r == -EDQUOT) {
                 unsigned max = policy_settings(d->policy)->max_pending_per_user;
                 char why[128];
@@ -518,7 +522,9 @@ static bool allow_verified(struct decider *d, const struct exec_context *ctx, co
                 tell_process(d, ctx, "cannot verify", d->path,
                              " in a process traced by another (a debugger): exec denied");
         if (arm.r < 0) {
-                if (arm.r != -ESRCH)
+                /* -EAGAIN: it is leaving a notification it made before another worker let go
+                 * of its last exec; it makes this one again (the preset answer is not seen). */
+                if (arm.r != -ESRCH && arm.r != -EAGAIN)
                         log_warning_errno(arm.r, "Cannot verify the exec of '%s' by %d: %m; denied", d->path,
                                           (int) ctx->tid);
                 return true; /* the preset answer: deny */
@@ -818,6 +824,7 @@ static void decide(struct decider *d) {
 }
 
 static void reidentify(struct supervisor *s);
+static void follow(struct decider *d);
 
 /* Answer d's notification (received already, at received) of sess: decide, answer, count.
  * Returns whether d answered it (else its owner had), and in *ret the answer's result. */
@@ -856,9 +863,16 @@ static bool serve(struct decider *d, struct session *sess, uint64_t received, in
         if (d->inflight)
                 *d->inflight = 0;
         if (d->armed) {
-                struct ptrace_settle settle = { .d = d, .tid = d->armed, .answered = r == 0 };
-                on_main(d, settle_ptrace, &settle);
+                pid_t tid = d->armed;
                 d->armed = 0;
+                if (r == 0)
+                        verifier_armed(s->verifier, tid);
+                else
+                        verifier_cancel(s->verifier, tid);
+                /* A worker follows its tracee to the end of its exec: its stops are its own. */
+                if (r == 0 && !d->on_main)
+                        follow(d);
+                d->follow_pidfd = safe_close(d->follow_pidfd);
         }
         if (d->kernel_armed) {
                 if (r < 0)
@@ -909,6 +923,23 @@ bool decider_serve(struct decider *d, struct session *sess, const struct seccomp
         return ours;
 }
 
+/* On the main thread, for the watchdog: record an exec of sess it answered or ended, from
+ * what the notification says alone (what stalled its decider may stall a read of the
+ * process too). */
+static void record_timed_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
+                             enum audit_decision decision, const char *verified_by, const char *requested,
+                             const char *why) {
+        struct decider *d = s->main;
+        decider_begin(d);
+        exec_chain_reset(&d->chain);
+        d->verified_by = verified_by;
+        struct audit_process view = { .pid = (pid_t) req->pid };
+        struct exec_context none = EXEC_CONTEXT_NULL;
+        record_exec_of(d, &none, &view, decision, sess, sess->id, requested, NULL, NULL, NULL, why, 0, 0);
+        d->verified_by = NULL;
+        decider_end(d);
+}
+
 int supervisor_time_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
                         const char *requested, const char *why) {
         struct seccomp_notif_resp resp = { .id = req->id, .error = -EACCES };
@@ -916,16 +947,13 @@ int supervisor_time_out(struct supervisor *s, struct session *sess, const struct
         if (r < 0)
                 return r; /* gone: nothing was decided */
         __atomic_add_fetch(&sess->decisions, 1, __ATOMIC_RELAXED);
-        struct decider *d = s->main;
-        decider_begin(d);
-        exec_chain_reset(&d->chain);
-        d->verified_by = "none";
-        struct audit_process view = { .pid = (pid_t) req->pid };
-        struct exec_context none = EXEC_CONTEXT_NULL;
-        record_exec_of(d, &none, &view, AUDIT_DENY, sess, sess->id, requested, NULL, NULL, NULL, why, 0, 0);
-        d->verified_by = NULL;
-        decider_end(d);
+        record_timed_out(s, sess, req, AUDIT_DENY, "none", requested, why);
         return 0;
+}
+
+void supervisor_follow_timed_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
+                                 const char *requested, const char *why) {
+        record_timed_out(s, sess, req, AUDIT_KILL, "ptrace", requested, why);
 }
 
 void supervisor_set_main_call(struct supervisor *s, supervisor_main_call call, void *data) {
@@ -938,12 +966,15 @@ int decider_new(struct supervisor *s, struct decider **ret) {
         if (!d)
                 return -ENOMEM;
         d->s = s;
+        d->follow_pidfd = -1;
         int r = notify_alloc(&d->req, &d->resp);
         if (r >= 0)
                 r = exec_chain_init(&d->chain);
         if (r >= 0 && !(d->identities = identity_cache_new()))
                 r = -ENOMEM;
         if (r >= 0 && !(d->digest = digest_stream_new()))
+                r = -ENOMEM;
+        if (r >= 0 && !(d->vs = verify_scratch_new(d->identities)))
                 r = -ENOMEM;
         if (r >= 0)
                 r = teller_new(&d->teller);
@@ -974,6 +1005,7 @@ void decider_free(struct decider *d) {
         if (d->req)
                 notify_free(d->req, d->resp);
         digest_stream_free(d->digest);
+        verify_scratch_free(d->vs);
         teller_free(d->teller);
         free(d->args);
         identity_cache_free(d->identities);
@@ -981,18 +1013,19 @@ void decider_free(struct decider *d) {
         free(d);
 }
 
-/* Is pid still our tracee? Then it is in a stop and its PID cannot have been recycled. */
+/* Is pid still this thread's tracee? Then it is in a stop and its PID cannot have been
+ * recycled. (TracerPid names the tracer thread.) */
 static bool traced_by_us(const struct exec_context *ctx) {
         char status[PROCSTATUS_BUF];
         unsigned long tracer;
         return procstatus_read(ctx->proc_fd, status, sizeof status) >= 0 &&
-               procstatus_number(status, "TracerPid", 0, &tracer) == 0 && tracer == (unsigned long) getpid();
+               procstatus_number(status, "TracerPid", 0, &tracer) == 0 && tracer == (unsigned long) gettid();
 }
 
 /* A loader run as a command is about to map fd_number executable: its program. Judge that
  * file, then let the loader go on, or kill it before the program runs. */
-static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
-        struct decider *d = s->main;
+static void judge_loaded(struct decider *d, pid_t pid, int fd_number) {
+        struct supervisor *s = d->s;
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         struct verdict v = {};
         int r = exec_context_open(pid, &s->self, &ctx);
@@ -1008,7 +1041,7 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
                 r = judge_chain(d->policy, &subj, d->identities, &d->chain, NULL, &v);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge what the loader '%s' (process %d) maps: %m; killed",
-                                  s->report.approved, (int) pid);
+                                  d->report.approved, (int) pid);
                 verifier_kill(s->verifier, pid);
                 exec_chain_reset(&d->chain);
                 return;
@@ -1027,12 +1060,12 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
         if (unpinned)
                 v.file = unpinned;
         if (policy_mode(d->policy) == POLICY_MODE_AUDIT) {
-                record(d, &ctx, AUDIT_WOULD_BLOCK, session_of(d, s->report.tag), s->report.tag, s->report.approved,
+                record(d, &ctx, AUDIT_WOULD_BLOCK, session_of(d, d->report.tag), d->report.tag, d->report.approved,
                        v.rule, v.file->path, note, 0, 0);
                 verifier_release(s->verifier, pid);
         } else {
                 tell_process_pinned(d, &ctx, true, "blocked", v.file->path, "");
-                record(d, &ctx, AUDIT_KILL, session_of(d, s->report.tag), s->report.tag, s->report.approved, v.rule,
+                record(d, &ctx, AUDIT_KILL, session_of(d, d->report.tag), d->report.tag, d->report.approved, v.rule,
                        v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
         }
@@ -1042,8 +1075,8 @@ static void judge_loaded(struct supervisor *s, pid_t pid, int fd_number) {
 /* The kernel runs another program than the one approved, for a file none of its own
  * loaders take (a binfmt_misc handler, of the host's or of the process's own user
  * namespace): judge what runs, with the process held at its exec stop; allowed, it runs. */
-static void judge_ran(struct supervisor *s, pid_t pid) {
-        struct decider *d = s->main;
+static void judge_ran(struct decider *d, pid_t pid) {
+        struct supervisor *s = d->s;
         _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
         struct verdict v = {};
         struct policy_subject subj;
@@ -1064,15 +1097,15 @@ static void judge_ran(struct supervisor *s, pid_t pid) {
                                              ctx.creds.n_groups, &subj);
         if (r >= 0)
                 r = judge_chain(d->policy, &subj, d->identities, &d->chain, NULL, &v);
-        const struct session *from = session_of(d, s->report.tag);
+        const struct session *from = session_of(d, d->report.tag);
         char note[EG_PATH_MAX + 96];
-        snprintf(note, sizeof note, "ran in place of %s (binfmt_misc)", s->report.approved);
+        snprintf(note, sizeof note, "ran in place of %s (binfmt_misc)", d->report.approved);
         if (r < 0) {
                 log_warning_errno(r, "Cannot judge '%s', which process %d runs in place of '%s': %m; killed",
-                                  s->report.ran, (int) pid, s->report.approved);
+                                  d->report.ran, (int) pid, d->report.approved);
                 verifier_kill(s->verifier, pid);
-                record_exec(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, s->report.ran, NULL,
-                            s->report.ran, note, 0, 0);
+                record_exec(d, &ctx, AUDIT_KILL, from, d->report.tag, d->report.approved, d->report.ran, NULL,
+                            d->report.ran, note, 0, 0);
                 exec_chain_reset(&d->chain);
                 return;
         }
@@ -1082,34 +1115,34 @@ static void judge_ran(struct supervisor *s, pid_t pid) {
         bool audit_only = policy_mode(d->policy) == POLICY_MODE_AUDIT;
         if ((v.rule || unpinned) && !audit_only) {
                 tell_process_pinned(d, &ctx, true, "blocked", v.file->path, "");
-                record(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, v.rule, v.file->path, note, 0, 0);
+                record(d, &ctx, AUDIT_KILL, from, d->report.tag, d->report.approved, v.rule, v.file->path, note, 0, 0);
                 verifier_kill(s->verifier, pid);
                 exec_chain_reset(&d->chain);
                 return;
         }
         const struct exec_file *image = &d->chain.files[0];
         const struct exec_file *interp = d->chain.n > 1 ? &d->chain.files[1] : NULL;
-        r = verifier_confirm_ran(s->verifier, pid, &image->st, image->path, interp ? &interp->st : NULL,
-                                 interp ? interp->path : NULL, s->report.mapped, sizeof s->report.mapped);
+        r = verifier_confirm_ran(s->verifier, d->vs, pid, &image->st, image->path, interp ? &interp->st : NULL,
+                                 interp ? interp->path : NULL, d->report.mapped, sizeof d->report.mapped);
         if (r <= 0) {
                 log_warning("Process %d runs '%s' with another interpreter than it names (%s): killed", (int) pid,
-                            image->path, s->report.mapped);
-                record(d, &ctx, AUDIT_KILL, from, s->report.tag, s->report.approved, NULL, s->report.mapped,
+                            image->path, d->report.mapped);
+                record(d, &ctx, AUDIT_KILL, from, d->report.tag, d->report.approved, NULL, d->report.mapped,
                        "exec changed after it was approved", 0, 0);
         } else if (v.rule || unpinned)
-                record(d, &ctx, AUDIT_WOULD_BLOCK, from, s->report.tag, s->report.approved, v.rule, v.file->path, note,
+                record(d, &ctx, AUDIT_WOULD_BLOCK, from, d->report.tag, d->report.approved, v.rule, v.file->path, note,
                        0, 0);
         else if (policy_settings(d->policy)->log_allowed)
-                record(d, &ctx, AUDIT_ALLOW, from, s->report.tag, s->report.approved, v.allow, NULL, note, 0, 0);
+                record(d, &ctx, AUDIT_ALLOW, from, d->report.tag, d->report.approved, v.allow, NULL, note, 0, 0);
         exec_chain_reset(&d->chain);
 }
 
 /* The race was run and lost by the racer: what the kernel loaded for pid is not what was
- * approved (s->report), and it was killed before running. The record names the program the
+ * approved (d->report), and it was killed before running. The record names the program the
  * kernel loaded as the executable. */
-static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
-        struct decider *d = s->main;
-        const struct verify_report *rep = &s->report;
+static void record_mismatch(struct decider *d, pid_t pid, bool content) {
+        struct supervisor *s = d->s;
+        const struct verify_report *rep = &d->report;
         char note[sizeof rep->why + 64];
         if (content) {
                 log_warning("Process %d execed '%s' with other content than was approved (%s): killed", (int) pid,
@@ -1125,6 +1158,79 @@ static void record_mismatch(struct supervisor *s, pid_t pid, bool content) {
                 ctx.tid = pid; /* gone already: the record has what we know */
         record_exec(d, &ctx, AUDIT_KILL, session_of(d, rep->tag), rep->tag, rep->approved,
                     rep->ran[0] ? rep->ran : NULL, NULL, content ? rep->ran : rep->mapped, note, 0, 0);
+}
+
+/* One stop or end of a tracee of this thread (d's), the verifier's to say: act on what it
+ * found. */
+static enum verify_outcome settle_event(struct decider *d, pid_t pid, int status,
+                                        const struct supervise_hooks *hooks) {
+        struct supervisor *s = d->s;
+        d->report.tag[0] = d->report.ran[0] = '\0';
+        d->report.fd = -1;
+        enum verify_outcome outcome = verifier_handle(s->verifier, d->vs, pid, status, &d->report);
+        /* A tracee that ends may be our child too (the command): its end counts. */
+        if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
+                hooks->on_child(pid, status, hooks->data);
+        switch (outcome) {
+        case VERIFY_LOADED:
+                judge_loaded(d, pid, d->report.fd);
+                break;
+        case VERIFY_UNPREDICTED:
+                d->verified_by = "ptrace";
+                judge_ran(d, pid);
+                d->verified_by = NULL;
+                break;
+        case VERIFY_NOT_OURS:
+                break;
+        case VERIFY_MISMATCH:
+        case VERIFY_CHANGED:
+                d->verified_by = "ptrace";
+                record_mismatch(d, pid, outcome == VERIFY_CHANGED);
+                d->verified_by = NULL;
+                break;
+        case VERIFY_KILLED:
+                /* Its parent's SIGKILL, say, in the middle of its exec (a timeout): nothing of
+                 * the new program ran, and nothing was found to differ from what was
+                 * approved. Not a mismatch, so no record. */
+                log_debug("Process %d was killed by another during its exec of '%s', before it could be "
+                          "verified (%s): nothing ran",
+                          (int) pid, d->report.approved, d->report.why);
+                break;
+        case VERIFY_PENDING:
+        case VERIFY_CONFIRMED:
+                break;
+        }
+        return outcome;
+}
+
+/* A worker's tracee, from the answer to the end of its exec: its stop there (verified,
+ * then let go or killed), back in its old program (the exec failed), or the stops of a
+ * loader followed to the mapping of its program. The worker is its tracer, and traces
+ * nothing else: it is done when it has no tracee left. What stalls here (the file system
+ * of the program hashed again) stalls this worker alone; the watchdog kills the tracee
+ * past resolve_timeout. */
+static void follow(struct decider *d) {
+        const struct decision_owner *owner = d->owner;
+        if (owner && owner->following)
+                owner->following(owner->data, d->follow_pidfd);
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+                if (pid < 0 && errno == EINTR)
+                        continue;
+                if (pid < 0)
+                        break; /* ECHILD: let go, or gone */
+                /* Stopped, and no verification of ours: it would wait for us forever, and
+                 * nothing says what it may run. */
+                if (settle_event(d, pid, status, NULL) == VERIFY_NOT_OURS && WIFSTOPPED(status)) {
+                        log_error("Process %d stopped for this worker with no exec of it being verified: killed",
+                                  (int) pid);
+                        kill(pid, SIGKILL);
+                }
+        }
+        if (owner && owner->following)
+                owner->following(owner->data, -1);
+        d->follow_pidfd = safe_close(d->follow_pidfd);
 }
 
 /* The kernel engine killed an exec: what ran was not what was approved. */
@@ -1178,7 +1284,8 @@ static void drain_kernel_reports(struct supervisor *s) {
                 log_warning_errno(r, "Cannot read the kernel engine's reports: %m");
 }
 
-/* SIGCHLD: tracees stopped at their exec (or back in their old program), and children. */
+/* SIGCHLD: the main thread's tracees stopped at their exec (or back in their old
+ * program), and children. (A worker's tracees are its own: follow().) */
 static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         /* SIGCHLD is pending once at most: one read clears it. (One that comes after is
          * for a child the loop below may reap already; the wake-up it causes finds none.) */
@@ -1186,45 +1293,11 @@ static void reap(struct supervisor *s, const struct supervise_hooks *hooks) {
         (void) !read(s->sigchld_fd, &si, sizeof si);
         for (;;) {
                 int status;
-                pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+                pid_t pid = waitpid(-1, &status, __WALL | WNOHANG | __WNOTHREAD);
                 if (pid <= 0)
                         return;
-                s->report.tag[0] = s->report.ran[0] = '\0';
-                s->report.fd = -1;
-                enum verify_outcome outcome = verifier_handle(s->verifier, pid, status, &s->report);
                 decider_begin(s->main);
-                /* A tracee that ends may be our child too (the command): its end counts. */
-                if (hooks && (outcome == VERIFY_NOT_OURS || WIFEXITED(status) || WIFSIGNALED(status)))
-                        hooks->on_child(pid, status, hooks->data);
-                switch (outcome) {
-                case VERIFY_LOADED:
-                        judge_loaded(s, pid, s->report.fd);
-                        break;
-                case VERIFY_UNPREDICTED:
-                        s->main->verified_by = "ptrace";
-                        judge_ran(s, pid);
-                        s->main->verified_by = NULL;
-                        break;
-                case VERIFY_NOT_OURS:
-                        break;
-                case VERIFY_MISMATCH:
-                case VERIFY_CHANGED:
-                        s->main->verified_by = "ptrace";
-                        record_mismatch(s, pid, outcome == VERIFY_CHANGED);
-                        s->main->verified_by = NULL;
-                        break;
-                case VERIFY_KILLED:
-                        /* Its parent's SIGKILL, say, in the middle of its exec (a timeout):
-                         * nothing of the new program ran, and nothing was found to differ
-                         * from what was approved. Not a mismatch, so no record. */
-                        log_debug("Process %d was killed by another during its exec of '%s', before it "
-                                  "could be verified (%s): nothing ran",
-                                  (int) pid, s->report.approved, s->report.why);
-                        break;
-                case VERIFY_PENDING:
-                case VERIFY_CONFIRMED:
-                        break;
-                }
+                (void) settle_event(s->main, pid, status, hooks);
                 decider_end(s->main);
         }
 }
@@ -1419,7 +1492,7 @@ int supervisor_new(const struct policy *policy, struct audit *audit, struct supe
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the supervisor's decisions: %m");
         s->main->on_main = true;
-        s->verifier = verifier_new(s->main->identities);
+        s->verifier = verifier_new();
         if (!s->verifier)
                 return log_error_errno(-ENOMEM, "Failed to allocate the supervisor's tables: %m");
         r = choose_engine(s, policy);

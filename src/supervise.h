@@ -137,15 +137,18 @@ struct decider;
  * that shows (a record, a message to the process, a kill, an approval, the answer): true,
  * and the answer is the decider's alone from then on; false, and it was given already: the
  * decider drops the notification without a trace. requested() is told the path the exec
- * names as soon as it is read, for the watchdog's record. */
+ * names as soon as it is read, for the watchdog's record. following() is told, after an
+ * answer "continue" the ptrace check holds, a pidfd of the process while the decider
+ * follows its exec to the end (the watchdog kills it past resolve_timeout), then -1. */
 struct decision_owner {
         bool (*claim)(void *data);
         void (*requested)(void *data, const char *path);
+        void (*following)(void *data, int pidfd);
         void *data;
 };
 
-/* A decider of another thread runs fn(arg) on the main thread with this (the ptrace check
- * is the main thread's: a tracee is its tracer thread's alone), and waits for it. */
+/* A decider of another thread runs fn(arg) on the main thread with this (a change of a
+ * rule's file is taken in there), and waits for it. */
 typedef void (*supervisor_main_call)(void (*fn)(void *arg), void *arg, void *data);
 void supervisor_set_main_call(struct supervisor *s, supervisor_main_call call, void *data);
 
@@ -164,6 +167,11 @@ bool decider_serve(struct decider *d, struct session *sess, const struct seccomp
  * its decider may stall that too. Returns 0 or -errno of the answer (-ENOENT: gone). */
 int supervisor_time_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
                         const char *requested, const char *why);
+
+/* Record that the exec of req (answered "continue") was killed, as it was not verified in
+ * time (its decider, following it, is stuck): why says so. */
+void supervisor_follow_timed_out(struct supervisor *s, struct session *sess, const struct seccomp_notif *req,
+                                 const char *requested, const char *why);
 
 /* Hand over an object no longer in force (the daemon's policy, or its audit sinks, after a
  * reload): freed with free_fn once no decision begun while it was in force is still being

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct pending {
         bool watch_loader; /* follow a loader after its exec, to the mapping of its program */
         bool watching;     /* doing so: the exec is done and verified */
         bool judge_ran;    /* another program than the one approved is judged, not killed */
+        pid_t tracer;      /* the thread that attached: the only one that may act on it */
         char tag[VERIFY_TAG_MAX];
         uid_t owner;
         /* The program's content, when it was judged by it. */
@@ -42,34 +44,49 @@ struct pending {
         uint8_t args_digest[SHA256_LEN];
 };
 
+/* The table is shared by the threads that verify (the daemon's workers): each slot is its
+ * tracer thread's, which alone reads and writes it; taking a slot, giving it back and the
+ * lookups by tid are made under the lock. */
 struct verifier {
+        pthread_mutex_t lock;
         size_t n; /* slots in use */
         /* The tid of each slot again, packed: a lookup reads 4 KiB, not a stride of 8 KiB
          * slots through 8 MiB (a TLB miss each) when many execs are in flight. */
         pid_t tids[PENDING_MAX];
         struct pending slots[PENDING_MAX];
-        char maps[16384]; /* /proc/PID/maps of a freshly exec'd image: a few lines */
-        struct digest_stream *digest;
-        struct identity_cache *identities; /* not ours: its buffers hash programs */
 };
 
-struct verifier *verifier_new(struct identity_cache *identities) {
+struct verifier *verifier_new(void) {
         struct verifier *v = calloc(1, sizeof(struct verifier));
-        if (v && !(v->digest = digest_stream_new())) {
-                free(v);
-                return NULL;
-        }
         if (v)
-                v->identities = identities;
+                pthread_mutex_init(&v->lock, NULL);
         return v;
 }
 
 void verifier_free(struct verifier *v) {
         if (v)
-                digest_stream_free(v->digest);
+                pthread_mutex_destroy(&v->lock);
         free(v);
 }
 
+struct verify_scratch *verify_scratch_new(struct identity_cache *identities) {
+        struct verify_scratch *vs = calloc(1, sizeof *vs);
+        if (vs && !(vs->digest = digest_stream_new())) {
+                free(vs);
+                return NULL;
+        }
+        if (vs)
+                vs->identities = identities;
+        return vs;
+}
+
+void verify_scratch_free(struct verify_scratch *vs) {
+        if (vs)
+                digest_stream_free(vs->digest);
+        free(vs);
+}
+
+/* Under the lock. */
 static struct pending *find(struct verifier *v, pid_t tid) {
         for (size_t i = 0; i < PENDING_MAX; i++)
                 if (v->tids[i] == tid)
@@ -90,25 +107,52 @@ static void set_tid(struct verifier *v, struct pending *p, pid_t tid) {
 }
 
 static void done(struct verifier *v, struct pending *p) {
+        pthread_mutex_lock(&v->lock);
         set_tid(v, p, 0);
         v->n--;
+        pthread_mutex_unlock(&v->lock);
 }
 
-size_t verifier_count(const struct verifier *v) {
-        return v->n;
+/* The slot of tid's verification, if the calling thread holds one (it is the tracer). */
+static struct pending *find_mine(struct verifier *v, pid_t tid) {
+        pthread_mutex_lock(&v->lock);
+        struct pending *p = find(v, tid);
+        if (p && p->tracer != gettid())
+                p = NULL;
+        pthread_mutex_unlock(&v->lock);
+        return p;
 }
 
-size_t verifier_count_of(const struct verifier *v, uid_t owner) {
+static void set_tid_locked(struct verifier *v, struct pending *p, pid_t tid) {
+        pthread_mutex_lock(&v->lock);
+        set_tid(v, p, tid);
+        pthread_mutex_unlock(&v->lock);
+}
+
+size_t verifier_count(struct verifier *v) {
+        pthread_mutex_lock(&v->lock);
+        size_t n = v->n;
+        pthread_mutex_unlock(&v->lock);
+        return n;
+}
+
+size_t verifier_count_of(struct verifier *v, uid_t owner) {
         size_t n = 0;
+        pthread_mutex_lock(&v->lock);
         for (size_t i = 0; i < PENDING_MAX; i++)
-                n += v->tids[i] != 0 && v->slots[i].owner == owner;
+                n += v->tids[i] > 0 && v->slots[i].owner == owner;
+        pthread_mutex_unlock(&v->lock);
         return n;
 }
 
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
                     const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
                     uid_t owner) {
+        pthread_mutex_lock(&v->lock);
         struct pending *p = find(v, 0);
+        if (p)
+                v->tids[p - v->slots] = -1; /* taken: no other thread's find(v, 0) has it */
+        pthread_mutex_unlock(&v->lock);
         if (!p)
                 return -ENOSPC;
         if (ptrace(PTRACE_SEIZE, tid, NULL, (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0) {
@@ -118,24 +162,38 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                  * which a fast failure such as ENOEXEC, then glibc's execvp() retry, can
                  * outrun). It cannot have execed meanwhile: that stops it at
                  * PTRACE_EVENT_EXEC until we let it go. So the attachment carries over to
-                 * this exec. A loader being followed is stopped at every system call and
-                 * cannot get here unseen; its exec is refused. (Looked up only here: a scan
-                 * of the table is not for every exec.) */
-                if (errno != EPERM)
-                        return negative_errno();
-                p = find(v, tid);
-                if (!p || p->watching)
-                        return -EBUSY;
-                v->n--; /* counted again below */
+                 * this exec, when this thread is its tracer. Another thread's tracee is
+                 * not ours to act on: -EAGAIN (its tracer's PTRACE_INTERRUPT takes it out
+                 * of this notification, which it makes again once let go). A loader being
+                 * followed is stopped at every system call and cannot get here unseen; its
+                 * exec is refused. (Looked up only here: a scan of the table is not for
+                 * every exec.) */
+                int r = errno == EPERM ? -EBUSY : negative_errno();
+                pthread_mutex_lock(&v->lock);
+                v->tids[p - v->slots] = 0;
+                struct pending *held = r == -EBUSY ? find(v, tid) : NULL;
+                if (held && !held->watching && held->tracer != gettid())
+                        r = -EAGAIN;
+                else if (held && !held->watching) {
+                        p = held;
+                        v->n--; /* counted again below */
+                        r = 0;
+                }
+                pthread_mutex_unlock(&v->lock);
+                if (r < 0)
+                        return r;
         }
+        pthread_mutex_lock(&v->lock);
         *p = (struct pending){
                 .tid = tid,
                 .image = file_stamp_of(image),
                 .watch_loader = watch_loader,
+                .tracer = gettid(),
                 .owner = owner,
         };
         set_tid(v, p, tid);
         v->n++;
+        pthread_mutex_unlock(&v->lock);
         snprintf(p->path, sizeof p->path, "%s", image_path);
         snprintf(p->tag, sizeof p->tag, "%s", tag ? tag : "");
         if (interp_path) {
@@ -147,7 +205,7 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
 }
 
 int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint8_t digest[SHA256_LEN]) {
-        struct pending *p = find(v, tid);
+        struct pending *p = find_mine(v, tid);
         if (!p)
                 return -ENOENT;
         p->check_args = true;
@@ -157,7 +215,7 @@ int verifier_expect_args(struct verifier *v, pid_t tid, size_t count, const uint
 }
 
 int verifier_judge_ran(struct verifier *v, pid_t tid) {
-        struct pending *p = find(v, tid);
+        struct pending *p = find_mine(v, tid);
         if (!p)
                 return -ENOENT;
         p->judge_ran = true;
@@ -165,7 +223,7 @@ int verifier_judge_ran(struct verifier *v, pid_t tid) {
 }
 
 int verifier_expect_content(struct verifier *v, pid_t tid, const uint8_t digest[SHA256_LEN]) {
-        struct pending *p = find(v, tid);
+        struct pending *p = find_mine(v, tid);
         if (!p)
                 return -ENOENT;
         p->check_content = true;
@@ -205,7 +263,7 @@ static void hex(const uint8_t digest[SHA256_LEN], char out[2 * SHA256_LEN + 1]) 
  * runs. Returns 1; 0 for other content, or a file that is not the one stat'ed; -errno for
  * a file that cannot be hashed (not approved either). Unless 1, says what was approved and
  * what was found in why. */
-static int content_approved(struct verifier *v, const struct pending *p, pid_t pid, char *why, size_t size) {
+static int content_approved(struct verify_scratch *vs, const struct pending *p, pid_t pid, char *why, size_t size) {
         char exe[64];
         snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
         uint8_t digest[SHA256_LEN];
@@ -215,7 +273,7 @@ static int content_approved(struct verifier *v, const struct pending *p, pid_t p
         if (r >= 0 && !file_stamp_matches(&p->image, &st))
                 r = -ESTALE;
         if (r >= 0)
-                r = identity_sha256_fresh(v->identities, fd, &st, digest);
+                r = identity_sha256_fresh(vs->identities, fd, &st, digest);
         char approved[2 * SHA256_LEN + 1], found[2 * SHA256_LEN + 1];
         hex(p->content_digest, approved);
         if (r < 0) {
@@ -234,20 +292,20 @@ static int content_approved(struct verifier *v, const struct pending *p, pid_t p
  * is its own (the exec left every other thread and any shared memory behind). Returns 1,
  * 0 (others), or -errno (unreadable: a task killed meanwhile has no memory to read; its
  * cmdline ends early, so a mismatch is only one if it still lives, see killed_in_stop()). */
-static int args_approved(struct verifier *v, const struct pending *p, pid_t pid) {
+static int args_approved(struct verify_scratch *vs, const struct pending *p, pid_t pid) {
         char name[64];
         snprintf(name, sizeof name, "/proc/%d/cmdline", (int) pid);
         _cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        int r = digest_stream_begin(v->digest);
+        int r = digest_stream_begin(vs->digest);
         if (r < 0)
                 return r;
         bool in_argv0 = true;
         size_t count = 0;
         off_t off = 0;
         for (;;) {
-                ssize_t n = pread(fd, v->maps, sizeof v->maps, off);
+                ssize_t n = pread(fd, vs->maps, sizeof vs->maps, off);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -255,7 +313,7 @@ static int args_approved(struct verifier *v, const struct pending *p, pid_t pid)
                 if (n == 0)
                         break;
                 off += n;
-                const char *s = v->maps, *end = v->maps + n;
+                const char *s = vs->maps, *end = vs->maps + n;
                 if (in_argv0) {
                         const char *nul = memchr(s, '\0', (size_t) (end - s));
                         if (!nul)
@@ -265,14 +323,14 @@ static int args_approved(struct verifier *v, const struct pending *p, pid_t pid)
                 }
                 for (const char *c = s; (c = memchr(c, '\0', (size_t) (end - c))); c++)
                         count++;
-                r = digest_stream_add(v->digest, s, (size_t) (end - s));
+                r = digest_stream_add(vs->digest, s, (size_t) (end - s));
                 if (r < 0)
                         return r;
         }
         if (in_argv0)
                 return -ENODATA; /* not even an argv[0]: no memory left to read */
         uint8_t digest[SHA256_LEN];
-        r = digest_stream_end(v->digest, digest);
+        r = digest_stream_end(vs->digest, digest);
         if (r < 0)
                 return r;
         if (count == p->args_count && memcmp(digest, p->args_digest, SHA256_LEN) == 0)
@@ -288,7 +346,7 @@ void verifier_armed(struct verifier *v _unused_, pid_t tid) {
 }
 
 void verifier_cancel(struct verifier *v, pid_t tid) {
-        struct pending *p = find(v, tid);
+        struct pending *p = find_mine(v, tid);
         if (!p)
                 return;
         done(v, p);
@@ -392,17 +450,17 @@ static int entry_approved(const struct pending *p, pid_t pid, int fd, char *mapp
  * interpreter. Inode and path, as /proc/PID/maps shows them: its device numbers are the
  * superblock's, which stat() does not report on every file system (btrfs subvolumes).
  * Returns 1, 0 (the offending path, if any, stored in mapped), or -errno (unreadable). */
-static int mappings_approved_text(struct verifier *v, const struct pending *p, int fd, char *mapped, size_t size) {
-        ssize_t n = pread_full(fd, v->maps, sizeof v->maps - 1, 0);
+static int mappings_approved_text(struct verify_scratch *vs, const struct pending *p, int fd, char *mapped, size_t size) {
+        ssize_t n = pread_full(fd, vs->maps, sizeof vs->maps - 1, 0);
         if (n < 0)
                 return (int) n;
         if (n == 0)
                 return -ENODATA; /* no memory map: the task is gone */
-        if ((size_t) n == sizeof v->maps - 1)
+        if ((size_t) n == sizeof vs->maps - 1)
                 return 0; /* more than a fresh image has: refuse */
-        v->maps[n] = '\0';
+        vs->maps[n] = '\0';
 
-        for (char *line = v->maps; *line;) {
+        for (char *line = vs->maps; *line;) {
                 char *end = strchrnul(line, '\n');
                 char *next = *end ? end + 1 : end;
                 *end = '\0';
@@ -426,7 +484,7 @@ static int mappings_approved_text(struct verifier *v, const struct pending *p, i
 /* The check of the new image's mappings: PROCMAP_QUERY where the kernel has it, else the
  * text of /proc/PID/maps. Returns 1, 0 (the offending path stored in mapped), or -errno
  * (cannot be read: mapped is ""). */
-static int mappings_approved(struct verifier *v, const struct pending *p, pid_t pid, char *mapped, size_t size) {
+static int mappings_approved(struct verify_scratch *vs, const struct pending *p, pid_t pid, char *mapped, size_t size) {
         char name[64];
         mapped[0] = '\0';
         snprintf(name, sizeof name, "/proc/%d/maps", (int) pid);
@@ -435,7 +493,7 @@ static int mappings_approved(struct verifier *v, const struct pending *p, pid_t 
                 return negative_errno();
         int r = entry_approved(p, pid, fd, mapped, size);
         if (r == -ENOTTY)
-                return mappings_approved_text(v, p, fd, mapped, size);
+                return mappings_approved_text(vs, p, fd, mapped, size);
         if (r < 0)
                 mapped[0] = '\0';
         return r;
@@ -499,15 +557,15 @@ static enum verify_outcome watch(struct verifier *v, struct pending *p, pid_t pi
 }
 
 void verifier_release(struct verifier *v, pid_t pid) {
-        struct pending *p = find(v, pid);
+        struct pending *p = find_mine(v, pid);
         if (p)
                 done(v, p);
         (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
-int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image, const char *image_path,
+int verifier_confirm_ran(struct verifier *v, struct verify_scratch *vs, pid_t pid, const struct stat *image, const char *image_path,
                          const struct stat *interp, const char *interp_path, char *mapped, size_t size) {
-        struct pending *p = find(v, pid);
+        struct pending *p = find_mine(v, pid);
         if (!p) {
                 kill(pid, SIGKILL); /* held and no longer known: never let go unchecked */
                 return -ENOENT;
@@ -522,7 +580,7 @@ int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image
         snprintf(exe, sizeof exe, "/proc/%d/exe", (int) pid);
         int r = stat(exe, &st) < 0 ? negative_errno() : file_stamp_matches(&p->image, &st);
         if (r > 0)
-                r = mappings_approved(v, p, pid, mapped, size);
+                r = mappings_approved(vs, p, pid, mapped, size);
         done(v, p);
         if (r > 0)
                 (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
@@ -532,22 +590,23 @@ int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image
 }
 
 void verifier_kill(struct verifier *v, pid_t pid) {
-        struct pending *p = find(v, pid);
+        struct pending *p = find_mine(v, pid);
         if (p)
                 done(v, p);
         kill(pid, SIGKILL);
 }
 
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, struct verify_report *ret) {
+enum verify_outcome verifier_handle(struct verifier *v, struct verify_scratch *vs, pid_t pid, int status,
+                                    struct verify_report *ret) {
         if (WIFSTOPPED(status) && status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
                 /* A non-leader thread that execs takes the leader's PID: the event comes for
                  * the new PID, the message says which thread we attached to. */
                 unsigned long former = 0;
                 if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &former) < 0)
                         former = (unsigned long) pid;
-                struct pending *p = find(v, (pid_t) former);
+                struct pending *p = find_mine(v, (pid_t) former);
                 if (!p)
-                        p = find(v, pid);
+                        p = find_mine(v, pid);
                 if (!p) {
                         (void) ptrace(PTRACE_DETACH, pid, NULL, NULL);
                         return VERIFY_NOT_OURS;
@@ -563,7 +622,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 int same = stat(exe, &st) < 0 ? negative_errno() : file_stamp_matches(&p->image, &st);
                 /* The stamp does not prove the content (identity.h): when the content
                  * decided, it is hashed again. */
-                int content = same > 0 && p->check_content ? content_approved(v, p, pid, ret->why, sizeof ret->why) : 1;
+                int content = same > 0 && p->check_content ? content_approved(vs, p, pid, ret->why, sizeof ret->why) : 1;
                 /* Another program than the one approved, where the kernel's choice could
                  * not be foreseen (binfmt_misc): held at its stop for the supervisor to judge
                  * (verifier_confirm_ran()), never let go unjudged. */
@@ -572,25 +631,25 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                         ret->ran[n > 0 ? n : 0] = '\0';
                         snprintf(ret->tag, sizeof ret->tag, "%s", p->tag);
                         snprintf(ret->approved, sizeof ret->approved, "%s", p->path);
-                        set_tid(v, p, pid);
+                        set_tid_locked(v, p, pid);
                         return VERIFY_UNPREDICTED;
                 }
                 int r = same > 0 ? content : same;
                 if (r > 0 && p->check_args) {
-                        r = args_approved(v, p, pid);
+                        r = args_approved(vs, p, pid);
                         if (r <= 0)
                                 snprintf(ret->mapped, sizeof ret->mapped, "%s, with other arguments than those judged",
                                          p->path);
                 }
                 if (r > 0)
-                        r = mappings_approved(v, p, pid, ret->mapped, sizeof ret->mapped);
+                        r = mappings_approved(vs, p, pid, ret->mapped, sizeof ret->mapped);
                 if (r > 0) {
                         if (p->watch_loader &&
                             ptrace(PTRACE_SETOPTIONS, pid, NULL,
                                    (void *) (PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD)) == 0 &&
                             ptrace(PTRACE_SYSCALL, pid, NULL, NULL) == 0) {
                                 /* From now on known by its PID, which may be new. */
-                                set_tid(v, p, pid);
+                                set_tid_locked(v, p, pid);
                                 p->watching = true;
                                 return VERIFY_PENDING;
                         }
@@ -628,7 +687,7 @@ enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, s
                 return same > 0 && content <= 0 ? VERIFY_CHANGED : VERIFY_MISMATCH;
         }
 
-        struct pending *p = find(v, pid);
+        struct pending *p = find_mine(v, pid);
         if (!p)
                 return VERIFY_NOT_OURS;
         if (p->watching) {

@@ -26,6 +26,10 @@
  * else). That file, taken from the loader's own fd, is judged before the mapping is made;
  * then the tracee is let go, or killed.
  *
+ * A tracee is its tracer thread's alone: the thread that attaches is the one that verifies
+ * (the supervisor's main thread, or the daemon's worker that approved the exec, which
+ * follows it to its end), and the table lets no other thread act on it.
+ *
  * PTRACE_O_EXITKILL: should the supervisor die mid-verification, the tracee is killed.
  * The supervisor is an ancestor of every supervised process, which ptrace restrictions
  * (Yama scope 1) allow. A process already traced by somebody else (a debugger) cannot be
@@ -41,22 +45,33 @@
 
 struct verifier;
 
-/* A table of pending verifications, of fixed size, hashing with identities' buffers (which
- * must outlive it). NULL on ENOMEM. */
-struct verifier *verifier_new(struct identity_cache *identities);
+/* A table of pending verifications, of fixed size, shared by the threads that verify.
+ * NULL on ENOMEM. */
+struct verifier *verifier_new(void);
 void verifier_free(struct verifier *v);
 static inline void verifier_freep(struct verifier **v) {
         verifier_free(*v);
 }
 
+/* What one thread's verifications read into. */
+struct verify_scratch {
+        struct identity_cache *identities; /* hashes programs: the caller's, outlives this */
+        struct digest_stream *digest;
+        char maps[16384]; /* /proc/PID/maps of a freshly exec'd image (a few lines), or a cmdline */
+};
+struct verify_scratch *verify_scratch_new(struct identity_cache *identities);
+void verify_scratch_free(struct verify_scratch *vs);
+
 /* Before answering "continue": attach to thread tid and remember that its exec must map
  * the file whose fstat is image (canonical path image_path) and, if interp_path is not
  * NULL, no other file than its ELF interpreter (interp). With watch_loader (the image is a
  * dynamic loader run as a command), follow it after the exec until it maps its program.
- * tag and owner say whose exec it is (the session's id and uid).
- * Returns 0, -EBUSY if the thread is traced by somebody else, -ENOSPC if too many execs
- * are in flight, or another -errno (the thread is gone, no permission). On failure the
- * exec must be refused. */
+ * tag and owner say whose exec it is (the session's id and uid). The calling thread is the
+ * tracer: every later call for tid is made on it.
+ * Returns 0, -EBUSY if the thread is traced by somebody else, -EAGAIN if by another thread
+ * of ours (its last exec failed, and that thread has not let it go yet), -ENOSPC if too
+ * many execs are in flight, or another -errno (the thread is gone, no permission). On
+ * failure the exec must be refused. */
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
                     const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
                     uid_t owner);
@@ -84,8 +99,8 @@ int verifier_expect_content(struct verifier *v, pid_t tid, const uint8_t digest[
 
 /* Execs attached and not yet verified, or loaders being followed: all of them (cheap), or
  * those attached for owner (the uid given to verifier_attach(); a scan of the table). */
-size_t verifier_count(const struct verifier *v);
-size_t verifier_count_of(const struct verifier *v, uid_t owner);
+size_t verifier_count(struct verifier *v);
+size_t verifier_count_of(struct verifier *v, uid_t owner);
 
 /* Right after answering "continue" for tid. */
 void verifier_armed(struct verifier *v, pid_t tid);
@@ -121,10 +136,11 @@ struct verify_report {
         int fd;                        /* VERIFY_LOADED: the loader's fd being mapped */
 };
 
-/* Handle one wait status (from waitpid(-1, ..., __WALL)), filling the parts of *ret that
- * the outcome says. For VERIFY_LOADED, the tracee waits, stopped, for verifier_release()
- * or verifier_kill(). */
-enum verify_outcome verifier_handle(struct verifier *v, pid_t pid, int status, struct verify_report *ret);
+/* Handle one wait status (from waitpid(-1, ..., __WALL | __WNOTHREAD): the calling thread's
+ * tracees), filling the parts of *ret that the outcome says; vs is the thread's. For
+ * VERIFY_LOADED, the tracee waits, stopped, for verifier_release() or verifier_kill(). */
+enum verify_outcome verifier_handle(struct verifier *v, struct verify_scratch *vs, pid_t pid, int status,
+                                    struct verify_report *ret);
 
 /* After VERIFY_LOADED: let the loader go on (and run its program), untraced. */
 void verifier_release(struct verifier *v, pid_t pid);
@@ -135,5 +151,5 @@ void verifier_kill(struct verifier *v, pid_t pid);
 /* After VERIFY_UNPREDICTED, what runs judged allowed: its program (image, canonical path
  * image_path) and ELF interpreter (interp, or NULL) are checked as an approval would be;
  * then it is let go (1), or killed (0: the offending file in mapped; -errno: unreadable). */
-int verifier_confirm_ran(struct verifier *v, pid_t pid, const struct stat *image, const char *image_path,
+int verifier_confirm_ran(struct verifier *v, struct verify_scratch *vs, pid_t pid, const struct stat *image, const char *image_path,
                          const struct stat *interp, const char *interp_path, char *mapped, size_t size);

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -25,12 +27,14 @@
 #define STOP_WAIT_MS 5000
 
 #define TIMED_OUT "resolution timed out"
+#define NOT_VERIFIED TIMED_OUT ": its exec was not verified in time; killed"
 
 enum job_state {
         JOB_FREE,
         JOB_QUEUED,    /* received, waiting for a worker */
         JOB_DECIDING,  /* a worker decides it; the watchdog may still answer */
-        JOB_CLAIMED,   /* its worker acts on it: the answer is the worker's */
+        JOB_CLAIMED,   /* its worker acts on it: the answer is the worker's (and then it may
+                        * follow the exec it approved to its end: follow_pidfd) */
         JOB_TIMED_OUT, /* the watchdog answered; its worker, stuck, has not returned */
 };
 
@@ -47,6 +51,8 @@ struct job {
         uint64_t received_ns;
         struct worker *worker;
         char *requested; /* EG_PATH_MAX: the path the exec names, once read ("": not yet) */
+        int follow_pidfd;   /* answered, its worker follows the exec: the process, else -1 */
+        uint64_t follow_ns; /* since when */
         struct decision_owner owner;
         struct job *next; /* in the queue, or the free list */
 };
@@ -96,6 +102,7 @@ struct workers {
                 struct session *sess; /* held for the answer */
                 struct seccomp_notif req;
                 bool queued;
+                bool followed; /* answered already: its exec was killed */
         } late[WORKERS_JOBS_MAX];
         volatile pid_t *inflight;
         int wake_fd, timer_fd, epoll_fd;
@@ -146,6 +153,14 @@ static bool job_claim(void *data) {
         return ours;
 }
 
+static void job_following(void *data, int pidfd) {
+        struct job *job = data;
+        pthread_mutex_lock(&job->w->lock);
+        job->follow_pidfd = pidfd;
+        job->follow_ns = latency_now_ns();
+        pthread_mutex_unlock(&job->w->lock);
+}
+
 static void job_requested(void *data, const char *path) {
         struct job *job = data;
         pthread_mutex_lock(&job->w->lock);
@@ -177,6 +192,7 @@ static void job_done(struct workers *w, struct job *job) {
         job->state = JOB_FREE;
         job->sess = NULL;
         job->worker = NULL;
+        job->follow_pidfd = -1;
         job->next = w->free_jobs;
         w->free_jobs = job;
         w->pending--;
@@ -302,8 +318,20 @@ static bool still_late(const struct job *job, const struct seccomp_notif *req) {
         return job->state == JOB_TIMED_OUT && job->req->id == req->id;
 }
 
+/* Under the lock: how long job has been waiting for its worker, or 0 if it is not (a
+ * decision, or the exec its worker follows). */
+static uint64_t job_age(const struct job *job, uint64_t now) {
+        if (job->state == JOB_QUEUED || job->state == JOB_DECIDING)
+                return now - job->received_ns;
+        if (job->state == JOB_CLAIMED && job->follow_pidfd >= 0)
+                return now - job->follow_ns;
+        return 0;
+}
+
 /* The watchdog: answer what is late. A queued job is done with at once; a deciding one is
- * answered and its worker, stuck, replaced (by a spare, up to WORKERS_STUCK_MAX). */
+ * answered and its worker, stuck, replaced (by a spare, up to WORKERS_STUCK_MAX); an exec
+ * answered and not verified in time (its worker stuck in the program's file system, or the
+ * exec itself in the kernel) is killed, and its worker replaced just the same. */
 static void watchdog(struct workers *w) {
         uint64_t now = latency_now_ns();
         size_t n_late = 0;
@@ -311,12 +339,19 @@ static void watchdog(struct workers *w) {
         pthread_mutex_lock(&w->lock);
         for (unsigned i = 0; i < WORKERS_JOBS_MAX; i++) {
                 struct job *job = &w->jobs[i];
-                if (job->state == JOB_DECIDING && now - job->received_ns >= SLOW_MS * 1000000ull &&
-                    now - job->received_ns < w->timeout_ns)
+                uint64_t age = job_age(job, now);
+                if (job->state != JOB_QUEUED && age >= SLOW_MS * 1000000ull && age < w->timeout_ns)
                         slow++;
-                if ((job->state != JOB_QUEUED && job->state != JOB_DECIDING) || now - job->received_ns < w->timeout_ns)
+                if (age == 0 || age < w->timeout_ns)
                         continue;
                 bool queued = job->state == JOB_QUEUED;
+                bool followed = job->state == JOB_CLAIMED;
+                /* SIGKILL ends its stop, or its exec, wherever it is: nothing of the new
+                 * program runs. The pidfd is the worker's, and open while the lock is held. */
+                if (followed && syscall(SYS_pidfd_send_signal, job->follow_pidfd, SIGKILL, NULL, 0) < 0 &&
+                    errno != ESRCH)
+                        log_warning_errno(-errno, "Cannot kill process %u, whose exec is not verified in time: %m",
+                                          job->req->pid);
                 if (queued) {
                         w->queued--;
                         for (struct job **pp = &w->queue_head; *pp; pp = &(*pp)->next)
@@ -341,7 +376,9 @@ static void watchdog(struct workers *w) {
                                           w->lost);
                 }
                 job->state = JOB_TIMED_OUT;
-                w->late[n_late++] = (struct late){ .job = job, .sess = job->sess, .req = *job->req, .queued = queued };
+                w->late[n_late++] = (struct late){
+                        .job = job, .sess = job->sess, .req = *job->req, .queued = queued, .followed = followed
+                };
         }
         /* A spare for each slow decision, within the bound of stuck ones. */
         w->slow = slow;
@@ -361,12 +398,21 @@ static void watchdog(struct workers *w) {
                 if (still_late(l->job, &l->req))
                         snprintf(requested, sizeof requested, "%s", l->job->requested);
                 pthread_mutex_unlock(&w->lock);
-                log_warning("Session %s: the exec of '%s' by %u was not decided within resolve_timeout (%llu s): "
-                            "denied%s",
-                            l->sess->id, requested[0] ? requested : "?", l->req.pid,
-                            (unsigned long long) (w->timeout_ns / 1000000000u),
-                            l->queued ? " (no worker was free)" : "; its worker is stuck, and replaced");
-                time_out(w, l->sess, &l->req, requested, TIMED_OUT);
+                if (l->followed) {
+                        log_warning("Session %s: the exec of '%s' by %u was not verified within resolve_timeout "
+                                    "(%llu s): killed; its worker is stuck, and replaced",
+                                    l->sess->id, requested[0] ? requested : "?", l->req.pid,
+                                    (unsigned long long) (w->timeout_ns / 1000000000u));
+                        supervisor_follow_timed_out(w->s, l->sess, &l->req, requested[0] ? requested : NULL,
+                                                    NOT_VERIFIED);
+                } else {
+                        log_warning("Session %s: the exec of '%s' by %u was not decided within resolve_timeout "
+                                    "(%llu s): denied%s",
+                                    l->sess->id, requested[0] ? requested : "?", l->req.pid,
+                                    (unsigned long long) (w->timeout_ns / 1000000000u),
+                                    l->queued ? " (no worker was free)" : "; its worker is stuck, and replaced");
+                        time_out(w, l->sess, &l->req, requested, TIMED_OUT);
+                }
                 pthread_mutex_lock(&w->lock);
                 if (still_late(l->job, &l->req) && w->inflight)
                         w->inflight[l->job->slot] = 0;
@@ -533,7 +579,10 @@ int workers_new(struct supervisor *s, unsigned n, unsigned timeout_s, volatile p
                 job->slot = i;
                 job->requested = w->paths ? w->paths + (size_t) i * EG_PATH_MAX : NULL;
                 job->next = w->free_jobs;
-                job->owner = (struct decision_owner){ .claim = job_claim, .requested = job_requested, .data = job };
+                job->follow_pidfd = -1;
+                job->owner = (struct decision_owner){
+                        .claim = job_claim, .requested = job_requested, .following = job_following, .data = job
+                };
                 r = notify_alloc(&job->req, &job->resp);
                 w->free_jobs = job;
         }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The daemon's threads under ThreadSanitizer (make check-tsan):
 #   tests/tsan.sh BUILD-TSAN-DIR HELPERS-DIR BENCH-DRIVERS-DIR
-# execguard built with -fsanitize=thread runs the daemon's end-to-end cases (daemon.sh, and
-# stall.sh: workers stuck and replaced), a short soak (sessions at once, every decision
+# execguard built with -fsanitize=thread runs the daemon's end-to-end cases (daemon.sh;
+# stall.sh: workers stuck and replaced; workers.sh: racers against workers that are the
+# ptrace check's tracers, two sessions at once), a short soak (sessions at once, every decision
 # counted once, workers = 2) and W5 of the benchmark (200 sessions at once, one round, the
 # daemon only); then fails if ThreadSanitizer wrote a report. As for check-asan, every
 # report goes to a file of a directory made fresh for this run, and "zero reports" means
@@ -28,7 +29,7 @@ chmod 1777 "$REPORTS"
 export TSAN_OPTIONS="log_path=$REPORTS/tsan:log_exe_name=1:halt_on_error=0:second_deadlock_stack=1"
 
 status=0
-for part in daemon stall; do
+for part in daemon stall workers; do
         echo "== e2e: $part.sh under TSan"
         EXECGUARD_E2E_ONLY=$part "$HERE/e2e/run.sh" "$EG" "$H" || status=1
 done

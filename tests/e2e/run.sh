@@ -136,7 +136,8 @@ expect_df_refused() {
 # warnings (fleet.sh); =inherit only what the command inherits of its caller (inherit.sh);
 # =audittrail only who, from where and by which rule the records say (audittrail.sh);
 # =outage only what run and login do when no daemon answers (outage.sh); =stall only a
-# session stalled in its file system while others run (stall.sh); =daemon only the
+# session stalled in its file system while others run (stall.sh); =workers only the
+# racers against the daemon's workers under the ptrace check (workers.sh); =daemon only the
 # daemon's own cases (daemon.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
 faults | examples | buildhost)
@@ -144,7 +145,7 @@ faults | examples | buildhost)
         summary
         exit
         ;;
-daemon | writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage | stall)
+daemon | writes | creds | content | hygiene | diagnostics | threat | killed | fleet | inherit | audittrail | outage | stall | workers)
         . "$HERE/daemon-lib.sh"
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
@@ -1072,5 +1073,6 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 # A daemon outage never locks operators out: run and login supervise standalone, degraded.
 . "$HERE/outage.sh"
 . "$HERE/stall.sh"
+. "$HERE/workers.sh"
 
 summary

@@ -1,6 +1,7 @@
 # One stalled session never stalls another (issue 20): a file system that does not answer
-# (fuse-stall, a FUSE server of our own that holds every lookup of "prog") stalls the
-# resolution of an exec of one session; the daemon's other workers go on deciding for the
+# (fuse-stall, a FUSE server of our own that holds every lookup of "prog", or the
+# supervisor's reads of "exe" once it runs) stalls the resolution, or the check after the
+# answer, of an exec of one session; the daemon's other workers go on deciding for the
 # other sessions, and the stuck exec is denied after resolve_timeout, recorded "resolution
 # timed out". Sourced by run.sh after daemon-lib.sh.
 
@@ -132,6 +133,72 @@ for _ in $(seq 150); do [ "$(stall_log | grep -c 'ended after')" -ge 3 ] && brea
 kill -0 "$DAEMON_PID" 2>/dev/null || ok=0
 dv /bin/true
 [ "$ok" = 1 ] && [ "$RC" = 0 ] && pass || fail "rc=$RC $(tail -n 8 "$DLOG")"
+
+# The check after the answer. A program judged by its content (its size is a blocked
+# file's) is hashed again at its exec stop, by the worker that approved it and follows it;
+# here its file system answers the supervisor until the exec has opened the file, then
+# stalls it. That worker alone waits: the other sessions go on, and the exec is killed
+# after resolve_timeout, before it runs.
+stall_stop
+EXE_SRC=$STALL/exe.src
+cp /bin/true "$EXE_SRC"
+truncate -s "$(stat -c %s "$DF")" "$EXE_SRC"
+"$H/fuse-stall" "$STALL/mnt" --exe "$EXE_SRC" --hold-pid "$DAEMON_PID" >"$STALL/fuse.out" 2>&1 &
+FUSE_PID=$!
+wait_for "$STALL/fuse.out" ready || true
+
+begin "stall: exe, a program of df's size on the stalling file system, runs (unsupervised)"
+if [ "$(stat -c %s "$STALL/mnt/exe")" = "$(stat -c %s "$DF")" ] && "$STALL/mnt/exe" && [ "$(stall_lookups)" = 0 ]; then
+        pass
+else
+        fail "$(cat "$STALL/fuse.out")"
+fi
+
+RETURNED_BEFORE=$(stall_log | grep -c 'A worker stuck past resolve_timeout has returned')
+timeout --kill-after=5 60 "$EG" run --socket "$SOCK" -- sh -c "'$STALL/mnt/exe'; echo rc=\$?" \
+        >"$STALL/v.out" 2>"$STALL/v.err" </dev/null &
+V_PID=$!
+
+begin "stall: another session runs while one session's exec is held in the check of what runs"
+if stall_wait 1; then
+        started=$(date +%s%N)
+        dv sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true || exit 1; done; df'
+        took_ms=$((($(date +%s%N) - started) / 1000000))
+        held=$(stall_lookups)
+        [ "$RC" = 126 ] && has "blocked $DF" "$ERR" && [ "$held" -ge 1 ] && kill -0 "$V_PID" 2>/dev/null &&
+                pass || fail "rc=$RC held=$held took ${took_ms} ms $(cat "$ERR")"
+        echo "   (21 execs of another session in ${took_ms} ms while the check was held)"
+else
+        fail "the check was never held: $(cat "$STALL/fuse.out"; tail -n 3 "$DLOG")"
+fi
+
+# Killed, it is dead at once; it stays a zombie of its tracer, the worker, which reaps it
+# (and its parent sees it end) once the file system answers that worker.
+begin "stall: the exec whose check is stuck is killed after resolve_timeout, recorded 'resolution timed out'"
+KILLED_LINE="the exec of '$STALL/mnt/exe' by [0-9]* was not verified within resolve_timeout (1 s): killed"
+for _ in $(seq 250); do stall_log | grep -q "$KILLED_LINE" && break; sleep 0.02; done
+V_TASK=$(stall_log | grep -o "$KILLED_LINE" | sed -n 's/.* by \([0-9]*\) was.*/\1/p' | tail -n 1)
+V_STATE=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/${V_TASK:-0}/status" 2>/dev/null)
+if [ -n "$V_TASK" ] && [ "$V_STATE" = Z ] &&
+        json_check "$STALL/audit.json" "any(get(r, 'execguard.note') == 'resolution timed out: its exec was not verified in time; killed' and
+                get(r, 'event.action') == 'exec-killed' and
+                get(r, 'execguard.requested') == '$STALL/mnt/exe' for r in recs)"; then
+        pass
+else
+        fail "task ${V_TASK:-?} state ${V_STATE:-?}; $(tail -n 3 "$DLOG")"
+fi
+
+begin "stall: released, the worker that followed it returns, and the session sees its exec killed"
+kill -USR1 "$FUSE_PID"
+for _ in $(seq 250); do
+        [ "$(stall_log | grep -c 'A worker stuck past resolve_timeout has returned')" -gt "$RETURNED_BEFORE" ] && break
+        sleep 0.02
+done
+wait "$V_PID"
+dv /bin/true
+[ "$(stall_log | grep -c 'A worker stuck past resolve_timeout has returned')" -gt "$RETURNED_BEFORE" ] &&
+        has "rc=137" "$STALL/v.out" && [ "$RC" = 0 ] && kill -0 "$DAEMON_PID" && pass ||
+        fail "rc=$RC out: $(cat "$STALL/v.out") $(tail -n 5 "$DLOG")"
 
 stop_daemon
 stall_stop

@@ -157,12 +157,22 @@ fd_count() {
         local fds=("/proc/$DAEMON_PID/fd/"*)
         [ -e "${fds[0]}" ] && echo "${#fds[@]}"
 }
+# A sample that comes back empty is taken again before the daemon is called gone: one read
+# of /proc came back empty once in CI while the daemon went on deciding.
 sample() {
-        local rss fds
-        rss=$(rss_kb)
-        fds=$(fd_count)
-        [ -n "$rss" ] && [ -n "$fds" ] || return 1
-        echo "$(elapsed) $rss $fds" >>"$SAMPLES"
+        local rss fds try
+        for try in 1 2 3 4 5; do
+                rss=$(rss_kb)
+                fds=$(fd_count)
+                if [ -n "$rss" ] && [ -n "$fds" ]; then
+                        echo "$(elapsed) $rss $fds" >>"$SAMPLES"
+                        return 0
+                fi
+                echo "soak: sample $try of the daemon came back empty (rss '$rss', fds '$fds')" >&2
+                kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+                sleep 0.2
+        done
+        return 1
 }
 # The last STATUS= the daemon sent.
 last_status() { grep -o 'STATUS=[^|]*' "$NOTIFY" | tail -n 1; }
