@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "daemon.h"
+#include "learn.h"
 #include "log.h"
 #include "login.h"
 #include "policy.h"
@@ -35,6 +36,10 @@ static void usage(FILE *out) {
               "                  [--time 'YYYY-MM-DD HH:MM'] [PATH...]\n"
               "                 Say whether each PATH would be blocked, by which rule and why;\n"
               "                 without PATH, whether the policy file is valid\n"
+              "  execguard learn [-o FILE] [--diff POLICY] [RECORDS...]\n"
+              "                 Write an allowlist of what ran, from the JSON audit records of\n"
+              "                 sessions run with mode = audit and log_allowed = yes; with\n"
+              "                 --diff, say what POLICY would have refused of it\n"
               "  execguard --help | --version\n"
               "\n"
               "Options:\n"
@@ -57,6 +62,8 @@ static int usage_error(const char *fmt, const char *arg) {
 struct options {
         struct check_options check; /* check's own */
         bool check_given;
+        struct learn_options learn; /* learn's own */
+        bool learn_given;
         const char *config;
         const char *socket_path;
         bool socket_given;
@@ -74,13 +81,15 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 { "argv", required_argument, NULL, 'A' },
                 { "parent", required_argument, NULL, 'P' },
                 { "time", required_argument, NULL, 'T' },
+                { "output", required_argument, NULL, 'o' },
+                { "diff", required_argument, NULL, 'D' },
                 {},
         };
         int c;
         opterr = 0;
         optind = 1;
         /* '+': stop at the first operand, so COMMAND's own options are left alone. */
-        while ((c = getopt_long(argc, argv, "+:c:vh", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+:c:vho:", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
                         o->config = optarg;
@@ -107,6 +116,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 case 'T':
                         o->check.time = optarg;
                         o->check_given = true;
+                        break;
+                case 'o':
+                        o->learn.output = optarg;
+                        o->learn_given = true;
+                        break;
+                case 'D':
+                        o->learn.diff = optarg;
+                        o->learn_given = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -187,6 +204,8 @@ int main(int argc, char **argv) {
         log_set_verbose(o.verbose);
         if (o.check_given && strcmp(verb, "check") != 0)
                 return usage_error("%s: --user, --argv, --parent and --time are check's options", verb);
+        if (o.learn_given && strcmp(verb, "learn") != 0)
+                return usage_error("%s: -o and --diff are learn's options", verb);
         if (o.config && o.socket_given && strcmp(verb, "daemon") != 0)
                 return usage_error("%s: -c and --socket exclude each other (-c: standalone)", verb);
 
@@ -228,6 +247,15 @@ int main(int argc, char **argv) {
                         return 0;
                 }
                 return check_paths(p, &o.check, operands, n_operands, stdout);
+        }
+        if (strcmp(verb, "learn") == 0) {
+                if (o.config || o.socket_given)
+                        return usage_error("%s: takes no -c or --socket (--diff names the policy to compare)",
+                                           "learn");
+                if (o.learn.output && o.learn.diff)
+                        return usage_error("%s: -o and --diff exclude each other (--diff writes no policy)",
+                                           "learn");
+                return learn_run(&o.learn, operands, n_operands);
         }
         return usage_error("unknown command '%s'", verb);
 }

@@ -140,7 +140,7 @@ expect_df_refused() {
 # racers against the daemon's workers under the ptrace check (workers.sh); =daemon only the
 # daemon's own cases (daemon.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
-faults | examples | buildhost)
+faults | examples | buildhost | learn)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
@@ -1051,6 +1051,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/limits.sh"
 . "$HERE/policy.sh"
 . "$HERE/examples.sh"
+. "$HERE/learn.sh"
 . "$HERE/buildhost.sh"
 . "$HERE/faults.sh"
 # Attacks by a session on the supervisor's own powers (it is often root): what it writes,

@@ -23,6 +23,7 @@ int main(void) {
         srunner_add_suite(sr, latency_suite());
         srunner_add_suite(sr, log_suite());
         srunner_add_suite(sr, verify_suite());
+        srunner_add_suite(sr, json_suite());
 
         srunner_run_all(sr, CK_NORMAL);
         int failed = srunner_ntests_failed(sr);

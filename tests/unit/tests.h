@@ -18,6 +18,7 @@ Suite *judge_suite(void);
 Suite *log_suite(void);
 Suite *verify_suite(void);
 Suite *binfmt_suite(void);
+Suite *json_suite(void);
 
 /* Policies from text (policytext.c): the source name they are parsed under, a parse of len
  * bytes (which may hold NULs), a parse that must succeed, and policy_dump() as a string. */
