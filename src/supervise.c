@@ -410,6 +410,9 @@ static int allow_kernel_checked(struct decider *d, const struct exec_context *ct
         return 0;
 }
 
+/* How long a worker waits for another to let go of a thread that execs again. */
+#define TRACER_WAIT_MS 2000
+
 /* The ptrace check's part of an approval. The deciding thread attaches: a tracee is its
  * tracer thread's alone, and this one follows the exec to its end. */
 struct ptrace_arm {
@@ -510,6 +513,16 @@ static bool allow_verified(struct decider *d, const struct exec_context *ctx, co
         d->verified_by = "ptrace";
         struct ptrace_arm arm = { .d = d, .ctx = ctx, .v = v, .image = image, .interp = interp, .loader = loader };
         arm_ptrace(&arm);
+        /* Still traced by another worker: its last exec failed (ENOEXEC, then execvp()'s
+         * retry with /bin/sh), and it made this one before that worker's PTRACE_INTERRUPT
+         * came. The interrupt takes it out of this notification, and it makes it again once
+         * let go: wait for that, and never answer this one (a "deny" would fail the retry). */
+        for (unsigned waited = 0; arm.r == -EAGAIN && waited < TRACER_WAIT_MS; waited++) {
+                if (!notification_valid(d))
+                        return false; /* nothing to answer, nothing to record */
+                usleep(1000);
+                arm_ptrace(&arm);
+        }
         if (arm.r == -EDQUOT) {
                 unsigned max = policy_settings(d->policy)->max_pending_per_user;
                 char why[128];
@@ -522,9 +535,7 @@ static bool allow_verified(struct decider *d, const struct exec_context *ctx, co
                 tell_process(d, ctx, "cannot verify", d->path,
                              " in a process traced by another (a debugger): exec denied");
         if (arm.r < 0) {
-                /* -EAGAIN: it is leaving a notification it made before another worker let go
-                 * of its last exec; it makes this one again (the preset answer is not seen). */
-                if (arm.r != -ESRCH && arm.r != -EAGAIN)
+                if (arm.r != -ESRCH)
                         log_warning_errno(arm.r, "Cannot verify the exec of '%s' by %d: %m; denied", d->path,
                                           (int) ctx->tid);
                 return true; /* the preset answer: deny */
