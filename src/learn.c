@@ -463,6 +463,11 @@ static const char *group_of(const struct learner *l, const struct file *f) {
         return NULL;
 }
 
+/* Can name be written in a section's header? */
+static bool section_name_ok(const char *name) {
+        return name[0] && !name[strcspn(name, "[]\n\r;#")] && name[0] != ' ' && name[strlen(name) - 1] != ' ';
+}
+
 /* A section and the files its rules allow. */
 struct section {
         char name[300];
@@ -513,13 +518,20 @@ static int write_policy(const struct learner *l, FILE *out, char *const *files, 
                 }
                 const char *group = group_of(l, f);
                 char name[300];
-                if (group) {
+                if (group && section_name_ok(group)) {
                         snprintf(name, sizeof name, "group:%s", group);
                         r = section_add(section_for(&sections, &n_sections, name), f);
                         continue;
                 }
                 for (size_t k = 0; k < f->n_by && r >= 0; k++) {
-                        snprintf(name, sizeof name, "user:%s", l->users[f->by[k].user]->name);
+                        const char *user = l->users[f->by[k].user]->name;
+                        if (!section_name_ok(user)) {
+                                fprintf(stderr, "execguard: learn: user name '%s' cannot head a section: what only "
+                                                "it ran is left out\n",
+                                        user);
+                                continue;
+                        }
+                        snprintf(name, sizeof name, "user:%s", user);
                         r = section_add(section_for(&sections, &n_sections, name), f);
                 }
         }
