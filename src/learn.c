@@ -31,7 +31,7 @@ struct tally {
 struct file {
         char *path;
         unsigned runs;
-        bool interpreter; /* ran as a #! or ELF interpreter (not as what was named) */
+        unsigned interpreted; /* of its runs, those as a #! or ELF interpreter of what was named */
         struct tally *by;
         size_t n_by;
         bool placed; /* written already, under a directory rule */
@@ -111,7 +111,7 @@ static int count_file(struct learner *l, const char *path, bool interpreter, siz
                 l->files[l->n_files++] = f;
         }
         f->runs++;
-        f->interpreter |= interpreter;
+        f->interpreted += interpreter;
         for (size_t i = 0; i < f->n_by; i++)
                 if (f->by[i].user == user) {
                         f->by[i].runs++;
@@ -125,65 +125,193 @@ static int count_file(struct learner *l, const char *path, bool interpreter, siz
         return 0;
 }
 
-/* args, quoted for check's --argv (split as sh splits words): each in '...'. */
-static char *quote_args(const struct json *args) {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *out = open_memstream(&buf, &size);
-        if (!out)
-                return NULL;
-        bool first = true;
-        for (const struct json *a = args ? args->kid : NULL; a; a = a->next) {
-                if (a->type != JSON_STRING)
-                        continue;
-                fputs(first ? "'" : " '", out);
-                first = false;
-                for (const char *c = a->string; *c; c++)
-                        if (*c == '\'')
-                                fputs("'\\''", out);
-                        else
-                                fputc(*c, out);
-                fputc('\'', out);
-        }
-        if (fclose(out) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
+/* One exec as a record tells it, whichever form the record has. */
+struct exec_view {
+        bool ran;                      /* allowed, or audited: it would have been blocked */
+        const char *user, *executable; /* the effective user; what the kernel ran */
+        const char *session;
+        char **chain; /* the program named (a script: not its interpreter), then what it needed */
+        size_t n_chain;
+        char *argv;    /* quoted for check's --argv (each word in '...'), "" if not known */
+        char time[32]; /* local: "YYYY-MM-DD HH:MM" (--time's form), "" if not known */
+        char *owned;   /* what user, executable and session point into, when not the record */
+};
+
+static void exec_view_free(struct exec_view *v) {
+        for (size_t i = 0; i < v->n_chain; i++)
+                free(v->chain[i]);
+        free(v->chain);
+        free(v->argv);
+        free(v->owned);
 }
 
-/* "2026-12-07T23:29:32.376632Z" as local time, "YYYY-MM-DD HH:MM" (--time's form). */
-static void local_minute(const char *timestamp, char *out, size_t size) {
-        struct tm tm = {};
-        out[0] = '\0';
-        if (!timestamp || !strptime(timestamp, "%Y-%m-%dT%H:%M:%S", &tm))
-                return;
-        time_t t = timegm(&tm);
+static int chain_add(struct exec_view *v, const char *path, size_t len) {
+        char **grown = realloc(v->chain, (v->n_chain + 1) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        v->chain = grown;
+        if (!(v->chain[v->n_chain] = strndup(path, len)))
+                return -ENOMEM;
+        v->n_chain++;
+        return 0;
+}
+
+/* Add one word, quoted for check's --argv ('...', a ' as '\''), to out. */
+static void quote_word(FILE *out, const char *word, size_t len, bool first) {
+        fputs(first ? "'" : " '", out);
+        for (size_t i = 0; i < len; i++)
+                if (word[i] == '\'')
+                        fputs("'\\''", out);
+                else
+                        fputc(word[i], out);
+        fputc('\'', out);
+}
+
+static void minute_of(time_t t, char *out, size_t size) {
         struct tm local;
+        out[0] = '\0';
         if (localtime_r(&t, &local))
                 strftime(out, size, "%Y-%m-%d %H:%M", &local);
 }
 
-static int count_exec(struct learner *l, const char *executable, const char *user, const struct json *rec) {
-        _cleanup_free_ char *argv = quote_args(json_get(rec, "process.args"));
-        if (!argv)
+/* The JSON file's record (ECS). */
+static int view_of_file_record(const struct json *rec, struct exec_view *v) {
+        const char *action = json_get_string(rec, "event.action");
+        v->ran = action && (strcmp(action, "exec-allowed") == 0 || strcmp(action, "exec-audited") == 0);
+        /* The policy's user sections are for the effective user. */
+        v->user = json_get_string(rec, "user.effective.name");
+        if (!v->user)
+                v->user = json_get_string(rec, "user.name");
+        v->executable = json_get_string(rec, "process.executable");
+        v->session = json_get_string(rec, "execguard.session");
+        const struct json *chain = json_get(rec, "execguard.chain");
+        for (const struct json *f = chain && chain->type == JSON_ARRAY ? chain->kid : NULL; f; f = f->next)
+                if (f->type == JSON_STRING && chain_add(v, f->string, strlen(f->string)) < 0)
+                        return -ENOMEM;
+        size_t size = 0;
+        FILE *out = open_memstream(&v->argv, &size);
+        if (!out)
                 return -ENOMEM;
-        size_t len = strlen(executable) + 1 + strlen(user) + 1 + strlen(argv) + 1;
+        const struct json *args = json_get(rec, "process.args");
+        bool first = true;
+        for (const struct json *a = args && args->type == JSON_ARRAY ? args->kid : NULL; a; a = a->next)
+                if (a->type == JSON_STRING) {
+                        quote_word(out, a->string, strlen(a->string), first);
+                        first = false;
+                }
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        struct tm tm = {};
+        const char *timestamp = json_get_string(rec, "@timestamp");
+        if (timestamp && strptime(timestamp, "%Y-%m-%dT%H:%M:%S", &tm))
+                minute_of(timegm(&tm), v->time, sizeof v->time);
+        return 0;
+}
+
+/* A value of the journal's fields as execguard wrote it: \xNN for the bytes it escapes (a
+ * backslash among them), decoded into out (at least len + 1 bytes). */
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static size_t unescape(const char *s, size_t len, char *out) {
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+                int hi = i + 3 < len && s[i] == '\\' && s[i + 1] == 'x' ? hex_digit(s[i + 2]) : -1;
+                int lo = hi >= 0 ? hex_digit(s[i + 3]) : -1;
+                if (lo >= 0) {
+                        out[n++] = (char) (hi << 4 | lo);
+                        i += 3;
+                } else
+                        out[n++] = s[i];
+        }
+        out[n] = '\0';
+        return n;
+}
+
+/* A journal entry as journalctl -o json prints it (the EXECGUARD_ fields). Its chain is
+ * "PATH -> PATH", its arguments "\"ARG\" \"ARG\"": a path holding " -> ", or an argument
+ * holding "\" \"", is cut there (the journal's text form cannot tell). */
+static int view_of_journal_entry(const struct json *rec, struct exec_view *v) {
+        const char *decision = json_get_string(rec, "EXECGUARD_DECISION");
+        v->ran = decision && (strcmp(decision, "allow") == 0 || strcmp(decision, "audit") == 0);
+        const char *user = json_get_string(rec, "EXECGUARD_EUSER");
+        if (!user)
+                user = json_get_string(rec, "EXECGUARD_USER");
+        const char *executable = json_get_string(rec, "EXECGUARD_EXECUTABLE");
+        const char *session = json_get_string(rec, "EXECGUARD_SESSION");
+        /* user \0 executable \0 session \0, decoded */
+        size_t ul = user ? strlen(user) : 0, el = executable ? strlen(executable) : 0, sl = session ? strlen(session) : 0;
+        if (!(v->owned = malloc(ul + el + sl + 3)))
+                return -ENOMEM;
+        char *o = v->owned;
+        if (user) {
+                v->user = o;
+                o += unescape(user, ul, o) + 1;
+        }
+        if (executable) {
+                v->executable = o;
+                o += unescape(executable, el, o) + 1;
+        }
+        if (session) {
+                v->session = o;
+                unescape(session, sl, o);
+        }
+        const char *chain = json_get_string(rec, "EXECGUARD_CHAIN");
+        while (chain && *chain) {
+                const char *arrow = strstr(chain, " -> ");
+                size_t len = arrow ? (size_t) (arrow - chain) : strlen(chain);
+                _cleanup_free_ char *path = malloc(len + 1);
+                if (!path || chain_add(v, path, unescape(chain, len, path)) < 0)
+                        return -ENOMEM;
+                chain = arrow ? arrow + 4 : NULL;
+        }
+        size_t size = 0;
+        FILE *out = open_memstream(&v->argv, &size);
+        if (!out)
+                return -ENOMEM;
+        const char *argv = json_get_string(rec, "EXECGUARD_ARGV");
+        bool first = true;
+        while (argv && *argv == '"') {
+                const char *end = strstr(argv + 1, "\" \"");
+                size_t len = end ? (size_t) (end - argv - 1) : strlen(argv + 1);
+                if (!end && len > 0 && argv[len] == '"')
+                        len--; /* the last one's closing quote */
+                _cleanup_free_ char *word = malloc(len + 1);
+                if (!word) {
+                        fclose(out);
+                        return -ENOMEM;
+                }
+                quote_word(out, word, unescape(argv + 1, len, word), first);
+                first = false;
+                argv = end ? end + 2 : NULL;
+        }
+        if (fclose(out) != 0)
+                return -ENOMEM;
+        const char *usec = json_get_string(rec, "__REALTIME_TIMESTAMP");
+        if (usec)
+                minute_of((time_t) (strtoull(usec, NULL, 10) / 1000000), v->time, sizeof v->time);
+        return 0;
+}
+
+static int count_exec(struct learner *l, const struct exec_view *v) {
+        const char *named = v->chain[0], *user = v->user, *argv = v->argv;
+        size_t len = strlen(named) + 1 + strlen(user) + 1 + strlen(argv) + 1;
         _cleanup_free_ char *key = malloc(len);
         if (!key)
                 return -ENOMEM;
-        memcpy(key, executable, strlen(executable) + 1);
-        memcpy(key + strlen(executable) + 1, user, strlen(user) + 1);
-        memcpy(key + strlen(executable) + 1 + strlen(user) + 1, argv, strlen(argv) + 1);
+        memcpy(key, named, strlen(named) + 1);
+        memcpy(key + strlen(named) + 1, user, strlen(user) + 1);
+        memcpy(key + strlen(named) + 1 + strlen(user) + 1, argv, strlen(argv) + 1);
         struct exec_seen *e = table_get(&l->execs_by_key, key, len);
         if (!e) {
                 if (grow(&l->execs, &l->execs_size, l->n_execs, sizeof *l->execs) < 0 || !(e = calloc(1, sizeof *e)))
                         return -ENOMEM;
                 e->key = TAKE_PTR(key);
                 e->executable = e->key;
-                e->user = e->key + strlen(executable) + 1;
+                e->user = e->key + strlen(named) + 1;
                 e->argv = e->user + strlen(user) + 1;
-                local_minute(json_get_string(rec, "@timestamp"), e->time, sizeof e->time);
+                snprintf(e->time, sizeof e->time, "%s", v->time);
                 if (table_put(&l->execs_by_key, e->key, len, e, NULL) < 0) {
                         free(e->key);
                         free(e);
@@ -209,46 +337,33 @@ static int count_session(struct learner *l, const char *id) {
         return 0;
 }
 
-/* One record: an exec that ran (allowed, or audited: it would have been blocked) counts
- * every file of its chain for its user; anything else is counted as not run. */
+/* One record, of the JSON file or of the journal (journalctl -o json): an exec that ran
+ * counts every file of its chain for its user (the first, what was named; the others, its
+ * interpreters); anything else is counted as not run. */
 static int take_record(struct learner *l, const struct json *rec) {
-        const char *action = json_get_string(rec, "event.action");
+        struct exec_view v = {};
+        bool journal = json_get(rec, "EXECGUARD_DECISION") != NULL;
+        int r = journal ? view_of_journal_entry(rec, &v) : view_of_file_record(rec, &v);
         l->records++;
-        if (!action || (strcmp(action, "exec-allowed") != 0 && strcmp(action, "exec-audited") != 0)) {
+        if (r >= 0 && !v.ran)
                 l->not_ran++;
-                return 0;
-        }
-        /* The policy's user sections are for the effective user. */
-        const char *user = json_get_string(rec, "user.effective.name");
-        if (!user)
-                user = json_get_string(rec, "user.name");
-        const char *executable = json_get_string(rec, "process.executable");
-        if (!user || !executable) {
+        else if (r >= 0 && (!v.user || !v.executable))
                 l->nameless++;
-                return 0;
+        else if (r >= 0) {
+                size_t u = 0;
+                r = user_index(l, v.user, &u);
+                if (r >= 0 && v.n_chain == 0) /* no chain: the program alone */
+                        r = chain_add(&v, v.executable, strlen(v.executable));
+                for (size_t i = 0; r >= 0 && i < v.n_chain; i++)
+                        r = count_file(l, v.chain[i], i > 0, u);
+                if (r >= 0)
+                        r = count_exec(l, &v);
+                if (r >= 0)
+                        r = count_session(l, v.session);
+                if (r >= 0)
+                        l->ran++;
         }
-        size_t u = 0;
-        int r = user_index(l, user, &u);
-        const struct json *chain = json_get(rec, "execguard.chain");
-        bool first = true;
-        for (const struct json *f = chain && chain->type == JSON_ARRAY ? chain->kid : NULL; r >= 0 && f; f = f->next) {
-                if (f->type == JSON_STRING)
-                        r = count_file(l, f->string, !first, u);
-                first = false;
-        }
-        if (r >= 0 && first)
-                r = count_file(l, executable, false, u); /* no chain: the program alone */
-        /* What was named: the chain's first file (a script; process.executable is what the
-         * kernel ran, its interpreter). */
-        const char *named = chain && chain->type == JSON_ARRAY && chain->kid && chain->kid->type == JSON_STRING
-                                    ? chain->kid->string
-                                    : executable;
-        if (r >= 0)
-                r = count_exec(l, named, user, rec);
-        if (r >= 0)
-                r = count_session(l, json_get_string(rec, "execguard.session"));
-        if (r >= 0)
-                l->ran++;
+        exec_view_free(&v);
         return r;
 }
 
@@ -407,7 +522,11 @@ static void print_rules(FILE *out, const struct learner *l, struct file **files,
                 qsort(f->by, f->n_by, sizeof *f->by, by_runs);
                 fputs("# ", out);
                 print_tally(out, l, f->runs, f->by, f->n_by);
-                fputs(f->interpreter ? " (an interpreter or loader of what ran)\n" : "\n", out);
+                if (f->interpreted == f->runs)
+                        fputs(" (as the interpreter or loader of what was run)", out);
+                else if (f->interpreted)
+                        fprintf(out, " (%u as the interpreter or loader of what was run)", f->interpreted);
+                fputc('\n', out);
                 if (!path) {
                         fputs("# not written: its path cannot be a rule's value (a newline, or blanks that "
                               "a rule would lose)\n",

@@ -113,3 +113,39 @@ grep -v '"exec-allowed"\|"exec-audited"' "$LN/audit.json" >"$LN/none.json"
 "$EG" learn -o "$LN/none.ini" "$LN/none.json" >"$OUT" 2>"$ERR"
 RC=$?
 [ "$RC" = 1 ] && [ ! -e "$LN/none.ini" ] && has "nothing written" "$ERR" && pass || fail "rc=$RC $(cat "$ERR")"
+
+# The same sessions recorded by the journal (journal-sink stands in for journald, in a
+# private mount namespace), printed as journalctl -o json prints them: the same policy.
+begin "learn: from the journal (journalctl -o json), the same policy as from the JSON file"
+if command -v unshare >/dev/null && command -v python3 >/dev/null; then
+        grep -v '^log_file = ' "$LN/record.ini" >"$LN/record-journal.ini"
+        chmod 644 "$LN/record-journal.ini"
+        unshare -m /bin/sh -c '
+                mkdir -p /run/systemd/journal && mount -t tmpfs -o mode=755 tmpfs /run/systemd/journal || exit 9
+                "$1/journal-sink" /run/systemd/journal/socket "$2/journal.txt" & sink=$!
+                for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.02; done
+                "$3" run -c "$2/record-journal.ini" -- /usr/bin/bash "$2/root-session.sh" >/dev/null 2>&1
+                "$3" run -c "$2/record-journal.ini" -- setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+                        /bin/sh -c "$4" >/dev/null 2>&1
+                sleep 0.3; kill $sink' sh "$H" "$LN" "$EG" "$NOBODY_SESSION"
+        # journalctl -o json: one object a line, every field a string, and the entry's time.
+        python3 - "$LN/journal.txt" >"$LN/journal.json" <<'PY'
+import json, sys, time
+for line in open(sys.argv[1]):
+    entry = {}
+    for field in line.rstrip("\n").split("\t"):
+        key, _, value = field.partition("=")
+        entry[key] = value.replace("\\n", "\n").replace("\\t", "\t")
+    entry["__REALTIME_TIMESTAMP"] = str(int(time.time() * 1e6))
+    print(json.dumps(entry))
+PY
+        "$EG" learn -o "$LN/learned-journal.ini" "$LN/journal.json" >"$OUT" 2>"$ERR"
+        RC=$?
+        if [ "$RC" = 0 ] && diff <(grep -v '^# Written' "$LN/learned.ini") <(grep -v '^# Written' "$LN/learned-journal.ini") >"$OUT"; then
+                pass
+        else
+                fail "rc=$RC $(head -c 600 "$OUT" "$ERR")"
+        fi
+else
+        skip "no unshare or python3"
+fi
