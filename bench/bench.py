@@ -13,7 +13,10 @@ Workloads (counts at BENCH_SCALE=1):
                    together; decisions/s, per-exec latency p50/p99 (session side), daemon RSS
   W6  allowlist    W1 under an allowlist (default = deny) of 10,000 allow rules and 100 argument
                    (command) rules: the arguments of every exec read, judged and verified
-Configurations: native, floor (bench/floor.c: execguard's filter, CONTINUE to everything),
+Configurations: native, native-engine (native, while a daemon of its own runs with the kernel
+engine loaded: what the engine costs processes no session supervises; started and stopped
+around each run; W0-W2 only; root), floor (bench/floor.c: execguard's filter, CONTINUE to
+everything),
 floor-verify (the floor plus the bare mechanism of a race-free verification: each exec's thread
 traced to its exec and let go unchecked; W0-W2 only), floor-bpf (the floor plus storing each exec's
 approval for the kernel engine, loaded and proven, whose program checks it; W0-W2 only; root),
@@ -82,7 +85,8 @@ UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": 
 # of the e2e helpers) all along.
 W5_VARIANTS = ["daemon-w1", "daemon-w2", "daemon-stalled"]
 W5_POLICY = {"daemon": "small", "daemon-w1": "small-w1", "daemon-w2": "small-w2", "daemon-stalled": "small-stalled"}
-ALL_CONFIGS = ["native", "floor", "floor-verify", "floor-bpf", "execguard", "execguard-ptrace", "daemon"] + \
+ALL_CONFIGS = ["native", "native-engine", "floor", "floor-verify", "floor-bpf", "execguard", "execguard-ptrace",
+               "daemon"] + \
     W5_VARIANTS + ["strace"]
 # strace under a big policy is W1 again. W5 is the daemon's workload: 200 standalone
 # supervisors would each need an inotify instance (the rule watch), beyond the default
@@ -94,7 +98,7 @@ SKIP |= {(w, c) for w in WORKLOADS if w != "W5" for c in W5_VARIANTS}
 SKIP |= {(w, "execguard-ptrace") for w in ("W3", "W4", "W6")}
 # floor-verify says what the second hand-off of a verification costs where there are execs
 # to verify, against the floor: W3 has one exec, and W4-W6 are W1 again for it.
-SKIP |= {(w, f) for w in ("W3", "W4", "W5", "W6") for f in ("floor-verify", "floor-bpf")}
+SKIP |= {(w, f) for w in ("W3", "W4", "W5", "W6") for f in ("floor-verify", "floor-bpf", "native-engine")}
 W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 standalone supervisors "
            "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
@@ -138,6 +142,8 @@ class Bench:
             self.notes.append("strace is not installed: no strace configuration")
         if "daemon" in self.configs and not self.root:
             self.configs.remove("daemon")
+        if "native-engine" in self.configs and not self.root:
+            self.configs.remove("native-engine")
         if not self.root:
             self.configs = [c for c in self.configs if c not in W5_VARIANTS]
         self.fuse_stall = os.path.join(os.path.dirname(os.path.abspath(drivers)), "helpers", "fuse-stall")
@@ -337,7 +343,7 @@ class Bench:
     # ---- running one thing under one configuration ----------------------------------------
 
     def prefix(self, config, policy="small"):
-        if config == "native":
+        if config in ("native", "native-engine"):
             return []
         if config == "floor":
             return [os.path.join(self.drv, "floor"), "--"]
@@ -409,11 +415,22 @@ class Bench:
                    "count=%d" % self.counts["W3"], "status=none"]
         else:
             return self.run_sessions(config, rnd)
+        # native-engine: a daemon of its own, for this run only (its engine is unloaded when
+        # it stops, so that no other configuration runs with it), which must use the engine.
+        if config == "native-engine":
+            self.start_daemon("engine", "small")
+            m = re.search(r"verifier (\w+)", self.daemons["engine"]["status"])
+            self.verifiers["native-engine"] = m.group(1) if m else "?"
+            if self.verifiers["native-engine"] != "kernel":
+                self.stop_daemon("engine")
+                return {"failed": "the daemon does not use the kernel engine here (%s)" % self.verifiers["native-engine"]}
         daemon_pid = self.daemons[policy]["proc"].pid if config == "daemon" else None
         daemon_cpu = self.cpu_ns(daemon_pid) if daemon_pid else None
         p = subprocess.run(self.prefix(config, policy) + cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True, errors="replace", timeout=self.timeout)
         daemon_cpu_end = self.cpu_ns(daemon_pid) if daemon_pid else None
+        if config == "native-engine":
+            self.stop_daemon("engine")
         try:
             start, end, errors, _ = self.read_result(res)
             parent_cpu = self.parent_cpu_ns(res)
@@ -735,13 +752,13 @@ class Bench:
 
     def table(self, records):
         print()
-        print("%-3s %-12s %9s %-22s %10s %8s %8s  %s" % ("", "config", "µs/op", "  (min–max)", "median s", "×native",
+        print("%-3s %-16s %9s %-22s %10s %8s %8s  %s" % ("", "config", "µs/op", "  (min–max)", "median s", "×native",
                                                          "×floor", "unit / notes"))
         for r in records:
             if r["workload"] not in WORKLOADS:
                 continue
             if r["median_s"] is None:
-                print("%-3s %-12s %9s %-22s %10s %8s %8s  FAILED (%d rounds)" % (r["workload"], r["config"], "-", "",
+                print("%-3s %-16s %9s %-22s %10s %8s %8s  FAILED (%d rounds)" % (r["workload"], r["config"], "-", "",
                                                                                  "-", "-", "-", r["failed_rounds"]))
                 continue
             ops = r["ops"]
@@ -756,7 +773,7 @@ class Bench:
             if r.get("sup_cpu_us") is not None:
                 notes += "; supervisor CPU %s µs/decision (%s–%s)" % (fmt(r["sup_cpu_us"]), fmt(r["sup_cpu_min_us"]),
                                                                      fmt(r["sup_cpu_max_us"]))
-            print("%-3s %-12s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
+            print("%-3s %-16s %9s %-22s %10.4f %8s %8s  %s" % (r["workload"], r["config"], fmt(r["per_op_us"]), span,
                                                                r["median_s"], fmt(r["ratio_to_native"]),
                                                                fmt(r["ratio_to_floor"]), notes))
         w5 = [r for r in records if r["workload"] == "W5" and r.get("decisions_per_s")]
