@@ -39,6 +39,7 @@ struct file {
 
 struct user {
         char *name;
+        size_t index; /* in learner.users */
         gid_t *groups; /* as the host says now: NULL until asked */
         int n_groups;
 };
@@ -88,14 +89,11 @@ static int user_index(struct learner *l, const char *name, size_t *ret) {
                         free(u);
                         return -ENOMEM;
                 }
+                u->index = l->n_users;
                 l->users[l->n_users++] = u;
         }
-        for (size_t i = 0; i < l->n_users; i++)
-                if (l->users[i] == u) {
-                        *ret = i;
-                        return 0;
-                }
-        return -ENOENT;
+        *ret = u->index;
+        return 0;
 }
 
 static int count_file(struct learner *l, const char *path, bool interpreter, size_t user) {

@@ -424,8 +424,7 @@ struct ptrace_arm {
         int r; /* 0: attached; -EDQUOT: max_pending_per_user; -ESRCH: not ours to answer; -errno */
 };
 
-static void arm_ptrace(void *arg) {
-        struct ptrace_arm *a = arg;
+static void arm_ptrace(struct ptrace_arm *a) {
         struct decider *d = a->d;
         struct verifier *verifier = d->s->verifier;
         const struct exec_chain *chain = &d->chain;
