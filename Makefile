@@ -34,9 +34,9 @@ LDFLAGS    ?=
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 # Every module but main.c goes into a static library that the tests link too.
-LIB_SRCS   := src/audit.c src/binfmt.c src/check.c src/creds.c src/daemon.c src/elf.c src/fds.c src/filter.c src/fscreds.c src/hostcheck.c src/identity.c src/ini.c src/json.c src/judge.c \
+LIB_SRCS   := src/audit.c src/binfmt.c src/check.c src/creds.c src/daemon.c src/elf.c src/fds.c src/fileop.c src/filter.c src/fscreds.c src/hostcheck.c src/identity.c src/ini.c src/json.c src/judge.c \
               src/kverify.c src/latency.c src/learn.c src/loader.c src/log.c src/login.c src/notify.c src/privs.c src/procinfo.c src/protocol.c \
-              src/policy.c src/procmem.c src/procstatus.c \
+              src/policy.c src/procmem.c src/procstatus.c src/protect.c \
               src/resolve.c src/rulewatch.c src/run.c src/shebang.c src/supervise.c src/table.c src/tell.c src/verify.c \
               src/trusted.c src/utf8.c src/wallclock.c src/workers.c
 LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/%.o)
@@ -47,7 +47,8 @@ UNIT_SRCS  := tests/unit/test_main.c tests/unit/test_policy.c tests/unit/test_re
               tests/unit/test_shebang.c tests/unit/test_procmem.c tests/unit/test_filter.c \
               tests/unit/test_audit.c tests/unit/test_loader.c tests/unit/test_latency.c tests/unit/tmpdir.c \
               tests/unit/policytext.c tests/unit/test_rules.c tests/unit/test_judge.c \
-              tests/unit/test_log.c tests/unit/test_verify.c tests/unit/test_binfmt.c tests/unit/test_json.c
+              tests/unit/test_log.c tests/unit/test_verify.c tests/unit/test_binfmt.c tests/unit/test_json.c \
+              tests/unit/test_protect.c
 UNIT_OBJS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%.o)
 UNIT_BIN   := $(B)/unit-tests
 
@@ -61,7 +62,7 @@ SOAK_EXECS    ?= 2000
 # make bench: the benchmark (bench/bench.py); its drivers, and the floor supervisor, which
 # links execguard's own filter from the library.
 BENCH_B       := $(B)/bench
-BENCH_DRIVERS := $(BENCH_B)/floor $(BENCH_B)/exec-micro $(BENCH_B)/spawn $(BENCH_B)/timeit
+BENCH_DRIVERS := $(BENCH_B)/floor $(BENCH_B)/exec-micro $(BENCH_B)/spawn $(BENCH_B)/timeit $(BENCH_B)/fileops
 
 # Fuzzing (tests/fuzz/README.md): libFuzzer targets built with clang, ASan and UBSan, in a
 # build directory of their own, since every object of the library is compiled differently.

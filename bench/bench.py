@@ -13,6 +13,13 @@ Workloads (counts at BENCH_SCALE=1):
                    together; decisions/s, per-exec latency p50/p99 (session side), daemon RSS
   W6  allowlist    W1 under an allowlist (default = deny) of 10,000 allow rules and 100 argument
                    (command) rules: the arguments of every exec read, judged and verified
+  W3P protected    W3 under the small policy with a [protect] section (deny = all on /etc and
+                   /usr): the session's filter also traps the file operations; dd's are reads
+                   and writes of fds, so only its one open for writing is trapped
+  W7  file ops     20,000 rounds of create (O_WRONLY|O_CREAT|O_TRUNC) + write + rename + unlink
+                   of a file in a scratch directory (bench/fileops.c), under the small policy
+  W7P file ops     W7 under the [protect] policy: each open, rename and unlink is a decision,
+                   performed by the supervisor for the process
 Configurations: native, native-engine (native, while a daemon of its own runs with the kernel
 engine loaded: what the engine costs processes no session supervises; started and stopped
 around each run; W0-W2 only; root), floor (bench/floor.c: execguard's filter, CONTINUE to
@@ -64,6 +71,9 @@ FULL_COUNTS = {
     "W5_sessions": 200,
     "W5_execs": 200,
     "W6": 5_000,
+    "W3P": 2_000_000,
+    "W7": 20_000,
+    "W7P": 20_000,
     "allow_paths": 10_000,
     "argv_rules": 100,
     "big_paths": 100_000,
@@ -77,8 +87,12 @@ WORKLOADS = {
     "W4": "big policy: W1 under 100k path + 10k hash rules",
     "W5": "sessions: concurrent sessions of fork+exec+wait",
     "W6": "allowlist: W1 under 10k allow + 100 argv rules",
+    "W3P": "protected: W3 under a [protect] policy",
+    "W7": "file ops: create+write+rename+unlink",
+    "W7P": "file ops under a [protect] policy",
 }
 UNIT = {"W0": "exec", "W1": "spawn", "W2": "command", "W3": "read+write", "W4": "spawn", "W6": "spawn",
+        "W3P": "read+write", "W7": "file round", "W7P": "file round",
         "W5": "exec (wall time / all sessions' execs)"}
 # W5's variants of the daemon: 1 and 2 workers ("daemon" has its default, one per CPU), and 2
 # workers with one more session stalled in a file system that does not answer (fuse-stall,
@@ -99,10 +113,17 @@ SKIP |= {(w, "execguard-ptrace") for w in ("W3", "W4", "W6")}
 # floor-verify says what the second hand-off of a verification costs where there are execs
 # to verify, against the floor: W3 has one exec, and W4-W6 are W1 again for it.
 SKIP |= {(w, f) for w in ("W3", "W4", "W5", "W6") for f in ("floor-verify", "floor-bpf", "native-engine")}
+# The [protect] workloads: what trapping file operations costs, against native and against the
+# same workload without [protect] (the floor traps exec alone, and none verifies here).
+PROTECT_WORKLOADS = ("W3P", "W7", "W7P")
+SKIP |= {(w, f) for w in PROTECT_WORKLOADS
+         for f in ("floor", "floor-verify", "floor-bpf", "native-engine", "execguard-ptrace", "strace")}
 W5_NOTE = ("W5 runs under the daemon only (a fresh daemon each round): 200 standalone supervisors "
            "would need 200 inotify instances, beyond fs.inotify.max_user_instances = 128")
 # The policy each workload runs under; W4 and W6 are W1 under another policy.
-POLICY_OF = {"W4": "big", "W6": "allow"}
+POLICY_OF = {"W4": "big", "W6": "allow", "W3P": "protect", "W7P": "protect"}
+# What each of those is compared with: the same work under the small policy.
+BASE_OF = {"W4": "W1", "W6": "W1", "W3P": "W3", "W7P": "W7"}
 # Where the benchmark reports the supervisor's CPU time per decision: the drivers that
 # measure their parent's (exec-micro, spawn), and the daemon's from outside.
 SUP_CPU_WORKLOADS = ("W0", "W1", "W4", "W6")
@@ -174,9 +195,11 @@ class Bench:
         with open(self.script, "w") as f:
             f.write(W2_SCRIPT.replace("@ITER@", str(self.counts["W2"] // 5)))
         self.policies = {"small": os.path.join(self.tmp, "small.ini"), "big": os.path.join(self.tmp, "big.ini"),
-                         "allow": os.path.join(self.tmp, "allow.ini")}
+                         "allow": os.path.join(self.tmp, "allow.ini"), "protect": os.path.join(self.tmp, "protect.ini")}
         with open(self.policies["small"], "w") as f:
             f.write(SMALL_POLICY)
+        with open(self.policies["protect"], "w") as f:
+            f.write(SMALL_POLICY + PROTECT_SECTION)
         self.policies["small-ptrace"] = os.path.join(self.tmp, "small-ptrace.ini")
         with open(self.policies["small-ptrace"], "w") as f:
             f.write(SMALL_POLICY.replace("[execguard]\n", "[execguard]\nverifier = ptrace\n"))
@@ -410,9 +433,13 @@ class Bench:
             cmd = [os.path.join(d, "spawn"), str(self.counts[w]), "/bin/true", res]
         elif w == "W2":
             cmd = [os.path.join(d, "timeit"), res, "/bin/sh", self.script]
-        elif w == "W3":
+        elif w in ("W3", "W3P"):
             cmd = [os.path.join(d, "timeit"), res, "dd", "if=/dev/zero", "of=/dev/null", "bs=1",
-                   "count=%d" % self.counts["W3"], "status=none"]
+                   "count=%d" % self.counts[w], "status=none"]
+        elif w in ("W7", "W7P"):
+            scratch = os.path.join(self.tmp, "files-" + tag)
+            os.mkdir(scratch)
+            cmd = [os.path.join(d, "fileops"), str(self.counts[w]), scratch, res]
         else:
             return self.run_sessions(config, rnd)
         # native-engine: a daemon of its own, for this run only (its engine is unloaded when
@@ -621,6 +648,8 @@ class Bench:
                     self.big_daemon_start_s = time.monotonic() - t
                 if "W6" in self.workloads:
                     self.start_daemon("allow")
+                if any(w in self.workloads for w in ("W3P", "W7P")):
+                    self.start_daemon("protect")
             if "small" in self.daemons:
                 m = re.search(r"verifier (\w+)", self.daemons["small"]["status"])
                 self.verifiers["daemon"] = m.group(1) if m else "?"
@@ -668,9 +697,9 @@ class Bench:
         c = self.counts
         print("execguard bench: %d round(s), BENCH_SCALE=%g; %s" % (self.rounds, self.scale, platform.release()))
         print("  W0 %d execs, W1 %d spawns, W2 %d commands, W3 %d read+write, W4 %d spawns under %d path + %d hash "
-              "rules, W5 %d sessions x %d execs, W6 %d spawns under %d allow + %d argv rules"
+              "rules, W5 %d sessions x %d execs, W6 %d spawns under %d allow + %d argv rules, W7 %d file rounds"
               % (c["W0"], c["W1"], c["W2"], c["W3"], c["W4"], c["big_paths"], c["big_hashes"], c["W5_sessions"],
-                 c["W5_execs"], c["W6"], c["allow_paths"], c["argv_rules"]))
+                 c["W5_execs"], c["W6"], c["allow_paths"], c["argv_rules"], c["W7"]))
         print("  floor wake-up mode: " + self.floor_mode)
         if self.verifiers:
             print("  check after exec: " + ", ".join("%s %s" % kv for kv in sorted(self.verifiers.items())))
@@ -706,9 +735,9 @@ class Bench:
                     rec.update(sup_cpu_us=statistics.median(cpu), sup_cpu_min_us=min(cpu), sup_cpu_max_us=max(cpu))
                 for ref in ("native", "floor"):
                     rec["ratio_to_" + ref] = self.ratio(w, c, ref)
-                if w in POLICY_OF:
-                    # The same spawns under the small policy, same configuration, same round.
-                    rec["ratio_to_W1"] = self.ratio(w, c, c, ref_workload="W1")
+                if w in BASE_OF:
+                    # The same work under the small policy, same configuration, same round.
+                    rec["ratio_to_" + BASE_OF[w]] = self.ratio(w, c, c, ref_workload=BASE_OF[w])
                 if w == "W5" and good:
                     for k in ("decisions_per_s", "p50_us", "p99_us", "max_us", "spawn_p50_us", "spawn_p99_us"):
                         vals = [r[k] for r in good if k in r]
@@ -768,8 +797,9 @@ class Bench:
                 notes += "; %d ERRORS" % r["errors"]
             if r["failed_rounds"]:
                 notes += "; %d rounds FAILED" % r["failed_rounds"]
-            if r.get("ratio_to_W1") is not None:
-                notes += "; ×W1 %s" % fmt(r["ratio_to_W1"])
+            base = BASE_OF.get(r["workload"])
+            if base and r.get("ratio_to_" + base) is not None:
+                notes += "; ×%s %s" % (base, fmt(r["ratio_to_" + base]))
             if r.get("sup_cpu_us") is not None:
                 notes += "; supervisor CPU %s µs/decision (%s–%s)" % (fmt(r["sup_cpu_us"]), fmt(r["sup_cpu_min_us"]),
                                                                      fmt(r["sup_cpu_max_us"]))
@@ -877,6 +907,11 @@ mode = enforce
 action = deny
 [block]
 path = /usr/bin/df
+"""
+PROTECT_SECTION = """[protect]
+dir = /etc
+dir = /usr
+deny = all
 """
 
 

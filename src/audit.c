@@ -384,6 +384,11 @@ static void write_message(struct out *o, const struct audit_record *rec, size_t 
         }
         out_str(o, "execguard: ");
         out_str(o, audit_decision_to_string(rec->decision));
+        if (rec->operation) {
+                out_str(o, " ");
+                out_value(o, rec->operation, max);
+                out_str(o, " of");
+        }
         if (file) {
                 out_str(o, " ");
                 out_value(o, file, max);
@@ -392,6 +397,16 @@ static void write_message(struct out *o, const struct audit_record *rec, size_t 
                 out_str(o, " (requested \"");
                 out_value(o, rec->requested, max);
                 out_str(o, "\")");
+        }
+        if (rec->target) {
+                out_str(o, " to \"");
+                out_value(o, rec->target, max);
+                out_str(o, "\"");
+        }
+        if (rec->syscall) {
+                out_str(o, " with ");
+                out_value(o, rec->syscall, max);
+                out_str(o, "()");
         }
         if (p->pid > 0 || uid_known(p->uid))
                 out_str(o, " by");
@@ -505,6 +520,27 @@ static bool decision_refused(enum audit_decision d) {
                 return false;
         }
         return true;
+}
+
+/* A file operation's event.action: "file-delete-denied". */
+static const char *file_action_verb(const char *operation) {
+        return strcmp(operation, "unlink") == 0 ? "delete" : operation;
+}
+
+static const char *decision_outcome_word(enum audit_decision d) {
+        switch (d) {
+        case AUDIT_ALLOW:
+                return "allowed";
+        case AUDIT_KILL:
+                return "killed";
+        case AUDIT_WOULD_BLOCK:
+                return "audited";
+        case AUDIT_DENY:
+        case AUDIT_SUPERVISOR_LOST:
+        case AUDIT_SESSION_DEGRADED:
+                break;
+        }
+        return "denied";
 }
 
 static const char *decision_ecs_action(enum audit_decision d) {
@@ -629,16 +665,34 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
          * process starts must not count it as an exec. */
         out_raw(&o, rec->decision == AUDIT_SESSION_DEGRADED
                             ? "{\"kind\":\"event\",\"category\":[\"session\"],\"type\":["
-                            : "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
+                    : rec->operation ? "{\"kind\":\"event\",\"category\":[\"file\"],\"type\":["
+                                     : "{\"kind\":\"event\",\"category\":[\"process\"],\"type\":[");
         /* A lost supervisor is a process that ended; a decision, an exec allowed or not. */
-        out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST    ? "\"end\"]"
-                    : rec->decision == AUDIT_SESSION_DEGRADED ? "\"start\"]"
-                    : refused                                 ? "\"start\",\"denied\"]"
-                                                              : "\"start\",\"allowed\"]");
-        out_raw(&o, ",\"action\":\"");
-        out_raw(&o, decision_ecs_action(rec->decision));
+        if (rec->operation) {
+                bool deletion = strcmp(rec->operation, "unlink") == 0;
+                bool creation = strcmp(rec->operation, "link") == 0 || strcmp(rec->operation, "symlink") == 0;
+                out_raw(&o, deletion ? "\"deletion\"" : creation ? "\"creation\"" : "\"change\"");
+                out_raw(&o, refused ? ",\"denied\"]" : ",\"allowed\"]");
+                out_raw(&o, ",\"action\":\"file-");
+                out_raw(&o, file_action_verb(rec->operation));
+                out_raw(&o, "-");
+                out_raw(&o, decision_outcome_word(rec->decision));
+        } else {
+                out_raw(&o, rec->decision == AUDIT_SUPERVISOR_LOST    ? "\"end\"]"
+                            : rec->decision == AUDIT_SESSION_DEGRADED ? "\"start\"]"
+                            : refused                                 ? "\"start\",\"denied\"]"
+                                                                      : "\"start\",\"allowed\"]");
+                out_raw(&o, ",\"action\":\"");
+                out_raw(&o, decision_ecs_action(rec->decision));
+        }
         out_raw(&o, refused ? "\",\"outcome\":\"failure\"" : "\",\"outcome\":\"success\"");
-        out_raw(&o, ",\"module\":\"execguard\",\"dataset\":\"execguard.exec\"}");
+        out_raw(&o, rec->operation ? ",\"module\":\"execguard\",\"dataset\":\"execguard.file\"}"
+                                   : ",\"module\":\"execguard\",\"dataset\":\"execguard.exec\"}");
+        if (rec->operation && rec->blocked) {
+                m = json_open(&o, "file", "{");
+                json_str(&o, "path", rec->blocked, lim);
+                json_close(&o, m, "}");
+        }
 
         struct args_iter it = {};
         m = json_open(&o, "process", "{");
@@ -717,7 +771,10 @@ static int format_json(const struct audit_record *rec, const char *hostname, con
         json_str(&o, "verifier", rec->verifier, lim);
         if (p->has_audit_session)
                 json_int(&o, "audit_session", p->audit_session);
+        json_str(&o, "operation", rec->operation, lim);
+        json_str(&o, "syscall", rec->syscall, lim);
         json_str(&o, "requested", rec->requested, lim);
+        json_str(&o, "target", rec->target, lim);
         if (rec->chain && rec->chain_len > 0) {
                 m2 = json_open(&o, "chain", "[");
                 for (size_t i = 0; i < rec->chain_len && i < AUDIT_CHAIN_MAX; i++) {
@@ -756,7 +813,7 @@ int audit_format_json(const struct audit_record *rec, const char *hostname, char
 struct fields {
         char *buf;
         size_t size, used;
-        struct iovec iov[40];
+        struct iovec iov[48];
         size_t n;
         struct out value; /* the field being written */
         bool named;       /* its "NAME=" is there */
@@ -842,7 +899,10 @@ static int log_journal(struct audit *a, const struct audit_record *rec) {
         field_str(&f, "EXECGUARD_EUSER", p->euser, VALUE_SMALL);
         field_str(&f, "EXECGUARD_TTY", p->tty, VALUE_SMALL);
         field_str(&f, "EXECGUARD_CWD", p->cwd, VALUE_PATH);
+        field_str(&f, "EXECGUARD_OPERATION", rec->operation, VALUE_SMALL);
+        field_str(&f, "EXECGUARD_SYSCALL", rec->syscall, VALUE_SMALL);
         field_str(&f, "EXECGUARD_REQUESTED", rec->requested, VALUE_PATH);
+        field_str(&f, "EXECGUARD_TARGET", rec->target, VALUE_PATH);
         field_str(&f, "EXECGUARD_EXECUTABLE", rec->executable, VALUE_PATH);
         if (rec->chain && rec->chain_len > 0) {
                 write_chain_text(field_begin(&f, "EXECGUARD_CHAIN", VALUE_LONG), rec);
@@ -930,6 +990,9 @@ static void log_syslog(struct audit *a, const struct audit_record *rec) {
         if (rec->rule)
                 pair_str(&line, "match", rec->rule->text, VALUE_PATH);
         pair_str(&line, "note", rec->note, VALUE_SMALL);
+        pair_str(&line, "operation", rec->operation, VALUE_SMALL);
+        pair_str(&line, "syscall", rec->syscall, VALUE_SMALL);
+        pair_str(&line, "target", rec->target, VALUE_PATH);
         pair_str(&line, "session", rec->session, VALUE_SMALL);
         pair_str(&line, "degraded", rec->degraded, VALUE_SMALL);
         pair_str(&line, "verifier", rec->verifier, VALUE_SMALL);

@@ -86,6 +86,12 @@ struct audit_record {
         const struct policy_rule *rule; /* the rule that decided, or NULL */
         const char *note;               /* why, when no rule decided (may be NULL) */
         const char *verifier;           /* the check after exec: "kernel", "ptrace"; NULL: none */
+        /* A file operation of a [protect] section rather than an exec: the operation as
+         * deny = names it ("unlink"), the syscall made ("unlinkat"), and rename's, link's
+         * and symlink's new name as passed (target); NULL: an exec. */
+        const char *operation;
+        const char *syscall;
+        const char *target;
         struct audit_process process;
 };
 

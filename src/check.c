@@ -9,6 +9,7 @@
 #include "creds.h"
 #include "judge.h"
 #include "loader.h"
+#include "protect.h"
 #include "log.h"
 #include "resolve.h"
 #include "util.h"
@@ -105,6 +106,64 @@ static int subject_of(const struct policy *policy, const struct check_options *o
         return r;
 }
 
+/* check --op OP: each path as the operation OP of the caller would meet it. */
+static int check_operation(const struct policy *policy, const struct check_options *o, const struct exec_self *self,
+                           char *const *paths, int n, FILE *out) {
+        int op = policy_op_from_string(o->op, strlen(o->op));
+        if (op < 0) {
+                fprintf(stderr,
+                        "execguard: check: --op %s: no such operation (unlink, rename, truncate, write, chmod, "
+                        "chown, link, symlink)\n",
+                        o->op);
+                return 2;
+        }
+        if (o->argv) {
+                fprintf(stderr, "execguard: check: --argv is for execs, not with --op\n");
+                return 2;
+        }
+        char parent[EG_PATH_MAX];
+        struct stat parent_st;
+        struct policy_subject subj;
+        if (subject_of(policy, o, &subj, parent, sizeof parent, &parent_st) < 0)
+                return 2;
+        bool blocked = false, unresolved = false;
+        for (int i = 0; i < n; i++) {
+                char shown[EG_PATH_MAX];
+                log_escape(paths[i], shown, sizeof shown);
+                _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+                struct protect_object obj = { .dir = -1, .fd = -1, .file = -1 };
+                int error;
+                int r = exec_context_open(getpid(), self, &ctx);
+                const struct policy_rule *rule =
+                        r < 0 ? NULL : protect_explain(&ctx, policy, &subj, (unsigned) op, paths[i], &obj, &error);
+                safe_close(obj.dir);
+                safe_close(obj.fd);
+                if (r >= 0)
+                        r = error;
+                if (r < 0) {
+                        fprintf(out, "%s: cannot be looked up for %s: %s\n", shown, o->op, strerror(-r));
+                        unresolved = true;
+                        continue;
+                }
+                if (rule) {
+                        fprintf(out, "%s: %s blocked by ", shown, o->op);
+                        print_rule(policy, rule, out);
+                        char file[EG_PATH_MAX];
+                        log_escape(obj.path, file, sizeof file);
+                        if (strcmp(file, shown) != 0)
+                                fprintf(out, " as %s", file);
+                        if (policy_mode(policy) == POLICY_MODE_AUDIT)
+                                fprintf(out, " [mode = audit: logged, not blocked]");
+                        blocked = true;
+                } else
+                        fprintf(out, "%s: %s allowed (no protect rule matches)", shown, o->op);
+                if (o->user)
+                        fprintf(out, " [user %s]", o->user);
+                fputc('\n', out);
+        }
+        return blocked ? 1 : unresolved ? 2 : 0;
+}
+
 int check_paths(const struct policy *policy, const struct check_options *o, char *const *paths, int n, FILE *out) {
         _cleanup_free_ struct exec_self *self = calloc(1, sizeof *self);
         bool blocked = false, unresolved = false;
@@ -119,6 +178,8 @@ int check_paths(const struct policy *policy, const struct check_options *o, char
                 fprintf(stderr, "execguard: cannot identify the root directory and credentials: %s\n", strerror(-r));
                 return 2;
         }
+        if (o->op)
+                return check_operation(policy, o, self, paths, n, out);
         if (o->argv) {
                 size_t size = strlen(o->argv) + 1;
                 words = malloc(size);

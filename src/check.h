@@ -12,6 +12,8 @@ struct check_options {
                              * (quotes and backslashes as in sh); NULL: the path alone */
         const char *parent; /* --parent: the program making the exec (NULL: none matches) */
         const char *time;   /* --time: "YYYY-MM-DD HH:MM", local (NULL: now) */
+        const char *op;     /* --op: judge this file operation of [protect] on each path, not an
+                             * exec (NULL: an exec) */
 };
 
 /* Print one line per path to out. Returns 0 if all are allowed, 1 if any is blocked, 2 if

@@ -635,6 +635,7 @@ static void serve_client(struct daemon *d, struct client *c) {
                 rep.no_new_privs = st->no_new_privs;
                 rep.limit_capabilities = st->limit_capabilities;
                 rep.capabilities = st->capabilities;
+                rep.protected_ops = policy_protected_ops(d->policy);
                 break;
         case REQUEST_SESSION:
                 if (fd >= 0 && !fds_to_spare(d, FDS_HEADROOM)) {

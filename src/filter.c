@@ -4,6 +4,7 @@
 #include <linux/audit.h>
 #include <seccomp.h>
 
+#include "fileop.h"
 #include "util.h"
 
 /* The ABIs a process can enter the kernel with on this host. */
@@ -41,7 +42,7 @@ static void ctx_releasep(scmp_filter_ctx *ctx) {
                 seccomp_release(*ctx);
 }
 
-int filter_install(bool no_new_privs, int *ret_listener) {
+int filter_install(bool no_new_privs, unsigned protected_ops, int *ret_listener) {
         _cleanup_(ctx_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         int r;
 
@@ -69,6 +70,9 @@ int filter_install(bool no_new_privs, int *ret_listener) {
         if (r < 0)
                 return r;
         r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
+        if (r < 0)
+                return r;
+        r = fileop_filter_add(ctx, protected_ops);
         if (r < 0)
                 return r;
         r = seccomp_load(ctx);

@@ -33,9 +33,10 @@ static void usage(FILE *out) {
               "  execguard reload [--socket PATH]\n"
               "                 Make the daemon load its policy file again\n"
               "  execguard check [-c FILE] [--user NAME] [--argv WORDS] [--parent PROGRAM]\n"
-              "                  [--time 'YYYY-MM-DD HH:MM'] [PATH...]\n"
-              "                 Say whether each PATH would be blocked, by which rule and why;\n"
-              "                 without PATH, whether the policy file is valid\n"
+              "                  [--time 'YYYY-MM-DD HH:MM'] [--op OPERATION] [PATH...]\n"
+              "                 Say whether each PATH would be blocked, by which rule and why\n"
+              "                 (--op: the file operation of [protect], not an exec); without\n"
+              "                 PATH, whether the policy file is valid\n"
               "  execguard learn [-o FILE] [--diff POLICY] [RECORDS...]\n"
               "                 Write an allowlist of what ran, from the JSON audit records of\n"
               "                 sessions run with mode = audit and log_allowed = yes; with\n"
@@ -83,6 +84,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 { "time", required_argument, NULL, 'T' },
                 { "output", required_argument, NULL, 'o' },
                 { "diff", required_argument, NULL, 'D' },
+                { "op", required_argument, NULL, 'O' },
                 {},
         };
         int c;
@@ -115,6 +117,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         break;
                 case 'T':
                         o->check.time = optarg;
+                        o->check_given = true;
+                        break;
+                case 'O':
+                        o->check.op = optarg;
                         o->check_given = true;
                         break;
                 case 'o':
@@ -203,7 +209,7 @@ int main(int argc, char **argv) {
         int n_operands = argc - 1 - first;
         log_set_verbose(o.verbose);
         if (o.check_given && strcmp(verb, "check") != 0)
-                return usage_error("%s: --user, --argv, --parent and --time are check's options", verb);
+                return usage_error("%s: --user, --argv, --parent, --time and --op are check's options", verb);
         if (o.learn_given && strcmp(verb, "learn") != 0)
                 return usage_error("%s: -o and --diff are learn's options", verb);
         if (o.config && o.socket_given && strcmp(verb, "daemon") != 0)

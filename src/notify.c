@@ -62,3 +62,14 @@ int notify_respond(int listener, struct seccomp_notif_resp *resp) {
 bool notify_id_valid(int listener, uint64_t id) {
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
+
+int notify_addfd(int listener, uint64_t id, int srcfd, unsigned newfd_flags, bool send) {
+        struct seccomp_notif_addfd addfd = {
+                .id = id,
+                .flags = send ? SECCOMP_ADDFD_FLAG_SEND : 0,
+                .srcfd = (uint32_t) srcfd,
+                .newfd_flags = newfd_flags,
+        };
+        int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+        return r < 0 ? negative_errno() : r;
+}

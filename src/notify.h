@@ -35,3 +35,8 @@ int notify_respond(int listener, struct seccomp_notif_resp *resp);
 /* Whether notification id is still pending: the task that made it is still waiting, so its
  * PID has not been recycled. */
 bool notify_id_valid(int listener, uint64_t id);
+
+/* Put a copy of our srcfd into the process of notification id, at its lowest free number,
+ * with newfd_flags (O_CLOEXEC or 0); with send, that also answers the notification, with the
+ * number as the syscall's result. Returns the number or -errno. */
+int notify_addfd(int listener, uint64_t id, int srcfd, unsigned newfd_flags, bool send);

@@ -97,6 +97,11 @@ struct scope {
         size_t n_parents;
         struct ruleset block, allow;
         struct matchset exempt;
+        /* [protect], [protect:user:NAME], [protect:group:NAME]: its paths, and the operations
+         * on them it refuses (enum policy_op bits); never any exec rule. */
+        bool protects;
+        unsigned deny_ops, deny_line;
+        struct matchset protected;
         struct scope *next; /* the next section of the same user, group, or of everybody */
 };
 
@@ -123,6 +128,7 @@ struct policy {
         struct table groups;  /* gid → first section */
         struct scope *global; /* the first section of everybody */
         bool has_windows, has_parents, has_commands, has_user_or_group;
+        unsigned protected_ops; /* every [protect] section's deny = together */
 };
 
 /* ---- reading lines ---------------------------------------------------------------------- */
@@ -175,6 +181,12 @@ static int add_warning(struct policy *p, unsigned line, const char *fmt, ...) {
 }
 
 static bool section_is_known(const char *name) {
+        if (strcmp(name, "protect") == 0)
+                return true;
+        if (strncmp(name, "protect:", 8) == 0)
+                /* [protect:user:NAME], [protect:group:NAME] */
+                return (strncmp(name + 8, "user:", 5) == 0 && name[13] != '\0') ||
+                       (strncmp(name + 8, "group:", 6) == 0 && name[14] != '\0');
         return strcmp(name, "execguard") == 0 || strcmp(name, "block") == 0 || strcmp(name, "allow") == 0 ||
                (strncmp(name, "user:", 5) == 0 && name[5] != '\0') ||
                (strncmp(name, "group:", 6) == 0 && name[6] != '\0');
@@ -238,7 +250,7 @@ static int add_scope(struct policy *p, size_t *allocated, const struct scope *sc
         new->parents = NULL;
         new->n_parents = 0;
         new->block = new->allow = (struct ruleset){};
-        new->exempt = (struct matchset){};
+        new->exempt = new->protected = (struct matchset){};
         new->next = NULL;
         if (name && !(new->name = strdup(name)))
                 return -ENOMEM;
@@ -506,7 +518,12 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
         }
         struct scope sc = { .kind = POLICY_SCOPE_GLOBAL };
         const char *name = NULL;
-        if (strcmp(section, "block") == 0) {
+        /* [protect:user:NAME] is NAME's as [user:NAME] is: who, then what kind of section. */
+        bool protects = strcmp(section, "protect") == 0 || strncmp(section, "protect:", 8) == 0;
+        const char *who = protects ? section + (section[7] ? 8 : 7) : section;
+        if (protects && who[0] == '\0') {
+                name = section;
+        } else if (strcmp(section, "block") == 0) {
                 /* The first [block] is the global scope made with the policy. */
                 if (!ps->global_taken) {
                         ps->global_taken = true;
@@ -520,23 +537,23 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
         } else if (strcmp(section, "allow") == 0) {
                 sc.allows = true;
                 name = section;
-        } else if (strncmp(section, "user:", 5) == 0) {
-                struct passwd *pw = getpwnam(section + 5);
+        } else if (strncmp(who, "user:", 5) == 0) {
+                struct passwd *pw = getpwnam(who + 5);
                 if (!pw) {
                         int r = add_warning(p, ps->reader.header_line,
                                             "no user '%s' on this host: the rules of [%s] apply to nobody here",
-                                            section + 5, section);
+                                            who + 5, section);
                         if (r < 0)
                                 return r;
                 }
                 sc = (struct scope){ .kind = POLICY_SCOPE_USER, .id = pw ? pw->pw_uid : UINT32_MAX, .unknown = !pw };
                 name = section;
         } else {
-                struct group *gr = getgrnam(section + 6);
+                struct group *gr = getgrnam(who + 6);
                 if (!gr) {
                         int r = add_warning(p, ps->reader.header_line,
                                             "no group '%s' on this host: the rules of [%s] apply to nobody here",
-                                            section + 6, section);
+                                            who + 6, section);
                         if (r < 0)
                                 return r;
                 }
@@ -547,7 +564,7 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
          * subject with different names in the records: refused. */
         for (size_t i = 1; i < p->n_scopes; i++)
                 if (sc.kind != POLICY_SCOPE_GLOBAL && !sc.unknown && !p->scopes[i].unknown &&
-                    p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id &&
+                    p->scopes[i].kind == sc.kind && p->scopes[i].id == sc.id && p->scopes[i].protects == protects &&
                     strcmp(p->scopes[i].name, section) != 0) {
                         record_error(ps->reader.err, ps->reader.line, "[%s] is the same %s as [%s] (id %u)", section,
                                      sc.kind == POLICY_SCOPE_USER ? "user" : "group", p->scopes[i].name,
@@ -556,6 +573,7 @@ static int section_scope(struct parser *ps, const char *section, size_t *ret) {
                 }
         sc.header_line = ps->reader.line; /* of its first key; headers are not handed over */
         sc.taken = true;
+        sc.protects = protects;
         int r = add_scope(p, &ps->scopes_allocated, &sc, name);
         if (r < 0)
                 return r;
@@ -728,6 +746,82 @@ static int parse_command(struct parser *ps, struct rule_slot *slot) {
         return 0;
 }
 
+static const char *const op_names[] = { "unlink", "rename", "truncate", "write", "chmod", "chown", "link", "symlink" };
+
+const char *policy_op_to_string(unsigned op) {
+        for (size_t i = 0; i < ELEMENTSOF(op_names); i++)
+                if (op == 1u << i)
+                        return op_names[i];
+        return "?";
+}
+
+int policy_op_from_string(const char *s, size_t len) {
+        for (size_t i = 0; i < ELEMENTSOF(op_names); i++)
+                if (strlen(op_names[i]) == len && strncmp(s, op_names[i], len) == 0)
+                        return (int) (1u << i);
+        return -EINVAL;
+}
+
+/* deny = OP, OP, ... or all. */
+static int parse_deny(struct parser *ps, struct scope *sc, const char *value) {
+        unsigned line = ps->reader.line;
+        if (sc->deny_line) {
+                record_error(ps->reader.err, line, "deny = given twice in one section (first at line %u)",
+                             sc->deny_line);
+                return -EINVAL;
+        }
+        unsigned ops = 0;
+        for (const char *s = value; *s;) {
+                s += strspn(s, " \t,");
+                size_t len = strcspn(s, " \t,");
+                if (len == 0)
+                        break;
+                int op = len == 3 && strncmp(s, "all", 3) == 0 ? (int) POLICY_OPS_ALL : policy_op_from_string(s, len);
+                if (op < 0) {
+                        record_error(ps->reader.err, line,
+                                     "unknown operation '%.*s' in deny = (known: unlink, rename, truncate, write, "
+                                     "chmod, chown, link, symlink, all)",
+                                     (int) len, s);
+                        return -EINVAL;
+                }
+                ops |= (unsigned) op;
+                s += len;
+        }
+        if (!ops) {
+                record_error(ps->reader.err, line, "deny = names no operation");
+                return -EINVAL;
+        }
+        sc->deny_ops = ops;
+        sc->deny_line = line;
+        ps->policy->protected_ops |= ops;
+        return 0;
+}
+
+/* A key of a [protect] section: its paths, what it refuses on them, its conditions (those are
+ * handled by handle_rule(), as in any section). */
+static int handle_protect_rule(struct parser *ps, size_t scope, const char *section, const char *name,
+                               const char *value) {
+        struct scope *sc = &ps->policy->scopes[scope];
+        if (strcmp(name, "deny") == 0)
+                return parse_deny(ps, sc, value);
+        bool dir = strcmp(name, "dir") == 0;
+        if (!dir && strcmp(name, "path") != 0) {
+                record_error(ps->reader.err, ps->reader.line,
+                             "unknown key '%s' in [%s] (known: path, dir, deny, parent, hours, days)", name, section);
+                return -EINVAL;
+        }
+        if (!path_value_ok(ps, name, value))
+                return -EINVAL;
+        if (dir && has_glob_chars(value)) {
+                record_error(ps->reader.err, ps->reader.line, "dir takes a directory, not a glob");
+                return -EINVAL;
+        }
+        enum policy_rule_kind kind = dir                     ? POLICY_RULE_DIR
+                                     : has_glob_chars(value) ? POLICY_RULE_GLOB
+                                                             : POLICY_RULE_PATH;
+        return add_rule(ps, scope, dir ? "dir" : "path", false, kind, value);
+}
+
 /* A rule of a section: which keys it has, and what each key is. */
 static int handle_rule(struct parser *ps, size_t scope, const char *section, const char *name, const char *value) {
         unsigned line = ps->reader.line;
@@ -748,6 +842,9 @@ static int handle_rule(struct parser *ps, size_t scope, const char *section, con
                 ps->policy->has_windows = true;
                 return parse_days(ps, sc, value);
         }
+
+        if (sc->protects)
+                return handle_protect_rule(ps, scope, section, name, value);
 
         static const struct {
                 const char *key;
@@ -1087,6 +1184,8 @@ static int canonicalize_glob(const char *glob, char **ret) {
 /* The tables a file rule goes in: its section's exemptions, allows or blocks. */
 static struct matchset *matchset_of(struct policy *p, const struct rule_slot *slot) {
         struct scope *sc = &p->scopes[slot->scope];
+        if (sc->protects)
+                return &sc->protected;
         if (slot->rule.exempt)
                 return &sc->exempt;
         return slot->rule.allow ? &sc->allow.files : &sc->block.files;
@@ -1107,7 +1206,7 @@ static int identify(struct policy *p, struct rule_slot *slot, struct policy_erro
         struct policy_rule *rule = &slot->rule;
         if (!st)
                 return 0;
-        if (S_ISDIR(st->st_mode)) {
+        if (S_ISDIR(st->st_mode) && !p->scopes[slot->scope].protects) {
                 /* The hint names the key that does for the tree what this one meant to do:
                  * "dir =" would block it where an allow or an exemption was meant. */
                 if (rule->kind == POLICY_RULE_COMMAND)
@@ -1182,7 +1281,7 @@ static int warn_missing(struct policy *p, const struct policy_rule *rule, const 
  * is valid, and may be meant; but it is loud. */
 static int warn_blocks_nothing(struct policy *p) {
         if (p->mode != POLICY_MODE_ENFORCE || policy_default_rule(p) || policy_trusted_path_rule(p) ||
-            policy_fileless_rule(p))
+            policy_fileless_rule(p) || p->protected_ops)
                 return 0;
         for (size_t i = 0; i < p->n_rules; i++)
                 if (!p->rules[i].rule.allow && !p->rules[i].rule.exempt)
@@ -1285,7 +1384,7 @@ static int index_rule(struct policy *p, struct dir_cache *dirs, struct rule_slot
                 return put(&ms->dirs, rule->canonical, len, rule);
         }
 
-        r = identify(p, slot, err, !rule->exempt, exists ? &st : NULL);
+        r = identify(p, slot, err, !rule->exempt && !p->scopes[slot->scope].protects, exists ? &st : NULL);
         if (r >= 0 && !exists)
                 r = warn_missing(p, rule, "file");
         if (r < 0)
@@ -1347,6 +1446,11 @@ static int policy_index(struct policy *p, struct policy_error *err) {
                         r = index_parent(&sc->parents[k], err);
                 if (r < 0)
                         return r;
+                if (sc->protects && !sc->deny_ops) {
+                        record_error(err, sc->header_line,
+                                     "[%s] says what it protects but not from what: add deny =", sc->name);
+                        return -EINVAL;
+                }
                 if (sc->kind == POLICY_SCOPE_GLOBAL) {
                         if (sc->taken && ++n_global > SECTIONS_PER_SUBJECT_MAX) {
                                 record_error(err, sc->header_line, "more than %d [block] and [allow] sections",
@@ -1599,6 +1703,7 @@ int policy_reidentify(const struct policy *old, struct policy **ret_policy, stru
         p->has_windows = old->has_windows;
         p->has_parents = old->has_parents;
         p->has_commands = old->has_commands;
+        p->protected_ops = old->protected_ops;
         p->settings = old->settings;
         if (old->settings.log_file && !(p->settings.log_file = strdup(old->settings.log_file)))
                 return -ENOMEM;
@@ -1687,6 +1792,7 @@ void policy_free(struct policy *p) {
                 ruleset_free(&sc->block);
                 ruleset_free(&sc->allow);
                 matchset_free(&sc->exempt);
+                matchset_free(&sc->protected);
                 for (size_t k = 0; k < sc->n_parents; k++) {
                         free(sc->parents[k].text);
                         free(sc->parents[k].canonical);
@@ -1960,6 +2066,87 @@ const struct policy_rule *policy_decide(const struct policy *p, const struct pol
         return NULL;
 }
 
+unsigned policy_protected_ops(const struct policy *p) {
+        return p->protected_ops;
+}
+
+const struct policy_rule *policy_protects(const struct policy *p, const struct policy_subject *subj, unsigned op,
+                                          const char *canonical_path, const struct stat *st) {
+        if (!(p->protected_ops & op))
+                return NULL;
+        struct policy_subject global;
+        if (!subj) {
+                policy_subject_global(p, &global);
+                subj = &global;
+        }
+        size_t len = strlen(canonical_path);
+        for (size_t i = 0; i < subj->level_end[2]; i++) {
+                const struct scope *sc = subj->scopes[i];
+                if (!sc->protects || !(sc->deny_ops & op))
+                        continue;
+                const struct policy_rule *rule = matchset_match(&sc->protected, canonical_path, st, NULL);
+                if (rule)
+                        return rule;
+                /* dir = /etc/ssh protects the directory itself too: it holds the rest. */
+                if (sc->protected.dirs.count && len + 1 < EG_PATH_MAX) {
+                        char with_slash[EG_PATH_MAX];
+                        memcpy(with_slash, canonical_path, len);
+                        memcpy(with_slash + len, "/", 2);
+                        rule = table_get(&sc->protected.dirs, with_slash, len + 1);
+                        if (rule)
+                                return rule;
+                }
+        }
+        return NULL;
+}
+
+/* Whether the glob or path pattern names something beneath dir (no slash at its end): its
+ * first components match dir's and it has more. */
+static bool pattern_beneath(const char *pattern, bool glob, const char *dir) {
+        size_t depth = 0;
+        for (const char *s = dir; *s; s++)
+                depth += *s == '/';
+        const char *end = pattern; /* the slash after dir's depth of components */
+        for (size_t n = 0; n < depth && end; n++)
+                end = strchr(end + 1, '/');
+        if (!end || end[1] == '\0')
+                return false; /* nothing below dir's depth */
+        char prefix[EG_PATH_MAX];
+        size_t len = (size_t) (end - pattern);
+        if (len >= sizeof prefix)
+                return false;
+        memcpy(prefix, pattern, len);
+        prefix[len] = '\0';
+        return glob ? fnmatch(prefix, dir, FNM_PATHNAME) == 0 : strcmp(prefix, dir) == 0;
+}
+
+const struct policy_rule *policy_protects_beneath(const struct policy *p, const struct policy_subject *subj,
+                                                  unsigned op, const char *canonical_dir) {
+        if (!(p->protected_ops & op))
+                return NULL;
+        struct policy_subject global;
+        if (!subj) {
+                policy_subject_global(p, &global);
+                subj = &global;
+        }
+        if (strcmp(canonical_dir, "/") == 0)
+                canonical_dir = ""; /* every pattern is beneath the root */
+        /* A scan of the protect rules: only for a directory being moved, which is rare. */
+        for (size_t i = 0; i < subj->level_end[2]; i++) {
+                const struct scope *sc = subj->scopes[i];
+                if (!sc->protects || !(sc->deny_ops & op))
+                        continue;
+                size_t index = (size_t) (sc - p->scopes);
+                for (size_t k = 0; k < p->n_rules; k++) {
+                        const struct rule_slot *slot = &p->rules[k];
+                        if (slot->scope == index &&
+                            pattern_beneath(slot->rule.canonical, slot->rule.kind == POLICY_RULE_GLOB, canonical_dir))
+                                return &slot->rule;
+                }
+        }
+        return NULL;
+}
+
 bool policy_trusted_path_exempt(const struct policy *p, const struct policy_subject *subj, const char *canonical_path,
                                 const struct stat *st) {
         struct policy_subject global;
@@ -2063,9 +2250,15 @@ void policy_dump(const struct policy *p, FILE *out) {
         fprintf(out, "resolve_timeout = %u\n", st->resolve_timeout);
         for (size_t i = 0; i < p->n_scopes; i++) {
                 const struct scope *sc = &p->scopes[i];
-                if (!sc->has_hours && !sc->days && !sc->n_parents)
+                if (!sc->has_hours && !sc->days && !sc->n_parents && !sc->protects)
                         continue;
                 fprintf(out, "section %zu [%s]:", i, sc->name ? sc->name : "block");
+                if (sc->protects) {
+                        fputs(" deny", out);
+                        for (unsigned op = 1; op & POLICY_OPS_ALL; op <<= 1)
+                                if (sc->deny_ops & op)
+                                        fprintf(out, " %s", policy_op_to_string(op));
+                }
                 if (sc->has_hours)
                         fprintf(out, " hours %02u:%02u-%02u:%02u", sc->from_minute / 60, sc->from_minute % 60,
                                 sc->to_minute / 60, sc->to_minute % 60);

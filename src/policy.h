@@ -266,6 +266,39 @@ const struct policy_rule *policy_decide(const struct policy *p, const struct pol
                                         const char *canonical_path, const struct stat *st, const uint8_t *digest,
                                         const struct policy_args *args);
 
+/* What a [protect] section may refuse, one bit each (deny = in execguard.ini(5)). */
+enum policy_op {
+        POLICY_OP_UNLINK = 1u << 0,   /* unlink, unlinkat, rmdir */
+        POLICY_OP_RENAME = 1u << 1,   /* rename, renameat, renameat2: either side */
+        POLICY_OP_TRUNCATE = 1u << 2, /* truncate, ftruncate, open with O_TRUNC */
+        POLICY_OP_WRITE = 1u << 3,    /* open for writing; a new name (O_CREAT, mkdir, mknod) */
+        POLICY_OP_CHMOD = 1u << 4,
+        POLICY_OP_CHOWN = 1u << 5,
+        POLICY_OP_LINK = 1u << 6,    /* a hard link's new name */
+        POLICY_OP_SYMLINK = 1u << 7, /* a symlink's new name */
+};
+#define POLICY_OPS_ALL 0xffu
+
+/* An operation's name in deny = ("unlink"); "?" for anything but one bit. */
+const char *policy_op_to_string(unsigned op);
+/* The bit of the operation named by the len bytes at s, or -EINVAL. */
+int policy_op_from_string(const char *s, size_t len);
+
+/* The operations some [protect] section of the policy refuses: 0 when it has none, and then
+ * sessions trap nothing but exec. */
+unsigned policy_protected_ops(const struct policy *p);
+
+/* The rule of one of subj's [protect] sections (NULL: the global ones that hold always) that
+ * refuses op on the file or directory with this canonical path and stat (NULL: it does not
+ * exist), by identity, path, glob or directory; or NULL. */
+const struct policy_rule *policy_protects(const struct policy *p, const struct policy_subject *subj, unsigned op,
+                                          const char *canonical_path, const struct stat *st);
+
+/* The rule that refuses op on something beneath the directory canonical_dir (moving the
+ * directory moves what it holds), or NULL. */
+const struct policy_rule *policy_protects_beneath(const struct policy *p, const struct policy_subject *subj,
+                                                  unsigned op, const char *canonical_dir);
+
 /* The rule that refuses a file no rule matches (default = deny), or NULL. */
 const struct policy_rule *policy_default_rule(const struct policy *p);
 

@@ -54,7 +54,11 @@ struct reply {
         uint8_t no_new_privs;       /* the command must set no_new_privs */
         uint8_t limit_capabilities; /* keep only capabilities in the bounding set */
         uint64_t capabilities;
-        char message[512]; /* for the user: why it failed, or what was done */
+        /* The file operations the command's filter traps besides exec (policy_protected_ops()).
+         * Taken from the message's room, so the reply keeps its size: an older daemon's
+         * successful HELLO left it zero, which is right for a daemon with no [protect]. */
+        uint32_t protected_ops;
+        char message[508]; /* for the user: why it failed, or what was done */
 };
 
 /* Send one message of len bytes, with fd attached unless it is -1. Returns 0 or -errno. */

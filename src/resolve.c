@@ -411,6 +411,16 @@ static int walk(struct exec_context *ctx, int start_fd, const char *path, bool f
                 int entering = own < 0 ? proc_own_entry(ctx, cur, name) : 0;
                 if (entering < 0)
                         return entering;
+                if (ctx->own_proc_only && own < 0 && !entering && name[strspn(name, "0123456789")] == '\0') {
+                        /* Another task's /proc/N: the kernel would check the process's right
+                         * to it, and the walk can only check ours. */
+                        struct statfs pfs;
+                        struct stat pst;
+                        if (fstatfs(cur, &pfs) < 0 || fstat(cur, &pst) < 0)
+                                return negative_errno();
+                        if (pfs.f_type == PROC_SUPER_MAGIC && pst.st_ino == PROC_ROOT_INO)
+                                return -EACCES;
+                }
                 _cleanup_close_ int fd =
                         walk_openat(ctx, own >= 0 || entering, cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
@@ -859,6 +869,45 @@ static int resolve_exec_as_process(struct exec_context *ctx, int dirfd, const ch
                         return 0;
                 return lookup_from(ctx, interp, EXEC_ROLE_ELF_INTERP, chain);
         }
+}
+
+int exec_context_as_process(struct exec_context *ctx) {
+        return as_process(ctx);
+}
+
+void exec_context_as_self(struct exec_context *ctx) {
+        as_self(ctx);
+}
+
+int resolve_base(struct exec_context *ctx, int dirfd) {
+        int fd = dirfd == AT_FDCWD ? context_cwd(ctx) : open_process_fd(ctx, dirfd, 0);
+        if (fd < 0)
+                return fd;
+        if (dirfd != AT_FDCWD)
+                return fd;
+        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int resolve_process_fd(struct exec_context *ctx, int fd_number) {
+        return open_process_fd(ctx, fd_number, 0);
+}
+
+int resolve_lookup(struct exec_context *ctx, int base, const char *path, bool follow_last) {
+        if (strnlen(path, EG_PATH_MAX) >= EG_PATH_MAX)
+                return -ENAMETOOLONG;
+        if (path[0] == '\0')
+                return -ENOENT;
+        /* The fast lookup's "self" in a procfs is ours, which is harmless for an exec (no
+         * file of procfs runs) but not for a write: what lands in a procfs takes the walk. */
+        int fd = lookup_fast(ctx, base, path, follow_last);
+        if (fd >= 0) {
+                struct statfs sfs;
+                if (fstatfs(fd, &sfs) == 0 && sfs.f_type != PROC_SUPER_MAGIC)
+                        return fd;
+                safe_close(fd);
+        }
+        return walk(ctx, base, path, follow_last);
 }
 
 int resolve_exec(struct exec_context *ctx, int dirfd, const char *path, int flags, struct exec_chain *chain) {

@@ -56,6 +56,10 @@ struct exec_context {
          * sections (creds.h), with creds.groups. */
         uid_t euid;
         gid_t egid;
+        /* Lookups made for what the supervisor then does itself (protect.h): no /proc/N but
+         * the process's own is entered (EACCES), since the right to another task's files is
+         * checked against the task looking (us: the supervisor itself, an ancestor). */
+        bool own_proc_only;
 };
 
 /* Open /proc/TID, identify the process's root and compare it with ours, and read its
@@ -166,3 +170,22 @@ int resolve_loaded_fd(struct exec_context *ctx, int fd_number, struct exec_chain
  * (/proc/PID/exe, the very file), then the ELF interpreter that program names, looked up
  * from the process's root. Returns 0 or -errno. */
 int resolve_ran(struct exec_context *ctx, struct exec_chain *chain);
+
+/* For what the supervisor does on a process's behalf besides exec (protect.h): take on the
+ * process's credentials for the calls that follow on this thread, and give them up. */
+int exec_context_as_process(struct exec_context *ctx);
+void exec_context_as_self(struct exec_context *ctx);
+
+/* The directory a relative path of ctx's process starts from: its cwd (dirfd AT_FDCWD) or
+ * its fd dirfd, as an fd of ours (O_PATH). Returns it or -errno (-EBADF: no such fd). */
+int resolve_base(struct exec_context *ctx, int dirfd);
+
+/* An O_PATH fd of the file the process holds open as fd_number, or -errno. */
+int resolve_process_fd(struct exec_context *ctx, int fd_number);
+
+/* What ctx's process reaches by path (relative to base, an fd from resolve_base(), unless
+ * absolute), its last symlink followed when follow_last, as O_PATH fd of ours: through its
+ * root, "self" in a procfs meaning it, its magic links jumped as the kernel does. The thread
+ * must hold the process's credentials (exec_context_as_process()). Returns the fd or the
+ * -errno the kernel would give the process. */
+int resolve_lookup(struct exec_context *ctx, int base, const char *path, bool follow_last);

@@ -125,6 +125,7 @@ static void release_caller_fds(void) {
 /* How the command must be started: from the policy, or from the daemon's. */
 struct command_settings {
         bool no_new_privs;
+        unsigned protected_ops; /* the file operations to trap besides exec */
         bool limit_capabilities;
         uint64_t capabilities;
 };
@@ -175,7 +176,7 @@ static _Noreturn void command_main(const struct command_settings *cs, const char
                 }
         }
         int listener = -1;
-        int r = filter_install(cs->no_new_privs, &listener);
+        int r = filter_install(cs->no_new_privs, cs->protected_ops, &listener);
         if (r < 0) {
                 log_error_errno(r, "Failed to install the seccomp filter: %m%s", filter_failure_hint(r));
                 _exit(EXIT_SETUP_FAILED);
@@ -322,6 +323,7 @@ static _Noreturn void supervisor_main(const struct standalone *st, struct audit 
                 const struct policy_settings *ps = policy_settings(st->policy);
                 struct command_settings cs = {
                         .no_new_privs = st->no_new_privs,
+                        .protected_ops = policy_protected_ops(st->policy),
                         .limit_capabilities = ps->limit_capabilities,
                         .capabilities = ps->capabilities,
                 };
@@ -855,6 +857,7 @@ static int run_through_daemon(const struct run_options *o, const char *file, cha
                 safe_close(sv[0]);
                 struct command_settings cs = {
                         .no_new_privs = hello.no_new_privs,
+                        .protected_ops = hello.protected_ops & POLICY_OPS_ALL,
                         .limit_capabilities = hello.limit_capabilities,
                         .capabilities = hello.capabilities,
                 };

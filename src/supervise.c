@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "creds.h"
+#include "fileop.h"
 #include "filter.h"
 #include "judge.h"
 #include "kverify.h"
@@ -33,6 +34,7 @@
 #include "procmem.h"
 #include "procinfo.h"
 #include "procstatus.h"
+#include "protect.h"
 #include "resolve.h"
 #include "rulewatch.h"
 #include "tell.h"
@@ -113,6 +115,8 @@ struct decider {
         struct teller *teller;       /* bound to its thread */
         struct procinfo info;
         const char *chain_paths[AUDIT_CHAIN_MAX];
+        struct protect_plan plan; /* a file operation's (protect.h) */
+        bool answered;            /* by another thread, which took the notification over */
         struct decider *next;
 };
 
@@ -640,6 +644,158 @@ static bool out_of_resources(int r) {
         return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
 }
 
+/* Record a decision about the file operation of d->plan: op refused (or audited) by rule,
+ * on blocked (canonical). */
+static void record_file(struct decider *d, const struct exec_context *ctx, enum audit_decision decision, unsigned op,
+                        const struct policy_rule *rule, const char *blocked, const char *note) {
+        const struct protect_plan *plan = &d->plan;
+        if (d->audit)
+                procinfo_read(&d->info, ctx->tid, ctx->proc_fd, 0, 0);
+        if (!decider_claim(d))
+                return;
+        count_decision(d->s, decision);
+        if (!d->audit)
+                return;
+        char fd_text[32];
+        const char *requested = plan->call->path_addr ? plan->path : NULL;
+        if (plan->call->fd >= 0 && !plan->call->path_addr) {
+                snprintf(fd_text, sizeof fd_text, "fd %d", plan->call->fd);
+                requested = fd_text;
+        }
+        struct audit_record rec = {
+                .decision = decision,
+                .mode = policy_mode_to_string(policy_mode(d->policy)),
+                .session = d->sess->id,
+                .source_ip = d->sess->source_ip[0] ? d->sess->source_ip : NULL,
+                .source_port = d->sess->source_port,
+                .degraded = d->sess->degraded,
+                .requested = requested,
+                .target = plan->call->path2_addr ? plan->path2 : NULL,
+                .blocked = blocked && blocked[0] ? blocked : NULL,
+                .policy_source = policy_source(d->policy),
+                .rule = rule,
+                .note = note,
+                .operation = policy_op_to_string(op),
+                .syscall = plan->call->syscall,
+                .process = d->info.view,
+        };
+        int r = audit_log(d->audit, &rec);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write an audit record: %m");
+}
+
+/* Give the process the outcome of the operation done for it: the fd opened (put in its
+ * table now), or the value, or the error. */
+static void answer_performed(struct decider *d, const struct protect_result *res) {
+        struct seccomp_notif_resp *resp = d->resp;
+        if (res->fd >= 0) {
+                int n = notify_addfd(d->sess->listener, d->req->id, res->fd, res->newfd_flags, false);
+                safe_close(res->fd);
+                /* EMFILE and the like are the process's; ENOENT: it is gone. */
+                resp->error = n < 0 ? n : 0;
+                resp->val = n < 0 ? 0 : n;
+                return;
+        }
+        resp->error = res->error;
+        resp->val = res->error ? 0 : res->value;
+}
+
+/* How often a lookup may meet a name changed under it before the operation is refused. */
+#define FILE_OP_TRIES 8
+
+/* A file operation of a [protect] policy: read, look up, judge, record, perform, answer. The
+ * process's paths are read once; what is performed is done on what was judged. */
+static void decide_file(struct decider *d, const struct fileop_call *call) {
+        const struct seccomp_notif *req = d->req;
+        struct protect_plan *plan = &d->plan;
+        pid_t pid = (pid_t) req->pid;
+        int r = 0;
+
+        protect_plan_init(plan, call);
+        _cleanup_(exec_context_close) struct exec_context ctx = EXEC_CONTEXT_NULL;
+        r = exec_context_open(pid, &d->s->self, &ctx);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot open /proc/%d: %m; %s denied", (int) pid, call->syscall);
+                return;
+        }
+        ctx.own_proc_only = true;
+        if (call->path_addr)
+                r = procmem_read_string(pid, call->path_addr, plan->path, sizeof plan->path);
+        if (r >= 0 && call->path2_addr)
+                r = procmem_read_string(pid, call->path2_addr, plan->path2, sizeof plan->path2);
+        if (r >= 0 && d->owner && d->owner->requested)
+                d->owner->requested(d->owner->data, plan->path);
+        _cleanup_close_ int pidfd = -1;
+        if (r >= 0 && call->fd >= 0 && !call->path_addr) {
+                pidfd = open_task_pidfd(pid);
+                r = pidfd < 0 ? pidfd : 0;
+        }
+        if (!notification_valid(d))
+                return;
+        if (r == -EFAULT || r == -ENAMETOOLONG) {
+                d->resp->error = r; /* as the kernel would say */
+                return;
+        }
+        struct policy_subject subj;
+        if (r >= 0)
+                r = creds_subject_of_process(d->policy, ctx.proc_fd, ctx.euid, ctx.egid, ctx.creds.groups,
+                                             ctx.creds.n_groups, &subj);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot judge the %s of process %d: %m; denied", call->syscall, (int) pid);
+                return;
+        }
+
+        for (unsigned tries = 0; tries < FILE_OP_TRIES; tries++) {
+                protect_plan_close(plan);
+                r = protect_prepare(&ctx, pidfd, plan);
+                if (r == -EAGAIN)
+                        continue;
+                if (r < 0 && out_of_resources(r)) {
+                        log_warning_errno(r, "Cannot look up the %s of '%s' by %d: %m; denied", call->syscall,
+                                          plan->path, (int) pid);
+                        break;
+                }
+                if (r < 0) {
+                        d->resp->error = r; /* what the kernel would answer */
+                        break;
+                }
+                unsigned op;
+                const char *blocked;
+                const struct policy_rule *rule = protect_judge(d->policy, &subj, plan, &op, &blocked);
+                if (rule && policy_mode(d->policy) == POLICY_MODE_AUDIT)
+                        record_file(d, &ctx, AUDIT_WOULD_BLOCK, op, rule, blocked, NULL);
+                else if (rule) {
+                        enum audit_decision decision =
+                                policy_action(d->policy) == POLICY_ACTION_KILL ? AUDIT_KILL : AUDIT_DENY;
+                        record_file(d, &ctx, decision, op, rule, blocked, NULL);
+                        if (decision == AUDIT_KILL && (r = kill_task(d, pid)) < 0 && r != -ESRCH)
+                                log_warning_errno(r, "Failed to kill %d: %m; its %s is denied", (int) pid,
+                                                  call->syscall);
+                        break; /* resp->error is still the preset -EACCES */
+                }
+                if (!decider_claim(d))
+                        break;
+                if (!rule)
+                        count_decision(d->s, AUDIT_ALLOW);
+                struct protect_result res;
+                r = protect_perform(&ctx, plan, &res);
+                if (r == -EAGAIN)
+                        continue;
+                if (res.later) {
+                        r = protect_open_later(&ctx, plan, d->sess->listener, req->id);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot wait for a reader of FIFO '%s' for %d: %m; its open "
+                                                     "fails (ENXIO)",
+                                                  plan->path, (int) pid);
+                        d->answered = r >= 0;
+                        d->resp->error = -ENXIO;
+                } else
+                        answer_performed(d, &res);
+                break;
+        }
+        protect_plan_close(plan);
+}
+
 static void decide(struct decider *d) {
         const struct seccomp_notif *req = d->req;
         struct seccomp_notif_resp *resp = d->resp;
@@ -648,6 +804,11 @@ static void decide(struct decider *d) {
 
         enum exec_syscall kind = filter_classify(req->data.arch, req->data.nr, &pointer_size);
         if (kind == EXEC_SYSCALL_OTHER) {
+                struct fileop_call call;
+                if (fileop_classify(&req->data, &call, &pointer_size)) {
+                        decide_file(d, &call);
+                        return;
+                }
                 log_warning("Unexpected notification: arch %#x syscall %d; denied", req->data.arch, req->data.nr);
                 return;
         }
@@ -851,11 +1012,15 @@ static bool serve(struct decider *d, struct session *sess, uint64_t received, in
         *d->resp = (struct seccomp_notif_resp){ .id = d->req->id, .error = -EACCES };
         /* In audit mode nothing is verified. */
         d->verified_by = policy_mode(d->policy) == POLICY_MODE_AUDIT ? "none" : NULL;
+        d->answered = false;
         decide(d);
 
         int r = -ENOENT;
         bool ours = decider_claim(d);
-        if (ours) {
+        if (ours && d->answered) {
+                __atomic_add_fetch(&sess->decisions, 1, __ATOMIC_RELAXED);
+                r = 0;
+        } else if (ours) {
                 __atomic_add_fetch(&sess->decisions, 1, __ATOMIC_RELAXED);
                 /* A "continue" the kernel engine does not check must not meet an expectation
                  * left by an earlier exec of this thread that failed. */

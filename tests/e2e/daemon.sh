@@ -394,7 +394,7 @@ os.setgid(65534); os.setuid(65534)   # a "daemon" run by nobody, who says no_new
 s.listen(4)                          # SO_PEERCRED: the credentials of listen()
 c, _ = s.accept()
 c.recv(4096)
-rep = struct.pack("@Ii17sBBQ512s", 0x47584545, 0, b"0123456789abcdef", 0, 0, 0, b"")
+rep = struct.pack("@Ii17sBBQI508s", 0x47584545, 0, b"0123456789abcdef", 0, 0, 0, 0, b"")
 c.send(rep.ljust(len(rep), b"\0"))
 c.recv(4096)
 EOF

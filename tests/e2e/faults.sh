@@ -270,7 +270,7 @@ import os, socket, struct, sys, time
 path, case = sys.argv[1], sys.argv[2]
 MAGIC, VERSION, HELLO, SESSION = 0x47584545, 1, 1, 2
 REQ = "@III17s"
-REP = "@Ii17sBBQ512s"
+REP = "@Ii17sBBQI508s"
 def request(kind, session=b"0123456789abcdef"):
     return struct.pack(REQ, MAGIC, VERSION, kind, session).ljust(32, b"\0")
 def conn():
@@ -285,7 +285,7 @@ def reply(s):
         return "no reply (%s)" % e
     if len(data) != struct.calcsize(REP):
         return "no reply (%d bytes)" % len(data)
-    _, err, _, _, _, _, msg = struct.unpack(REP, data)
+    _, err, _, _, _, _, _, msg = struct.unpack(REP, data)
     return "error=%d message=%s" % (err, msg.rstrip(b"\0").decode())
 def send_fds(s, payload, fds):
     socket.send_fds(s, [payload], fds)

@@ -138,9 +138,10 @@ expect_df_refused() {
 # =outage only what run and login do when no daemon answers (outage.sh); =stall only a
 # session stalled in its file system while others run (stall.sh); =workers only the
 # racers against the daemon's workers under the ptrace check (workers.sh); =daemon only the
-# daemon's own cases (daemon.sh).
+# daemon's own cases (daemon.sh); =protect only the protected paths of [protect]
+# (protect.sh).
 case "${EXECGUARD_E2E_ONLY:-}" in
-faults | examples | buildhost | learn)
+faults | examples | buildhost | learn | protect)
         . "$HERE/$EXECGUARD_E2E_ONLY.sh"
         summary
         exit
@@ -1052,6 +1053,7 @@ has "$T/bin/mydf: blocked by $P:6 (path = $DF) as $DF" "$OUT" && pass || fail "$
 . "$HERE/policy.sh"
 . "$HERE/examples.sh"
 . "$HERE/learn.sh"
+. "$HERE/protect.sh"
 . "$HERE/buildhost.sh"
 . "$HERE/faults.sh"
 # Attacks by a session on the supervisor's own powers (it is often root): what it writes,

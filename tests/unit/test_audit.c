@@ -460,6 +460,52 @@ START_TEST(json_golden_deny) {
 }
 END_TEST
 
+/* A file operation refused by [protect]: a file event, its action named for the operation,
+ * the operation, syscall and both paths under execguard, the protected path as file.path. */
+START_TEST(json_file_operation) {
+        static const struct policy_rule protect_rule = {
+                .kind = POLICY_RULE_DIR,
+                .scope = "protect",
+                .key = "dir",
+                .text = (char *) "/etc/ssh",
+                .canonical = (char *) "/etc/ssh/",
+                .line = 4,
+        };
+        struct audit_record rec = deny_record();
+        rec.executable = NULL;
+        rec.chain = NULL;
+        rec.chain_len = 0;
+        rec.rule = &protect_rule;
+        rec.operation = "rename";
+        rec.syscall = "renameat2";
+        rec.requested = "sshd_config";
+        rec.target = "/tmp/x";
+        rec.blocked = "/etc/ssh/sshd_config";
+        char buf[4096];
+        int n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        assert_json_line(buf, n);
+        static const char *const parts[] = {
+                "\"message\":\"execguard: deny rename of /etc/ssh/sshd_config (requested \\\"sshd_config\\\") to "
+                "\\\"/tmp/x\\\" with renameat2() by pid 4242",
+                "\"event\":{\"kind\":\"event\",\"category\":[\"file\"],\"type\":[\"change\",\"denied\"],"
+                "\"action\":\"file-rename-denied\",\"outcome\":\"failure\",\"module\":\"execguard\","
+                "\"dataset\":\"execguard.file\"},\"file\":{\"path\":\"/etc/ssh/sshd_config\"}",
+                "\"operation\":\"rename\",\"syscall\":\"renameat2\",\"requested\":\"sshd_config\",\"target\":\"/tmp/"
+                "x\"",
+                "\"rule\":{\"name\":\"/etc/execguard.ini:4\",\"description\":\"[protect] dir = /etc/ssh\"",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+                ck_assert_msg(strstr(buf, parts[i]), "missing %s in %s", parts[i], buf);
+        /* unlink is a deletion, audited in audit mode. */
+        rec.operation = "unlink";
+        rec.decision = AUDIT_WOULD_BLOCK;
+        n = audit_format_json(&rec, "web-1", buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        ck_assert_ptr_nonnull(strstr(buf, "\"type\":[\"deletion\",\"allowed\"],\"action\":\"file-delete-audited\""));
+}
+END_TEST
+
 /* SSH_CONNECTION as sshd sets it gives the source; anything else none, and nothing of it. */
 START_TEST(ssh_connection) {
         static const struct {
@@ -1429,6 +1475,7 @@ Suite *audit_suite(void) {
 
         tc = tcase_create("json");
         tcase_add_test(tc, json_golden_deny);
+        tcase_add_test(tc, json_file_operation);
         tcase_add_test(tc, json_golden_allow);
         tcase_add_test(tc, json_golden_origin);
         tcase_add_test(tc, ssh_connection);

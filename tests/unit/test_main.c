@@ -16,6 +16,7 @@ int main(void) {
         srunner_add_suite(sr, resolve_suite());
         srunner_add_suite(sr, procmem_suite());
         srunner_add_suite(sr, filter_suite());
+        srunner_add_suite(sr, protect_suite());
         srunner_add_suite(sr, audit_suite());
         srunner_add_suite(sr, loader_suite());
         srunner_add_suite(sr, rules_suite());

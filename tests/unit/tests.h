@@ -19,6 +19,7 @@ Suite *log_suite(void);
 Suite *verify_suite(void);
 Suite *binfmt_suite(void);
 Suite *json_suite(void);
+Suite *protect_suite(void);
 
 /* Policies from text (policytext.c): the source name they are parsed under, a parse of len
  * bytes (which may hold NULs), a parse that must succeed, and policy_dump() as a string. */
