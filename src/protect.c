@@ -509,7 +509,9 @@ static int controlling_tty(struct exec_context *ctx, int *ret_fd) {
 static int reopen(int fd, int flags) {
         char link[32];
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        int r = open(link, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW)) | O_CLOEXEC | O_NOCTTY);
+        /* O_EXCL without O_CREAT means something of its own to a block device: kept. */
+        int dropped = O_CREAT | O_TRUNC | O_NOFOLLOW | ((flags & O_CREAT) ? O_EXCL : 0);
+        int r = open(link, (flags & ~dropped) | O_CLOEXEC | O_NOCTTY);
         return r < 0 ? negative_errno() : r;
 }
 
@@ -572,7 +574,7 @@ static int perform_open(struct exec_context *ctx, struct protect_plan *plan, str
         }
         if (S_ISCHR(a->st.st_mode) && a->st.st_rdev == makedev(5, 0)) {
                 /* /dev/tty: the process's terminal, not ours. */
-                int tty;
+                int tty = -1;
                 int r = controlling_tty(ctx, &tty);
                 if (r < 0)
                         return r;
