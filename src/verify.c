@@ -145,6 +145,28 @@ size_t verifier_count_of(struct verifier *v, uid_t owner) {
         return n;
 }
 
+/* Is tid traced by a thread of ours (its TracerPid one of our tasks), or by nobody any more?
+ * Then the EPERM of an attach is a verification of ours still letting go of it. */
+static bool traced_by_us(pid_t tid) {
+        char path[64], buf[2048];
+        snprintf(path, sizeof path, "/proc/%d/status", (int) tid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *s = strstr(buf, "\nTracerPid:");
+        if (!s)
+                return false;
+        long tracer = strtol(s + strlen("\nTracerPid:"), NULL, 10);
+        if (tracer == 0)
+                return true;
+        snprintf(path, sizeof path, "/proc/self/task/%ld", tracer);
+        return access(path, F_OK) == 0;
+}
+
 int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, const char *image_path,
                     const struct stat *interp, const char *interp_path, bool watch_loader, const char *tag,
                     uid_t owner) {
@@ -173,6 +195,10 @@ int verifier_attach(struct verifier *v, pid_t tid, const struct stat *image, con
                 v->tids[p - v->slots] = 0;
                 struct pending *held = r == -EBUSY ? find(v, tid) : NULL;
                 if (held && !held->watching && held->tracer != gettid())
+                        r = -EAGAIN;
+                else if (!held && r == -EBUSY && traced_by_us(tid))
+                        /* Another thread of ours let its verification go and has not
+                         * detached yet: gone in a moment, as above. */
                         r = -EAGAIN;
                 else if (held && !held->watching) {
                         p = held;
