@@ -94,7 +94,7 @@ static int receive_fd(int sock, int *ret_fd) {
 /* The child: filter, hand the listener over, keep nothing of ours, exec. */
 static _Noreturn void run_command(int sock, char **argv) {
         int listener = -1;
-        int r = filter_install(true, &listener);
+        int r = filter_install(true, 0, &listener); /* exec alone: the floor has no [protect] */
         if (r < 0) {
                 fprintf(stderr, "floor: cannot install the filter: %s (is CONFIG_SECCOMP_FILTER enabled?)\n",
                         strerror(-r));
